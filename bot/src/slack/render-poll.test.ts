@@ -1,0 +1,101 @@
+import { buildPoll, buildSnapshot } from '@livevote/core';
+import { describe, expect, it } from 'vitest';
+import { MAX_BLOCKS, MAX_TEXT, parseVoteValue, renderPoll, voteValue } from './render-poll.ts';
+
+const opts = { publicUrl: 'https://lunch.example', voters: {} as Record<string, string[]> };
+
+function allTexts(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'text' && typeof v === 'string') out.push(v);
+      else allTexts(v, out);
+    }
+  }
+  return out;
+}
+
+describe('renderPoll', () => {
+  it('gives each of a few options a line with a bar, count and a vote button carrying poll and option ids', () => {
+    const poll = buildPoll(
+      { template: 'choice', title: 'Lunch?', options: ['Pizza', 'Sushi'] },
+      'abc',
+      new Date(),
+    );
+    const s = buildSnapshot(poll, {
+      version: 3,
+      status: 'open',
+      totalVoters: 3,
+      counts: { o1: 2, o2: 1, '#q1': 3 },
+    });
+    const { blocks, text } = renderPoll(poll, s, { ...opts, voters: { o1: ['slack:T1:U1', 'emp:42'] } });
+    const json = JSON.stringify(blocks);
+    expect(json).toContain(`"value":"${voteValue('abc', 'o1')}"`);
+    expect(json).toContain('<@U1> #42');
+    expect(json).toContain('2 (67%)');
+    expect(text).toContain('Pizza');
+  });
+
+  it('stays within 50 blocks and 3,000 characters with 100 options, voting through a select menu', () => {
+    const options = Array.from({ length: 100 }, (_, i) => `Option number ${i} ${'x'.repeat(60)}`);
+    const poll = buildPoll({ template: 'choice', title: 'Big', options }, 'big', new Date());
+    const counts = Object.fromEntries(poll.questions[0]?.options.map((o, i) => [o.id, 100 - i]) ?? []);
+    const s = buildSnapshot(poll, { version: 1, status: 'open', totalVoters: 5050, counts });
+    const { blocks } = renderPoll(poll, s, opts);
+    expect(blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
+    expect(allTexts(blocks).every((t) => t.length <= MAX_TEXT)).toBe(true);
+    const select = blocks
+      .flatMap((b) => b.elements ?? [])
+      .find((e: { type: string }) => e.type === 'static_select');
+    expect(select.options).toHaveLength(100);
+    expect(select.options.every((o: { text: { text: string } }) => o.text.text.length <= 75)).toBe(true);
+  });
+
+  it('groups a lunch poll menus by place in the select, and drops vote controls once closed', () => {
+    const poll = buildPoll(
+      {
+        template: 'lunch',
+        places: [
+          { name: 'A', menus: [{ name: 'a1' }] },
+          { name: 'B', menus: [{ name: 'b1' }, { name: 'b2' }] },
+        ],
+      },
+      'l1',
+      new Date(),
+    );
+    const open = renderPoll(
+      poll,
+      buildSnapshot(poll, { version: 1, status: 'open', totalVoters: 0, counts: {} }),
+      opts,
+    ).blocks;
+    const select = open
+      .flatMap((b) => b.elements ?? [])
+      .find((e: { action_id?: string }) => e.action_id === 'vote-select-menu');
+    expect(select.option_groups.map((g: { label: { text: string } }) => g.label.text)).toEqual(['A', 'B']);
+    const closed = renderPoll(
+      poll,
+      buildSnapshot(poll, { version: 2, status: 'closed', totalVoters: 1, counts: { p2: 1 } }),
+      opts,
+    ).blocks;
+    const json = JSON.stringify(closed);
+    expect(json).not.toContain('"action_id":"vote-');
+    expect(json).toContain(':trophy: *B*');
+  });
+
+  it('names no voter in an anonymous or hidden poll and escapes user text', () => {
+    const poll = buildPoll(
+      { template: 'choice', title: 'T', options: ['<b>&', 'B'], settings: { results_hidden: true } },
+      'h',
+      new Date(),
+    );
+    const s = buildSnapshot(poll, { version: 1, status: 'open', totalVoters: 1, counts: { o1: 1 } });
+    const json = JSON.stringify(renderPoll(poll, s, { ...opts, voters: { o1: ['slack:T:U5'] } }).blocks);
+    expect(json).not.toContain('U5');
+    expect(json).toContain('&lt;b&gt;&amp;');
+  });
+
+  it('parses only well-formed button values', () => {
+    expect(parseVoteValue('abc|o1')).toEqual({ pollId: 'abc', optionId: 'o1' });
+    expect(parseVoteValue('abc|o1|x')).toBeNull();
+    expect(parseVoteValue('a b|o1')).toBeNull();
+  });
+});

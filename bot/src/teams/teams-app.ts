@@ -1,0 +1,221 @@
+// The Teams app on Microsoft's current Teams SDK (@microsoft/teams.apps; the Bot Framework SDK is archived). It is
+// mounted on our own Express app at POST /api/messages; tokens are validated whenever TEAMS_CLIENT_ID is set.
+import {
+  type Bus,
+  type ChatMessage,
+  castVote,
+  createPoll,
+  DEMO_PLACES,
+  type Snapshots,
+  type Store,
+  type Voter,
+} from '@livevote/core';
+import type { Poll, Snapshot } from '@livevote/core/protocol';
+import { Client } from '@microsoft/teams.api';
+import { App, ExpressAdapter } from '@microsoft/teams.apps';
+import { ConsoleLogger } from '@microsoft/teams.common';
+import express from 'express';
+import type { SendResult } from '../tally/message-updater.ts';
+import type { ChatPlatform, TallySync } from '../tally/tally-sync.ts';
+import { parseTeamsCommand } from './parse-teams-command.ts';
+import { CARD_CONTENT_TYPE, cardAttachment, pollCard } from './poll-card.ts';
+
+export interface TeamsOptions {
+  store: Store;
+  bus: Bus;
+  snapshots: Snapshots;
+  tally: TallySync;
+  clientId?: string;
+  clientSecret?: string;
+  tenantId?: string;
+  /** Without a client id, accept unauthenticated activities (local development only; AUTH_MODE=open). */
+  allowUnauthenticated: boolean;
+  publicUrl: string;
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+}
+
+export interface TeamsApp {
+  /** An Express app serving POST /api/messages; mount it before any catch-all. */
+  router: express.Express;
+  platform: ChatPlatform;
+}
+
+/** Reaches the connector of any conversation's serviceUrl with the app's own token (for updates outside a turn). */
+class LivevoteTeams extends App {
+  connector(serviceUrl: string): Client {
+    return new Client(serviceUrl, this.client.clone({ token: () => this.getBotToken() }));
+  }
+}
+
+interface VoteData {
+  verb?: string;
+  poll_id?: string;
+  question_id?: string;
+  option_id?: string;
+  [choice: `choice_${string}`]: string | undefined;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the SDK's activity types are wide; only checked fields are read
+type Activity = any;
+
+function voterOf(a: Activity): Voter {
+  const tenant: string = a.conversation?.tenantId ?? a.channelData?.tenant?.id ?? '';
+  return { platform: 'teams', tenant, user: a.from?.aadObjectId ?? a.from?.id ?? 'unknown' };
+}
+
+interface HttpError {
+  response?: { status?: number; headers?: Record<string, string> };
+}
+
+export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
+  const router = express();
+  const app = new LivevoteTeams({
+    httpServerAdapter: new ExpressAdapter(router),
+    logger: new ConsoleLogger('livevote-teams', { level: 'error' }),
+    ...(o.clientId ? { clientId: o.clientId } : {}),
+    ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
+    ...(o.tenantId ? { tenantId: o.tenantId } : {}),
+    ...(!o.clientId && o.allowUnauthenticated ? { dangerouslyAllowUnauthenticatedRequests: true } : {}),
+  });
+  const deps = { store: o.store, bus: o.bus, snapshots: o.snapshots };
+
+  async function card(pollId: string, voter?: Voter, notice?: string) {
+    const [poll, snapshot] = await Promise.all([o.snapshots.poll(pollId), o.snapshots.fresh(pollId)]);
+    if (!poll || !snapshot) return null;
+    const mine = voter ? await o.store.ballotsOf(pollId, voter) : {};
+    const c = pollCard(poll, snapshot, { publicUrl: o.publicUrl, mine });
+    if (notice) c.body.unshift({ type: 'TextBlock', text: notice, color: 'Attention', wrap: true });
+    return c;
+  }
+
+  async function castFrom(
+    a: Activity,
+    data: VoteData,
+  ): Promise<{ pollId: string; notice?: string; voter: Voter } | null> {
+    if (!data.poll_id || !data.question_id) return null;
+    const optionId = data.option_id ?? data[`choice_${data.question_id}`];
+    const voter = voterOf(a);
+    if (!optionId) return { pollId: data.poll_id, voter, notice: 'Choose an option first.' };
+    // A redelivered activity keeps its id, so it counts once.
+    const r = await castVote(deps, {
+      pollId: data.poll_id,
+      questionId: data.question_id,
+      optionIds: [optionId],
+      voter,
+      ...(a.id ? { idempotencyKey: `teams:${a.id}`.slice(0, 200) } : {}),
+    });
+    return { pollId: data.poll_id, voter, ...(r.ok ? {} : { notice: r.message }) };
+  }
+
+  async function lunchPlaces() {
+    const latest = (await o.store.listPolls(50)).find((p) => p.template === 'lunch');
+    const poll: Poll | null = latest ? await o.snapshots.poll(latest.id) : null;
+    if (!poll) return DEMO_PLACES;
+    const menus = poll.questions.find((q) => q.kind === 'menu')?.options ?? [];
+    return (poll.questions.find((q) => q.kind === 'place')?.options ?? []).map((p) => ({
+      name: p.label,
+      ...(p.label_en ? { label_en: p.label_en } : {}),
+      menus: menus.filter((m) => m.place_id === p.id).map((m) => ({ name: m.label })),
+    }));
+  }
+
+  app.on('message', async (ctx) => {
+    const a: Activity = ctx.activity;
+    // Action.Submit (clients without Universal Actions) arrives as a message carrying the button's data.
+    if (a.value && (a.value as VoteData).verb === 'vote') {
+      const r = await castFrom(a, a.value as VoteData);
+      if (r) await ctx.send(r.notice ? `⚠️ ${r.notice}` : '✅ Your vote is in.');
+      return;
+    }
+    const cmd = parseTeamsCommand(a.text);
+    if (!cmd.ok) return void (await ctx.send(cmd.message));
+    if (cmd.value.kind === 'help') {
+      return void (await ctx.send(
+        'Say **lunch** for a lunch poll, or **poll Question; Option A; Option B**.',
+      ));
+    }
+    const creator = `teams:${voterOf(a).tenant}:${voterOf(a).user}`;
+    const created =
+      cmd.value.kind === 'lunch'
+        ? await createPoll(deps, { template: 'lunch', places: await lunchPlaces() }, creator)
+        : await createPoll(
+            deps,
+            { template: 'choice', title: cmd.value.question, options: cmd.value.options },
+            creator,
+          );
+    if (!created.ok) return void (await ctx.send(`⚠️ ${created.message}`));
+    const c = await card(created.value.poll.id);
+    if (!c) return;
+    const sent = await ctx.send({ type: 'message', attachments: [cardAttachment(c)] } as never);
+    await o.tally.track({
+      platform: 'teams',
+      channel: a.conversation.id,
+      message_id: (sent as { id: string }).id,
+      poll_id: created.value.poll.id,
+      meta: { serviceUrl: a.serviceUrl },
+    });
+  });
+
+  app.on('card.action', async (ctx) => {
+    const a: Activity = ctx.activity;
+    const data = (a.value?.action?.data ?? {}) as VoteData;
+    const verb: string | undefined = a.value?.action?.verb;
+    let pollId = data.poll_id;
+    let notice: string | undefined;
+    let voter = voterOf(a);
+    if (verb === 'vote') {
+      const r = await castFrom(a, data);
+      if (r) ({ pollId, notice, voter } = { pollId: r.pollId, notice: r.notice, voter: r.voter });
+    }
+    const c = pollId ? await card(pollId, voter, notice) : null;
+    if (!c)
+      return {
+        statusCode: 200,
+        type: 'application/vnd.microsoft.activity.message',
+        value: 'This poll no longer exists.',
+      } as never;
+    // Universal Actions: the clicker gets the refreshed card, with their own vote, at once. (Our card is plain
+    // JSON checked by the tests and by Teams; the SDK's card type is a builder class, hence the cast.)
+    return { statusCode: 200, type: CARD_CONTENT_TYPE, value: c } as never;
+  });
+
+  await app.initialize(); // registers POST /api/messages on `router`
+
+  const platform: ChatPlatform = {
+    name: 'teams',
+    async update(m: ChatMessage, s: Snapshot): Promise<SendResult> {
+      const poll = await o.snapshots.poll(m.poll_id);
+      if (!poll) return { ok: false, gone: true };
+      const c = pollCard(poll, s, { publicUrl: o.publicUrl });
+      try {
+        await app
+          .connector(String(m.meta.serviceUrl))
+          .conversations.activities(m.channel)
+          .update(m.message_id, { type: 'message', attachments: [cardAttachment(c)] } as never);
+        return { ok: true };
+      } catch (err) {
+        const status = (err as HttpError).response?.status;
+        if (status === 429) {
+          const after = Number((err as HttpError).response?.headers?.['retry-after'] ?? 1);
+          return { ok: false, retryAfterMs: (Number.isFinite(after) ? after : 1) * 1000 };
+        }
+        if (status === 404) return { ok: false, gone: true };
+        throw err;
+      }
+    },
+    async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
+      const first = s.questions[0];
+      const top = Math.max(0, ...(first?.options.map((x) => x.vote_count) ?? [0]));
+      const names = first?.options.filter((x) => top > 0 && x.vote_count === top).map((x) => x.label) ?? [];
+      const text =
+        names.length === 0
+          ? 'The poll closed with no votes.'
+          : `🏆 ${names.join(' / ')} wins with ${top} vote${top === 1 ? '' : 's'}.`;
+      await app
+        .connector(String(m.meta.serviceUrl))
+        .conversations.activities(m.channel)
+        .create({ type: 'message', text, replyToId: m.message_id } as never);
+    },
+  };
+  return { router, platform };
+}

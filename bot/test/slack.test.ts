@@ -1,0 +1,378 @@
+// The Slack app end to end, offline: a local fake of Slack's Web API and correctly signed requests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Snapshot } from '@livevote/core/protocol';
+import { parseConfig, type Running, start } from '@livevote/server';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSlack, slackHeaders } from './fake-slack.ts';
+
+const SECRET = 'slack-signing-secret-for-tests';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('Slack app', () => {
+  const slack = new FakeSlack();
+  let running: Running;
+  let base: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    await slack.start();
+    dataDir = await mkdtemp(join(tmpdir(), 'lv-slack-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const config = parseConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
+      PUBLIC_URL: 'https://lunch.example.test',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_API_URL: slack.url,
+      AUTH_SECRET: 'a-voter-token-secret-of-32-characters!!',
+    });
+    running = await start(config, pino({ level: 'silent' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await running?.stop();
+    await slack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const send = (
+    body: string,
+    contentType: string,
+    headers: Record<string, string> = slackHeaders(SECRET, body),
+  ) =>
+    fetch(`${base}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...headers },
+      body,
+    });
+  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const command = (command: string, text: string, user = 'U1') =>
+    send(
+      form({
+        command,
+        text,
+        team_id: 'T1',
+        user_id: user,
+        channel_id: 'C1',
+        trigger_id: 'trig-1',
+        response_url: `${slack.url}resp`,
+      }),
+      'application/x-www-form-urlencoded',
+    );
+  const action = (payload: object, headers?: Record<string, string>) => {
+    const body = form({ payload: JSON.stringify(payload) });
+    return send(body, 'application/x-www-form-urlencoded', { ...slackHeaders(SECRET, body), ...headers });
+  };
+  const click = (pollId: string, optionId: string, user: string, ts: string, messageTs: string) => ({
+    type: 'block_actions',
+    team: { id: 'T1' },
+    user: { id: user, team_id: 'T1' },
+    channel: { id: 'C1' },
+    container: { type: 'message', message_ts: messageTs, channel_id: 'C1' },
+    trigger_id: 'trig',
+    actions: [
+      {
+        type: 'button',
+        action_id: `vote-${optionId}`,
+        block_id: `opt-${optionId}`,
+        value: `${pollId}|${optionId}`,
+        action_ts: ts,
+      },
+    ],
+  });
+  const snapshotOf = async (pollId: string) =>
+    ((await (await fetch(`${base}/api/polls/${pollId}`)).json()) as { snapshot: Snapshot }).snapshot;
+
+  async function newPoll(question: string): Promise<{ pollId: string; ts: string }> {
+    const res = await command('/vote', `"${question}" "Pizza" "Sushi" "Bibimbap"`);
+    expect(res.status).toBe(200);
+    await expect
+      .poll(
+        () =>
+          slack.of('chat.postMessage').filter((c) => String(JSON.stringify(c.body.blocks)).includes(question))
+            .length,
+      )
+      .toBe(1);
+    const post = slack
+      .of('chat.postMessage')
+      .find((c) => String(JSON.stringify(c.body.blocks)).includes(question));
+    const buttons = JSON.stringify(post?.body.blocks).match(/"value":"([a-z0-9]+)\|o1"/);
+    const pollId = buttons?.[1] as string;
+    const ts = slack.calls.filter((c) => c.method === 'chat.postMessage').indexOf(post as never);
+    expect(pollId).toBeTruthy();
+    const messageTs = `${1_700_000_000 + ts + 1}.000100`;
+    return { pollId, ts: messageTs };
+  }
+
+  it('creates a poll with /vote: the message is posted with a button per option and pinned', async () => {
+    const { pollId, ts } = await newPoll('Team lunch?');
+    const post = slack.of('chat.postMessage').at(-1);
+    expect(post?.body.channel).toBe('C1');
+    const blocks = JSON.stringify(post?.body.blocks);
+    for (const o of ['o1', 'o2', 'o3']) expect(blocks).toContain(`${pollId}|${o}`);
+    expect(blocks).toContain('Open board');
+    await expect.poll(() => slack.of('pins.add').some((c) => c.body.timestamp === ts)).toBe(true);
+  });
+
+  it('refuses a malformed /vote with an ephemeral usage message and creates nothing', async () => {
+    const before = ((await (await fetch(`${base}/api/polls`)).json()) as { polls: unknown[] }).polls.length;
+    const res = await command('/vote', 'Lunch? Pizza Sushi');
+    expect(await res.json()).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringContaining('Usage'),
+    });
+    expect(((await (await fetch(`${base}/api/polls`)).json()) as { polls: unknown[] }).polls.length).toBe(
+      before,
+    );
+  });
+
+  it('counts 30 users clicking, confirms each at once, keeps the shared message ≤ 1 update/s and ends on the final count', async () => {
+    const { pollId, ts } = await newPoll('Thirty clicks?');
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        action(click(pollId, i % 2 ? 'o2' : 'o1', `U${100 + i}`, `17000.${i}`, ts)),
+      ),
+    );
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    await expect.poll(async () => (await snapshotOf(pollId)).total_voters).toBe(30);
+    await expect
+      .poll(
+        () => slack.of('chat.postEphemeral').filter((c) => String(c.body.text).includes('Your vote')).length,
+      )
+      .toBeGreaterThanOrEqual(30);
+    // The final state lands on the shared message.
+    const final = await snapshotOf(pollId);
+    await expect
+      .poll(
+        () => {
+          const last = slack
+            .of('chat.update')
+            .filter((c) => c.body.ts === ts)
+            .at(-1);
+          return JSON.stringify(last?.body.blocks ?? '').includes('` 15 (50%)');
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    expect(final.questions[0]?.options.map((o) => o.vote_count)).toEqual([15, 15, 0]);
+    // Measured rate: consecutive chat.update calls for one message are at least a second apart.
+    const times = slack.calls.filter((c) => c.method === 'chat.update' && c.body.ts === ts).map((c) => c.at);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(gaps.every((g) => g >= 990)).toBe(true);
+    // chat.update always carries the blocks.
+    expect(
+      slack.calls.filter((c) => c.method === 'chat.update').every((c) => Array.isArray(c.body.blocks)),
+    ).toBe(true);
+  }, 60_000);
+
+  it('counts a redelivered click (X-Slack-Retry-Num) once', async () => {
+    const { pollId, ts } = await newPoll('Retry once?');
+    const payload = click(pollId, 'o3', 'U900', '17001.1', ts);
+    expect((await action(payload)).status).toBe(200);
+    expect(
+      (await action(payload, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' })).status,
+    ).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    const s = await snapshotOf(pollId);
+    expect(s.total_voters).toBe(1);
+    expect(s.version).toBe(1);
+    // A second click by the same user on the same option is a real click but changes nothing.
+    await action(click(pollId, 'o3', 'U900', '17001.2', ts));
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await snapshotOf(pollId)).version).toBe(1);
+  });
+
+  it('answers forged and stale signatures with 401 and changes nothing', async () => {
+    const { pollId, ts } = await newPoll('Forgery?');
+    const body = form({ payload: JSON.stringify(click(pollId, 'o1', 'U666', '17002.1', ts)) });
+    const forged = await send(
+      body,
+      'application/x-www-form-urlencoded',
+      slackHeaders('not-the-secret', body),
+    );
+    expect(forged.status).toBe(401);
+    const stale = await send(
+      body,
+      'application/x-www-form-urlencoded',
+      slackHeaders(SECRET, body, Math.floor(Date.now() / 1000) - 600),
+    );
+    expect(stale.status).toBe(401);
+    const unsigned = await fetch(`${base}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect(unsigned.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await snapshotOf(pollId)).version).toBe(0);
+  });
+
+  it('honours 429 Retry-After: updates wait, and the final state still lands', async () => {
+    const { pollId, ts } = await newPoll('Rate limited?');
+    await expect.poll(() => slack.of('chat.update').some((c) => c.body.ts === ts)).toBe(true); // the first sync
+    slack.rateLimit = { next: 1, retryAfter: 2 };
+    await action(click(pollId, 'o1', 'U300', '17003.1', ts));
+    await expect.poll(() => slack.of('chat.update', 429).some((c) => c.body.ts === ts)).toBe(true);
+    const limitedAt = slack.of('chat.update', 429).find((c) => c.body.ts === ts)?.at as number;
+    await action(click(pollId, 'o2', 'U301', '17003.2', ts));
+    await action(click(pollId, 'o2', 'U302', '17003.3', ts));
+    await expect
+      .poll(
+        () =>
+          JSON.stringify(
+            slack
+              .of('chat.update')
+              .filter((c) => c.body.ts === ts)
+              .at(-1)?.body.blocks,
+          ).includes('` 2 (67%)'),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(true);
+    const next = slack.of('chat.update').find((c) => c.body.ts === ts && c.at > limitedAt);
+    expect((next?.at ?? 0) - limitedAt).toBeGreaterThanOrEqual(1_990);
+  }, 30_000);
+
+  it('lets only the creator close; the winner is announced in the thread and the message shows it', async () => {
+    const { pollId, ts } = await newPoll('Who closes?');
+    await action(click(pollId, 'o2', 'U7', '17004.1', ts));
+    const closeBy = (user: string) => ({
+      type: 'block_actions',
+      team: { id: 'T1' },
+      user: { id: user, team_id: 'T1' },
+      channel: { id: 'C1' },
+      container: { type: 'message', message_ts: ts, channel_id: 'C1' },
+      actions: [{ type: 'button', action_id: 'close-poll', value: pollId, action_ts: `c-${user}` }],
+    });
+    await action(closeBy('U2'));
+    await expect
+      .poll(() =>
+        slack
+          .of('chat.postEphemeral')
+          .some((c) => c.body.user === 'U2' && String(c.body.text).includes('Only')),
+      )
+      .toBe(true);
+    expect((await snapshotOf(pollId)).status).toBe('open');
+    await action(closeBy('U1')); // U1 ran /vote
+    await expect.poll(async () => (await snapshotOf(pollId)).status).toBe('closed');
+    await expect
+      .poll(() =>
+        slack
+          .of('chat.postMessage')
+          .filter((c) => c.body.thread_ts === ts)
+          .map((c) => String(c.body.text)),
+      )
+      .toEqual([expect.stringContaining('Sushi')]);
+    await expect
+      .poll(() =>
+        JSON.stringify(
+          slack
+            .of('chat.update')
+            .filter((c) => c.body.ts === ts)
+            .at(-1)?.body.blocks,
+        ).includes(':trophy:'),
+      )
+      .toBe(true);
+  });
+
+  it('opens the /lunch modal and posts the lunch poll it submits', async () => {
+    await command('/lunch', '');
+    await expect.poll(() => slack.of('views.open').length).toBeGreaterThan(0);
+    const view = slack.of('views.open').at(-1)?.body.view as {
+      callback_id: string;
+      private_metadata: string;
+    };
+    expect(view.callback_id).toBe('lunch-modal');
+    const submission = {
+      type: 'view_submission',
+      team: { id: 'T1' },
+      user: { id: 'U1', team_id: 'T1' },
+      view: {
+        id: 'V1',
+        callback_id: 'lunch-modal',
+        private_metadata: view.private_metadata,
+        state: {
+          values: {
+            title: { v: { type: 'plain_text_input', value: 'Friday lunch' } },
+            places: {
+              v: {
+                type: 'multi_static_select',
+                selected_options: [{ value: '0' }, { value: '1' }, { value: '2' }],
+              },
+            },
+            closes: {
+              v: { type: 'datetimepicker', selected_date_time: Math.floor(Date.now() / 1000) + 3600 },
+            },
+            settings: { v: { type: 'checkboxes', selected_options: [{ value: 'anonymous' }] } },
+          },
+        },
+      },
+    };
+    expect((await action(submission)).status).toBe(200);
+    await expect
+      .poll(() =>
+        slack
+          .of('chat.postMessage')
+          .some((c) => String(JSON.stringify(c.body.blocks)).includes('Friday lunch')),
+      )
+      .toBe(true);
+    const { polls } = (await (await fetch(`${base}/api/polls`)).json()) as {
+      polls: { id: string; title: string; template: string; closes_at: string | null }[];
+    };
+    const lunch = polls.find((p) => p.title === 'Friday lunch');
+    expect(lunch?.template).toBe('lunch');
+    expect(lunch?.closes_at).not.toBeNull();
+  });
+
+  it('refuses a /lunch submission with fewer than two places, with an inline error', async () => {
+    const res = await action({
+      type: 'view_submission',
+      team: { id: 'T1' },
+      user: { id: 'U1', team_id: 'T1' },
+      view: {
+        id: 'V2',
+        callback_id: 'lunch-modal',
+        private_metadata: '{"channel":"C1"}',
+        state: { values: { places: { v: { selected_options: [{ value: '0' }] } } } },
+      },
+    });
+    expect(await res.json()).toMatchObject({
+      response_action: 'errors',
+      errors: { places: expect.any(String) },
+    });
+  });
+
+  it('lists open polls in App Home', async () => {
+    const event = {
+      token: 'x',
+      team_id: 'T1',
+      api_app_id: 'A1',
+      type: 'event_callback',
+      event_id: 'Ev1',
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'home' },
+    };
+    const body = JSON.stringify(event);
+    expect((await send(body, 'application/json')).status).toBe(200);
+    await expect.poll(() => slack.of('views.publish').length).toBeGreaterThan(0);
+    expect(JSON.stringify(slack.of('views.publish').at(-1)?.body.view)).toContain('Open polls');
+  });
+});

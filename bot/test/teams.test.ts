@@ -1,0 +1,244 @@
+// The Teams app end to end, offline: activities posted to /api/messages with a serviceUrl that points at a local
+// fake connector, which records the bot's sends and card updates.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Snapshot } from '@livevote/core/protocol';
+import { parseConfig, type Running, start } from '@livevote/server';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeConnector } from './fake-connector.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function boot(extra: Record<string, string>) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lv-teams-'));
+  const port = await freePort();
+  const running = await start(
+    parseConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
+      PUBLIC_URL: 'https://lunch.example.test',
+      ...extra,
+    }),
+    pino({ level: 'silent' }),
+  );
+  return {
+    base: `http://127.0.0.1:${port}`,
+    async stop() {
+      await running.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    running,
+  };
+}
+
+describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)', () => {
+  const connector = new FakeConnector();
+  let app: { base: string; stop(): Promise<void>; running: Running };
+  let n = 0;
+  beforeAll(async () => {
+    await connector.start();
+    app = await boot({});
+  }, 120_000);
+  afterAll(async () => {
+    await app?.stop();
+    await connector.stop();
+  });
+
+  const activity = (extra: Record<string, unknown>, user = 'u1') => ({
+    id: `activity-${++n}`,
+    channelId: 'msteams',
+    serviceUrl: connector.url,
+    from: { id: `29:${user}`, aadObjectId: `aad-${user}`, name: user },
+    recipient: { id: '28:bot', name: 'livevote' },
+    conversation: { id: 'conv1', tenantId: 'tenant-1', conversationType: 'channel' },
+    timestamp: new Date().toISOString(),
+    ...extra,
+  });
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${app.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const vote = (pollId: string, option: string, user: string, id?: string) =>
+    post({
+      ...activity(
+        {
+          type: 'invoke',
+          name: 'adaptiveCard/action',
+          value: {
+            action: {
+              type: 'Action.Execute',
+              verb: 'vote',
+              data: { verb: 'vote', poll_id: pollId, question_id: 'q1', option_id: option },
+            },
+          },
+        },
+        user,
+      ),
+      ...(id ? { id } : {}),
+    });
+  const snapshotOf = async (pollId: string) =>
+    ((await (await fetch(`${app.base}/api/polls/${pollId}`)).json()) as { snapshot: Snapshot }).snapshot;
+
+  async function newPoll(question: string) {
+    const res = await post(
+      activity({ type: 'message', text: `<at>livevote</at> poll ${question}; Pizza; Sushi` }),
+    );
+    expect(res.status).toBe(200);
+    const send = connector.posts().find((c) => JSON.stringify(c.body).includes(question));
+    expect(send?.path).toBe('/v3/conversations/conv1/activities');
+    if (!send) throw new Error('the card was not sent');
+    const attachment = (
+      send.body.attachments as {
+        contentType: string;
+        content: {
+          version: string;
+          actions: { type: string; verb?: string; data?: { poll_id: string }; fallback?: { type: string } }[];
+        };
+      }[]
+    )[0];
+    return {
+      attachment,
+      pollId: attachment?.content.actions[0]?.data?.poll_id as string,
+      activityId: `act-${connector.posts().indexOf(send as never) + 1}`,
+    };
+  }
+
+  it('posts an Adaptive Card 1.5 with Action.Execute (verb vote) and an Action.Submit fallback for "poll Q; A; B"', async () => {
+    const { attachment, pollId } = await newPoll('Where to?');
+    expect(attachment?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    expect(attachment?.content.version).toBe('1.5');
+    const execute = attachment?.content.actions.filter((a) => a.type === 'Action.Execute') ?? [];
+    expect(execute).toHaveLength(2);
+    expect(execute.every((a) => a.verb === 'vote' && a.fallback?.type === 'Action.Submit')).toBe(true);
+    expect(pollId).toMatch(/^[a-z0-9]+$/);
+  });
+
+  it('answers a click with the refreshed card showing the clicker their own vote; 20 users are all counted', async () => {
+    const { pollId } = await newPoll('Twenty voters?');
+    const first = await vote(pollId, 'o2', 'v0');
+    expect(first.status).toBe(200);
+    const reply = (await first.json()) as {
+      statusCode: number;
+      type: string;
+      value: { body: { text?: string; columns?: { items: { text: string }[] }[] }[] };
+    };
+    expect(reply.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(JSON.stringify(reply.value)).toContain('✅ Sushi');
+    expect(JSON.stringify(reply.value)).not.toContain('✅ Pizza');
+    const rest = await Promise.all(
+      Array.from({ length: 19 }, (_, i) => vote(pollId, i % 2 ? 'o2' : 'o1', `v${i + 1}`)),
+    );
+    expect(rest.every((r) => r.status === 200)).toBe(true);
+    const s = await snapshotOf(pollId);
+    expect(s.total_voters).toBe(20);
+    expect(s.questions[0]?.options.map((o) => o.vote_count)).toEqual([10, 10]);
+  });
+
+  it('counts a redelivered activity once', async () => {
+    const { pollId } = await newPoll('Redelivered?');
+    await vote(pollId, 'o1', 'r1', 'same-activity-id');
+    await vote(pollId, 'o1', 'r1', 'same-activity-id');
+    const s = await snapshotOf(pollId);
+    expect([s.total_voters, s.version]).toEqual([1, 1]);
+  });
+
+  it('keeps the shared card at ≤ 1 update per second, ending on the final count; a 429 delays but does not lose it', async () => {
+    const { pollId, activityId } = await newPoll('Throttled?');
+    await expect.poll(() => connector.puts(activityId).length).toBeGreaterThan(0);
+    connector.rateLimit = { next: 1, retryAfter: 2, activityId };
+    for (let i = 0; i < 12; i++) await vote(pollId, 'o1', `t${i}`);
+    await expect
+      .poll(() => JSON.stringify(connector.puts(activityId).at(-1)?.body ?? '').includes('██████████ 12'), {
+        timeout: 15_000,
+      })
+      .toBe(true);
+    expect(connector.puts(activityId, 429).length).toBe(1);
+    const limitedAt = connector.puts(activityId, 429)[0]?.at as number;
+    const after = connector.puts(activityId).find((c) => c.at > limitedAt);
+    expect((after?.at ?? 0) - limitedAt).toBeGreaterThanOrEqual(1_990); // Retry-After: 2 honoured
+    const times = connector.calls
+      .filter((c) => c.method === 'PUT' && c.path.endsWith(`/${activityId}`))
+      .map((c) => c.at);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(gaps.every((g) => g >= 990)).toBe(true);
+  }, 30_000);
+
+  it('handles the Action.Submit fallback (a message carrying the button data)', async () => {
+    const { pollId } = await newPoll('Old client?');
+    const res = await post(
+      activity(
+        { type: 'message', value: { verb: 'vote', poll_id: pollId, question_id: 'q1', option_id: 'o1' } },
+        'old1',
+      ),
+    );
+    expect(res.status).toBe(200);
+    expect((await snapshotOf(pollId)).total_voters).toBe(1);
+    await expect
+      .poll(() => connector.posts().some((c) => String(c.body.text).includes('Your vote')))
+      .toBe(true);
+  });
+
+  it('creates a lunch poll for "lunch" and explains itself for anything else', async () => {
+    const before = connector.posts().length;
+    await post(activity({ type: 'message', text: 'lunch' }));
+    const card = connector
+      .posts()
+      .slice(before)
+      .find((c) => JSON.stringify(c.body).includes('Where shall we eat?'));
+    expect(card).toBeDefined();
+    await post(activity({ type: 'message', text: 'hello' }));
+    expect(connector.posts().at(-1)?.body.text).toContain('poll Question; Option A; Option B');
+  });
+});
+
+describe('Teams app with TEAMS_CLIENT_ID set', () => {
+  let app: { base: string; stop(): Promise<void> };
+  beforeAll(async () => {
+    app = await boot({
+      TEAMS_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+      TEAMS_CLIENT_SECRET: 'not-a-real-secret',
+    });
+  }, 120_000);
+  afterAll(async () => app?.stop());
+
+  it('refuses an unsigned or forged token with 401 and changes nothing', async () => {
+    const body = JSON.stringify({
+      type: 'message',
+      id: 'x',
+      text: 'poll Q; A; B',
+      serviceUrl: 'http://127.0.0.1:9/',
+      channelId: 'msteams',
+      from: { id: 'u' },
+      conversation: { id: 'c' },
+      recipient: { id: 'b' },
+    });
+    const unsigned = await fetch(`${app.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(unsigned.status).toBe(401);
+    const forged = await fetch(`${app.base}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.jwt' },
+      body,
+    });
+    expect(forged.status).toBe(401);
+    expect(((await (await fetch(`${app.base}/api/polls`)).json()) as { polls: unknown[] }).polls).toEqual([]);
+  });
+});

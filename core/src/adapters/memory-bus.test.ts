@@ -1,0 +1,7 @@
+import { busContract } from './bus-contract.ts';
+import { MemoryBus } from './memory-bus.ts';
+
+busContract('in-process', async () => {
+  const bus = new MemoryBus();
+  return { a: bus, b: bus, close: async () => {} };
+});

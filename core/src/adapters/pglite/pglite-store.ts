@@ -1,0 +1,27 @@
+// Store adapter for embedded PGlite (Postgres in WebAssembly, one connection): the zero-setup default.
+import type { PGlite } from '@electric-sql/pglite';
+import { migrate } from '../sql/migrate.ts';
+import type { SqlDriver } from '../sql/sql-driver.ts';
+import { SqlStore } from '../sql/sql-store.ts';
+
+export function pgliteDriver(db: PGlite): SqlDriver {
+  return {
+    async query<R>(text: string, params?: unknown[]) {
+      return (await db.query<R>(text, params)).rows;
+    },
+    transaction(fn) {
+      return db.transaction((tx) =>
+        fn({
+          query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows,
+          exec: async (script) => void (await tx.exec(script)),
+        }),
+      );
+    },
+  };
+}
+
+export async function createPgliteStore(db: PGlite): Promise<SqlStore> {
+  const driver = pgliteDriver(db);
+  await migrate(driver);
+  return new SqlStore(driver);
+}

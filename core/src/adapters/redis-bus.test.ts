@@ -1,0 +1,70 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { startPrivateRedis, TEST_REDIS_URL, testPrefix } from '../testing/index.ts';
+import { busContract } from './bus-contract.ts';
+import { RedisBus } from './redis-bus.ts';
+
+async function redisBus(url: string, prefix: string) {
+  const pub = new Redis(url, { maxRetriesPerRequest: 1 });
+  const sub = new Redis(url, { maxRetriesPerRequest: 1 });
+  for (const c of [pub, sub]) c.on('error', () => {});
+  const bus = new RedisBus(pub, sub, prefix);
+  await bus.start();
+  return { bus, quit: () => Promise.all([pub.quit(), sub.quit()]).then(() => {}) };
+}
+
+busContract('Redis', async () => {
+  const prefix = testPrefix();
+  const a = await redisBus(TEST_REDIS_URL, prefix);
+  const b = await redisBus(TEST_REDIS_URL, prefix);
+  return { a: a.bus, b: b.bus, close: async () => void (await Promise.all([a.quit(), b.quit()])) };
+});
+
+describe('Redis bus', () => {
+  it('keeps deployments with different prefixes apart', async () => {
+    const a = await redisBus(TEST_REDIS_URL, testPrefix());
+    const b = await redisBus(TEST_REDIS_URL, testPrefix());
+    const heard: unknown[] = [];
+    b.bus.subscribe((e) => heard.push(e));
+    const own = new Promise((r) => a.bus.subscribe(r));
+    await a.bus.publish({ type: 'poll_changed', poll_id: 'x' });
+    await own;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard).toEqual([]);
+    await Promise.all([a.quit(), b.quit()]);
+  });
+
+  it('drops (never queues) events while Redis is down, and tells subscribers when it is back', async () => {
+    const redis = await startPrivateRedis();
+    const prefix = testPrefix();
+    const opts = { maxRetriesPerRequest: 1, retryStrategy: () => 50 };
+    const pub = new Redis(redis.url, opts);
+    const sub = new Redis(redis.url, opts);
+    for (const c of [pub, sub]) c.on('error', () => {}); // refused connections are the point of this test
+    const bus = new RedisBus(pub, sub, prefix);
+    await bus.start();
+    try {
+      let reconnects = 0;
+      bus.onReconnect(() => reconnects++);
+      await redis.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bus.ready()).toBe(false);
+      await bus.publish({ type: 'poll_changed', poll_id: 'lost' }); // resolves at once, nothing queued
+      await redis.start();
+      await expect.poll(() => reconnects, { timeout: 10_000 }).toBe(1);
+      expect(bus.ready()).toBe(true);
+      // after the reconnect, delivery works again and the dropped event does not reappear
+      const got: unknown[] = [];
+      const listener2 = await redisBus(redis.url, prefix);
+      listener2.bus.subscribe((e) => got.push(e));
+      await bus.publish({ type: 'poll_changed', poll_id: 'after' });
+      await expect.poll(() => got.length).toBe(1);
+      expect(got).toEqual([{ type: 'poll_changed', poll_id: 'after' }]);
+      await listener2.quit();
+    } finally {
+      pub.disconnect();
+      sub.disconnect();
+      await redis.stop();
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { webVoter } from '../../domain/voter.ts';
+import type { CastCommand, CastOutcome } from '../../ports/store.ts';
+import { CastBatcher } from './cast-batcher.ts';
+
+const cmd = (i: number): CastCommand => ({
+  pollId: 'p',
+  questionId: 'q1',
+  voter: webVoter(String(i)),
+  optionIds: [`o${i}`],
+});
+const okFor = (c: CastCommand): CastOutcome => ({
+  ok: true,
+  changed: true,
+  replayed: false,
+  optionIds: c.optionIds,
+});
+
+function controllable() {
+  const calls: { cmds: CastCommand[]; resolve(o: CastOutcome[]): void; reject(e: unknown): void }[] = [];
+  const run = (cmds: CastCommand[]) =>
+    new Promise<CastOutcome[]>((resolve, reject) => calls.push({ cmds, resolve, reject }));
+  return { calls, run };
+}
+
+describe('CastBatcher', () => {
+  it('sends a cast alone at once while a slot is free', () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 2);
+    void b.cast(cmd(1));
+    void b.cast(cmd(2));
+    expect(calls.map((c) => c.cmds.length)).toEqual([1, 1]);
+  });
+
+  it('queues casts while every slot is busy and sends them together when one frees', async () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 1);
+    const first = b.cast(cmd(1));
+    const queued = [2, 3, 4].map((i) => b.cast(cmd(i)));
+    expect(calls).toHaveLength(1);
+    calls[0]?.resolve([okFor(cmd(1))]);
+    await first;
+    await Promise.resolve();
+    expect(calls[1]?.cmds.map((c) => c.optionIds[0])).toEqual(['o2', 'o3', 'o4']);
+    calls[1]?.resolve([2, 3, 4].map((i) => okFor(cmd(i))));
+    // each caller gets its own outcome, by position
+    expect((await Promise.all(queued)).map((o) => (o.ok ? o.optionIds[0] : ''))).toEqual(['o2', 'o3', 'o4']);
+  });
+
+  it('caps a batch and sends the rest in the next one', async () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 1, 2);
+    void b.cast(cmd(0));
+    for (let i = 1; i <= 5; i++) void b.cast(cmd(i));
+    calls[0]?.resolve([okFor(cmd(0))]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls[1]?.cmds).toHaveLength(2);
+  });
+
+  it('rejects every cast of a failed batch and keeps serving later casts', async () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 1);
+    const a = b.cast(cmd(1));
+    calls[0]?.reject(new Error('connection lost'));
+    await expect(a).rejects.toThrow('connection lost');
+    const later = b.cast(cmd(2));
+    await Promise.resolve();
+    calls[1]?.resolve([okFor(cmd(2))]);
+    await expect(later).resolves.toMatchObject({ ok: true });
+  });
+
+  it('rejects instead of hanging when the batch returns too few outcomes', async () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 1);
+    const a = b.cast(cmd(1));
+    calls[0]?.resolve([]);
+    await expect(a).rejects.toThrow('too few outcomes');
+  });
+});

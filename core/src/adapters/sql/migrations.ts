@@ -1,0 +1,265 @@
+// Versioned schema migrations, applied in order at start under an advisory lock (safe to run twice, or from two
+// processes at once). Never edit a shipped migration: add the next one.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Tally rows and version counters are spread over this many shards so a hot poll doesn't queue on one row. */
+export const SHARDS = 16;
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'polls, ballots, sharded tallies, idempotency, directory',
+    sql: `
+create table polls (
+  id          text primary key,
+  title       text not null,
+  template    text not null check (template in ('lunch', 'choice')),
+  status      text not null default 'open' check (status in ('open', 'closed')),
+  settings    jsonb not null,
+  created_by  text,
+  created_at  timestamptz not null default now(),
+  closes_at   timestamptz,
+  closed_at   timestamptz
+);
+create index polls_recent on polls (created_at desc);
+create index polls_due on polls (closes_at) where status = 'open' and closes_at is not null;
+
+create table questions (
+  poll_id      text not null references polls (id) on delete cascade,
+  id           text not null,
+  position     int not null,
+  kind         text not null check (kind in ('place', 'menu', 'choice')),
+  prompt       text not null,
+  max_choices  int not null check (max_choices >= 1),
+  primary key (poll_id, id)
+);
+
+create table options (
+  poll_id      text not null,
+  question_id  text not null,
+  id           text not null,
+  position     int not null,
+  label        text not null,
+  label_en     text,
+  place_id     text,
+  added_by     text,
+  primary key (poll_id, id),
+  foreign key (poll_id, question_id) references questions (poll_id, id) on delete cascade
+);
+create unique index options_label on options (poll_id, question_id, coalesce(place_id, ''), lower(label));
+
+-- One row per poll and shard: the gate every change passes (open), the version (sum of changes) and the number of
+-- voters. A vote locks one random shard, so concurrent votes on a hot poll rarely wait for each other.
+create table poll_shards (
+  poll_id  text not null references polls (id) on delete cascade,
+  shard    smallint not null,
+  open     boolean not null default true,
+  changes  bigint not null default 0,
+  voters   bigint not null default 0,
+  primary key (poll_id, shard)
+);
+
+-- Sharded counters: key is an option id (votes) or '#<question id>' (ballots in that question).
+create table tally (
+  poll_id  text not null references polls (id) on delete cascade,
+  key      text not null,
+  shard    smallint not null,
+  n        bigint not null,
+  primary key (poll_id, key, shard)
+);
+
+create table ballots (
+  poll_id      text not null references polls (id) on delete cascade,
+  voter_key    text not null,
+  question_id  text not null,
+  option_ids   text[] not null,
+  platform     text not null,
+  cast_at      timestamptz not null default now(),
+  primary key (poll_id, voter_key, question_id)
+);
+
+create table idempotency (
+  voter_key    text not null,
+  key          text not null,
+  poll_id      text not null,
+  fingerprint  text not null,
+  outcome      jsonb not null,
+  created_at   timestamptz not null default now(),
+  primary key (voter_key, key)
+);
+create index idempotency_age on idempotency (created_at);
+
+-- Several platform identities of one person map to one employee number: one vote wherever they click.
+create table directory (
+  platform  text not null check (platform in ('web', 'slack', 'teams')),
+  tenant    text not null default '',
+  user_id   text not null,
+  emp_no    text not null,
+  primary key (platform, tenant, user_id)
+);
+
+create function lv_voter_key(p_platform text, p_tenant text, p_user text, p_emp text) returns text
+language sql stable as $fn$
+  select case
+    when p_emp is not null then 'emp:' || p_emp
+    else coalesce(
+      (select 'emp:' || d.emp_no from directory d
+        where d.platform = p_platform and d.tenant = p_tenant and d.user_id = p_user),
+      p_platform || ':' || p_tenant || ':' || p_user)
+  end
+$fn$;
+
+-- Casts (or, with no options, retracts) one ballot in one round trip. Expected refusals come back as
+-- {"ok":false,"reason":...} with nothing changed; only broken infrastructure raises.
+create function lv_cast(
+  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
+  p_options text[], p_key text, p_shard int
+) returns jsonb language plpgsql as $fn$
+declare
+  v_voter text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
+  v_fp text;
+  v_status text;
+  v_closes timestamptz;
+  v_max int;
+  v_prev text[];
+  -- Callers send choices sorted (checkBallot does); sorting here too keeps a ballot's identity exact regardless.
+  v_new text[] := case when cardinality(p_options) <= 1 then coalesce(p_options, '{}')
+    else (select array_agg(o order by o) from unnest(p_options) o) end;
+  v_others int;
+  v_dv int := 0;
+  v_out jsonb;
+  v_stored record;
+begin
+  v_fp := p_poll || '|' || p_question || '|' || array_to_string(v_new, ',');
+  -- Serialises one voter's changes in one poll (both questions), without touching any shared row.
+  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_voter, 0));
+
+  if p_key is not null then
+    select fingerprint, outcome into v_stored from idempotency where voter_key = v_voter and key = p_key;
+    if found then
+      if v_stored.fingerprint <> v_fp then
+        return jsonb_build_object('ok', false, 'reason', 'idempotency_key_reused');
+      end if;
+      return v_stored.outcome || jsonb_build_object('replayed', true);
+    end if;
+  end if;
+
+  select p.status, p.closes_at, q.max_choices into v_status, v_closes, v_max
+    from polls p left join questions q on q.poll_id = p.id and q.id = p_question where p.id = p_poll;
+  if not found then return jsonb_build_object('ok', false, 'reason', 'unknown_poll'); end if;
+  if v_status <> 'open' or v_closes <= now() then
+    return jsonb_build_object('ok', false, 'reason', 'poll_closed');
+  end if;
+  if v_max is null then return jsonb_build_object('ok', false, 'reason', 'unknown_question'); end if;
+  if cardinality(v_new) > 0 then
+    -- Option rows are never deleted, so this check cannot go stale before commit.
+    if (select count(*) from options where poll_id = p_poll and question_id = p_question and id = any (v_new))
+        <> cardinality(v_new) then
+      if (select count(distinct o) from unnest(v_new) o) <> cardinality(v_new) then
+        return jsonb_build_object('ok', false, 'reason', 'duplicate_option');
+      end if;
+      return jsonb_build_object('ok', false, 'reason', 'unknown_option');
+    end if;
+    if cardinality(v_new) > v_max then
+      return jsonb_build_object('ok', false, 'reason', 'too_many_choices');
+    end if;
+  end if;
+
+  select option_ids into v_prev from ballots
+    where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+  v_out := jsonb_build_object('ok', true, 'replayed', false, 'option_ids', to_jsonb(v_new));
+
+  if coalesce(v_prev, '{}') = v_new then
+    v_out := v_out || jsonb_build_object('changed', false);
+  else
+    if v_prev is null or cardinality(v_new) = 0 then
+      select count(*) into v_others from ballots
+        where poll_id = p_poll and voter_key = v_voter and question_id <> p_question;
+      if v_others = 0 then v_dv := case when v_prev is null then 1 else -1 end; end if;
+    end if;
+    -- The gate: closing a poll flips every shard's open flag under the same row locks, so no vote slips past a close.
+    update poll_shards set changes = changes + 1, voters = voters + v_dv
+      where poll_id = p_poll and shard = p_shard and open;
+    if not found then return jsonb_build_object('ok', false, 'reason', 'poll_closed'); end if;
+
+    if cardinality(v_new) = 0 then
+      delete from ballots where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+    else
+      insert into ballots (poll_id, voter_key, question_id, option_ids, platform)
+        values (p_poll, v_voter, p_question, v_new, p_platform)
+        on conflict (poll_id, voter_key, question_id)
+        do update set option_ids = excluded.option_ids, platform = excluded.platform, cast_at = now();
+    end if;
+
+    insert into tally (poll_id, key, shard, n)
+      select p_poll, d.key, p_shard, sum(d.delta) from (
+        select o as key, -1 as delta from unnest(coalesce(v_prev, '{}')) o
+        union all select o, 1 from unnest(v_new) o
+        union all select '#' || p_question, case when v_prev is null then 1 else -1 end
+          where v_prev is null or cardinality(v_new) = 0
+      ) d group by d.key having sum(d.delta) <> 0 order by d.key
+      on conflict (poll_id, key, shard) do update set n = tally.n + excluded.n;
+    v_out := v_out || jsonb_build_object('changed', true);
+  end if;
+
+  if p_key is not null then
+    insert into idempotency (voter_key, key, poll_id, fingerprint, outcome)
+      values (v_voter, p_key, p_poll, v_fp, v_out);
+  end if;
+  return v_out;
+end
+$fn$;
+`,
+  },
+  {
+    version: 2,
+    name: 'lv_cast_batch: many casts in one transaction',
+    sql: `
+-- Group commit: one transaction (one round trip, one WAL flush) for the casts that queued up while others were in
+-- flight. Every voter lock is taken first, in one global order, so two batches can never wait on each other in a
+-- cycle; then each cast runs exactly as alone (its own refusals are values, so one bad ballot spoils no other).
+create function lv_cast_batch(p_casts jsonb, p_shard int) returns jsonb language plpgsql as $fn$
+declare
+  v_out jsonb := '[]'::jsonb;
+  c jsonb;
+begin
+  perform pg_advisory_xact_lock(k) from (
+    select distinct hashtextextended(x->>'poll' || chr(31)
+      || lv_voter_key(x->>'platform', x->>'tenant', x->>'user', x->>'emp'), 0) as k
+    from jsonb_array_elements(p_casts) x order by 1
+  ) keys;
+  for c in select * from jsonb_array_elements(p_casts) loop
+    v_out := v_out || jsonb_build_array(lv_cast(
+      c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
+      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
+  end loop;
+  return v_out;
+end
+$fn$;
+`,
+  },
+  {
+    version: 3,
+    name: 'chat messages that show a poll (Slack, Teams)',
+    sql: `
+-- Every tally message posted in a chat, so any bot process (or the next one after a restart) keeps it current.
+create table chat_messages (
+  platform      text not null check (platform in ('slack', 'teams')),
+  channel       text not null,
+  message_id    text not null,
+  poll_id       text not null references polls (id) on delete cascade,
+  -- Slack: the team; Teams: serviceUrl and conversation details needed to update the activity.
+  meta          jsonb not null default '{}',
+  announced_at  timestamptz,
+  created_at    timestamptz not null default now(),
+  primary key (platform, channel, message_id)
+);
+create index chat_messages_poll on chat_messages (poll_id);
+`,
+  },
+];

@@ -1,0 +1,417 @@
+// The Store over any Postgres (server or PGlite). Each write is one statement or one short transaction;
+// the cast itself is one call of lv_cast (see migrations.ts) so a vote costs one round trip.
+import { randomInt } from 'node:crypto';
+import type { Voter } from '../../domain/voter.ts';
+import type {
+  AddOptionOutcome,
+  BallotRow,
+  CastCommand,
+  CastOutcome,
+  ChatMessage,
+  DirectoryEntry,
+  Store,
+} from '../../ports/store.ts';
+import type { Poll, PollSummary } from '../../protocol/index.ts';
+import { CastBatcher } from './cast-batcher.ts';
+import { SHARDS } from './migrations.ts';
+import type { SqlDriver } from './sql-driver.ts';
+
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+const EFFECTIVE_STATUS = `case when p.status = 'open' and (p.closes_at is null or p.closes_at > now())
+  then 'open' else 'closed' end`;
+
+interface PollRow {
+  id: string;
+  title: string;
+  template: Poll['template'];
+  status: Poll['status'];
+  created_at: Date;
+  closes_at: Date | null;
+  settings: Poll['settings'];
+  questions: Poll['questions'];
+}
+
+type CastRow = Record<string, unknown>;
+
+function toOutcome(r: CastRow | undefined): CastOutcome {
+  if (!r) throw new Error('lv_cast returned no row');
+  if (r.ok !== true) return { ok: false, reason: r.reason as Extract<CastOutcome, { ok: false }>['reason'] };
+  return {
+    ok: true,
+    changed: r.changed === true,
+    replayed: r.replayed === true,
+    optionIds: (r.option_ids as string[]) ?? [],
+  };
+}
+
+const DEADLOCK_OR_SERIALIZATION = new Set(['40P01', '40001']);
+
+export interface SqlStoreOptions {
+  /** Cast transactions in flight at once; more casts than this wait and go together in one transaction. */
+  castSlots?: number;
+}
+
+export class SqlStore implements Store {
+  private readonly batcher: CastBatcher;
+
+  constructor(
+    private readonly db: SqlDriver,
+    options: SqlStoreOptions = {},
+  ) {
+    this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
+  }
+
+  async createPoll(poll: Poll, createdBy: string | null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `insert into polls (id, title, template, status, settings, created_by, created_at, closes_at)
+         values ($1, $2, $3, 'open', $4, $5, $6, $7)`,
+        [
+          poll.id,
+          poll.title,
+          poll.template,
+          JSON.stringify(poll.settings),
+          createdBy,
+          poll.created_at,
+          poll.closes_at,
+        ],
+      );
+      await tx.query(
+        `insert into questions (poll_id, id, position, kind, prompt, max_choices)
+         select $1, q.id, q.position, q.kind, q.prompt, q.max_choices
+         from jsonb_to_recordset($2::jsonb) as q(id text, position int, kind text, prompt text, max_choices int)`,
+        [
+          poll.id,
+          JSON.stringify(poll.questions.map((q, position) => ({ ...q, options: undefined, position }))),
+        ],
+      );
+      const options = poll.questions.flatMap((q) =>
+        q.options.map((o, position) => ({ ...o, question_id: q.id, position })),
+      );
+      await tx.query(
+        `insert into options (poll_id, question_id, id, position, label, label_en, place_id)
+         select $1, o.question_id, o.id, o.position, o.label, o.label_en, o.place_id
+         from jsonb_to_recordset($2::jsonb)
+           as o(question_id text, id text, position int, label text, label_en text, place_id text)`,
+        [poll.id, JSON.stringify(options)],
+      );
+      await tx.query(
+        'insert into poll_shards (poll_id, shard) select $1, s from generate_series(0, $2 - 1) s',
+        [poll.id, SHARDS],
+      );
+    });
+  }
+
+  async listPolls(limit = 100): Promise<PollSummary[]> {
+    const rows = await this.db.query<PollRow>(
+      `select p.id, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at
+       from polls p order by p.created_at desc, p.id limit $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      template: r.template,
+      status: r.status,
+      created_at: iso(r.created_at) ?? '',
+      closes_at: iso(r.closes_at),
+    }));
+  }
+
+  async getPoll(id: string): Promise<Poll | null> {
+    const rows = await this.db.query<PollRow>(
+      `select p.id, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at, p.settings,
+         coalesce((select json_agg(json_build_object(
+             'id', q.id, 'kind', q.kind, 'prompt', q.prompt, 'max_choices', q.max_choices,
+             'options', coalesce((select json_agg(json_strip_nulls(json_build_object(
+                 'id', o.id, 'label', o.label, 'label_en', o.label_en, 'place_id', o.place_id)) order by o.position, o.id)
+               from options o where o.poll_id = p.id and o.question_id = q.id), '[]'::json)
+           ) order by q.position) from questions q where q.poll_id = p.id), '[]'::json) as questions
+       from polls p where p.id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id,
+      title: r.title,
+      template: r.template,
+      status: r.status,
+      created_at: iso(r.created_at) ?? '',
+      closes_at: iso(r.closes_at),
+      settings: r.settings,
+      questions: r.questions,
+    };
+  }
+
+  async readTally(id: string) {
+    // One statement, so one MVCC snapshot: the version (sum of changes) and the counts always agree.
+    const rows = await this.db.query<{
+      status: Poll['status'];
+      version: number;
+      voters: number;
+      option_count: number;
+      counts: Record<string, number>;
+    }>(
+      `select ${EFFECTIVE_STATUS} as status,
+         (select coalesce(sum(s.changes), 0)::int from poll_shards s where s.poll_id = p.id) as version,
+         (select coalesce(sum(s.voters), 0)::int from poll_shards s where s.poll_id = p.id) as voters,
+         (select count(*)::int from options o where o.poll_id = p.id) as option_count,
+         (select coalesce(json_object_agg(c.key, c.n), '{}'::json)
+            from (select t.key, sum(t.n)::int as n from tally t where t.poll_id = p.id group by t.key) c) as counts
+       from polls p where p.id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      version: r.version,
+      status: r.status,
+      totalVoters: r.voters,
+      counts: r.counts,
+      optionCount: r.option_count,
+    };
+  }
+
+  cast(cmd: CastCommand): Promise<CastOutcome> {
+    return this.batcher.cast(cmd);
+  }
+
+  private async castBatch(cmds: CastCommand[], attempt = 1): Promise<CastOutcome[]> {
+    try {
+      if (cmds.length === 1) {
+        const cmd = cmds[0] as CastCommand;
+        const v = cmd.voter;
+        const rows = await this.db.query<{ r: CastRow }>(
+          'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9) as r',
+          [
+            cmd.pollId,
+            cmd.questionId,
+            v.platform,
+            v.tenant,
+            v.user,
+            v.emp_no ?? null,
+            cmd.optionIds,
+            cmd.idempotencyKey ?? null,
+            randomInt(SHARDS),
+          ],
+        );
+        return [toOutcome(rows[0]?.r)];
+      }
+      const casts = cmds.map((c) => ({
+        poll: c.pollId,
+        question: c.questionId,
+        platform: c.voter.platform,
+        tenant: c.voter.tenant,
+        user: c.voter.user,
+        emp: c.voter.emp_no ?? null,
+        options: c.optionIds,
+        key: c.idempotencyKey ?? null,
+      }));
+      const rows = await this.db.query<{ r: CastRow[] }>('select lv_cast_batch($1::jsonb, $2) as r', [
+        JSON.stringify(casts),
+        randomInt(SHARDS),
+      ]);
+      return (rows[0]?.r ?? []).map(toOutcome);
+    } catch (e) {
+      // Postgres rolled the whole transaction back, so running it again cannot double anything.
+      const code = (e as { code?: string }).code;
+      if (code && DEADLOCK_OR_SERIALIZATION.has(code) && attempt < 3)
+        return this.castBatch(cmds, attempt + 1);
+      throw e;
+    }
+  }
+
+  async closePoll(
+    id: string,
+  ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }> {
+    return this.db.transaction(async (tx) => {
+      const shards = await tx.query<{ shard: number }>(
+        `update poll_shards set open = false, changes = changes + (shard = 0)::int
+         where poll_id = $1 and open returning shard`,
+        [id],
+      );
+      const polls = await tx.query<{ id: string }>(
+        `update polls set status = 'closed', closed_at = coalesce(closed_at, now()) where id = $1 returning id`,
+        [id],
+      );
+      if (polls.length === 0) return { ok: false, reason: 'unknown_poll' } as const;
+      return { ok: true, changed: shards.length > 0 } as const;
+    });
+  }
+
+  async closeDuePolls(): Promise<string[]> {
+    const due = await this.db.query<{ id: string }>(
+      `select id from polls where status = 'open' and closes_at <= now() order by closes_at limit 100`,
+    );
+    const closed: string[] = [];
+    for (const { id } of due) {
+      const r = await this.closePoll(id);
+      if (r.ok && r.changed) closed.push(id);
+    }
+    return closed;
+  }
+
+  async addOption(
+    pollId: string,
+    questionId: string,
+    label: string,
+    addedBy: string,
+  ): Promise<AddOptionOutcome> {
+    return this.db
+      .transaction(async (tx): Promise<AddOptionOutcome> => {
+        const polls = await tx.query<{ status: string; settings: Poll['settings'] }>(
+          `select ${EFFECTIVE_STATUS} as status, p.settings from polls p where p.id = $1`,
+          [pollId],
+        );
+        const poll = polls[0];
+        if (!poll) return { ok: false, reason: 'unknown_poll' };
+        if (poll.status !== 'open') return { ok: false, reason: 'poll_closed' };
+        if (!poll.settings.allow_add_options) return { ok: false, reason: 'adding_options_disabled' };
+        const questions = await tx.query<{ kind: string }>(
+          'select kind from questions where poll_id = $1 and id = $2',
+          [pollId, questionId],
+        );
+        const kind = questions[0]?.kind;
+        if (!kind) return { ok: false, reason: 'unknown_question' };
+        // A menu belongs to a place; voters add places (or plain choices), not free-floating dishes.
+        if (kind === 'menu') return { ok: false, reason: 'adding_options_disabled' };
+        // Same gate as a vote: the shard row lock orders this against a concurrent close.
+        const gate = await tx.query(
+          'update poll_shards set changes = changes + 1 where poll_id = $1 and shard = 0 and open returning 1',
+          [pollId],
+        );
+        if (gate.length === 0) return { ok: false, reason: 'poll_closed' };
+        const inserted = await tx.query<{ id: string }>(
+          `insert into options (poll_id, question_id, id, position, label, added_by)
+         select $1, $2, 'x' || (count(*) + 1)::text, coalesce(max(position), -1) + 1, $3, $4
+         from options where poll_id = $1
+         on conflict do nothing returning id`,
+          [pollId, questionId, label.trim().replace(/\s+/g, ' '), addedBy],
+        );
+        const id = inserted[0]?.id;
+        if (!id) throw new OptionExists();
+        return { ok: true, optionId: id };
+      })
+      .catch((e: unknown) => {
+        if (e instanceof OptionExists) return { ok: false, reason: 'option_exists' } as const;
+        throw e;
+      });
+  }
+
+  async exportBallots(pollId: string): Promise<BallotRow[]> {
+    const rows = await this.db.query<{
+      cast_at: Date;
+      question_id: string;
+      option_id: string;
+      label: string;
+      voter: string | null;
+      platform: string | null;
+    }>(
+      `select b.cast_at, b.question_id, o.id as option_id, o.label,
+         case when (p.settings->>'anonymous')::boolean then null else b.voter_key end as voter,
+         case when (p.settings->>'anonymous')::boolean then null else b.platform end as platform
+       from ballots b
+       join polls p on p.id = b.poll_id
+       cross join lateral unnest(b.option_ids) as x(option_id)
+       join options o on o.poll_id = b.poll_id and o.id = x.option_id
+       where b.poll_id = $1
+       order by b.cast_at, b.question_id, o.position`,
+      [pollId],
+    );
+    return rows.map((r) => ({
+      cast_at: iso(r.cast_at) ?? '',
+      question_id: r.question_id,
+      option_id: r.option_id,
+      label: r.label,
+      ...(r.voter === null ? {} : { voter: r.voter }),
+      ...(r.platform === null ? {} : { platform: r.platform }),
+    }));
+  }
+
+  async ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>> {
+    const rows = await this.db.query<{ question_id: string; option_ids: string[] }>(
+      'select question_id, option_ids from ballots where poll_id = $1 and voter_key = lv_voter_key($2, $3, $4, $5)',
+      [pollId, voter.platform, voter.tenant, voter.user, voter.emp_no ?? null],
+    );
+    return Object.fromEntries(rows.map((r) => [r.question_id, r.option_ids]));
+  }
+
+  async importDirectory(entries: DirectoryEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const rows = await this.db.query<{ n: number }>(
+      `with input as (
+         select distinct on (platform, tenant, user_id) platform, tenant, user_id, emp_no
+         from jsonb_to_recordset($1::jsonb) as e(platform text, tenant text, user_id text, emp_no text)
+       ), written as (
+         insert into directory (platform, tenant, user_id, emp_no) select * from input
+         on conflict (platform, tenant, user_id) do update set emp_no = excluded.emp_no returning 1
+       ) select count(*)::int as n from written`,
+      [
+        JSON.stringify(
+          entries.map((e) => ({ platform: e.platform, tenant: e.tenant, user_id: e.user, emp_no: e.emp_no })),
+        ),
+      ],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async pollCreator(pollId: string): Promise<string | null> {
+    const rows = await this.db.query<{ created_by: string | null }>(
+      'select created_by from polls where id = $1',
+      [pollId],
+    );
+    return rows[0]?.created_by ?? null;
+  }
+
+  async saveChatMessage(m: ChatMessage): Promise<void> {
+    await this.db.query(
+      `insert into chat_messages (platform, channel, message_id, poll_id, meta) values ($1, $2, $3, $4, $5)
+       on conflict (platform, channel, message_id) do update set meta = excluded.meta`,
+      [m.platform, m.channel, m.message_id, m.poll_id, JSON.stringify(m.meta)],
+    );
+  }
+
+  async chatMessages(pollId: string): Promise<ChatMessage[]> {
+    return this.db.query<ChatMessage>(
+      'select platform, channel, message_id, poll_id, meta from chat_messages where poll_id = $1 order by created_at',
+      [pollId],
+    );
+  }
+
+  async claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean> {
+    const rows = await this.db.query(
+      `update chat_messages set announced_at = now()
+       where platform = $1 and channel = $2 and message_id = $3 and announced_at is null returning 1`,
+      [m.platform, m.channel, m.message_id],
+    );
+    return rows.length === 1;
+  }
+
+  async votersByOption(pollId: string): Promise<Record<string, string[]>> {
+    const rows = await this.db.query<{ option_id: string; voters: string[] }>(
+      `select x.option_id, array_agg(b.voter_key order by b.cast_at) as voters
+       from ballots b join polls p on p.id = b.poll_id
+       cross join lateral unnest(b.option_ids) as x(option_id)
+       where b.poll_id = $1 and not coalesce((p.settings->>'anonymous')::boolean, false)
+       group by x.option_id`,
+      [pollId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.option_id, r.voters]));
+  }
+
+  async versions(pollIds: string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ poll_id: string; version: number }>(
+      'select poll_id, sum(changes)::int as version from poll_shards where poll_id = any ($1) group by poll_id',
+      [pollIds],
+    );
+    return new Map(rows.map((r) => [r.poll_id, r.version]));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('select 1');
+  }
+}
+
+class OptionExists extends Error {}

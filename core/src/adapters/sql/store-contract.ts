@@ -1,0 +1,407 @@
+// The Store contract: one suite, run against every adapter (pg-store.test.ts, pglite-store.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPoll } from '../../domain/poll-definition.ts';
+import { questionCountKey } from '../../domain/tally.ts';
+import { webVoter } from '../../domain/voter.ts';
+import type { Store } from '../../ports/store.ts';
+import type { CreatePollBody } from '../../protocol/index.ts';
+
+export interface StoreFixture {
+  store: Store;
+  /** A second store on the same database through other connections (another instance), where the adapter has one. */
+  close(): Promise<void>;
+}
+
+let seq = 0;
+const pollId = () => `c${Date.now().toString(36)}${(seq++).toString(36)}`;
+
+const choice = (extra: Partial<Extract<CreatePollBody, { template: 'choice' }>> = {}): CreatePollBody => ({
+  template: 'choice',
+  title: 'Where to?',
+  options: ['Pizza', 'Sushi', 'Bibimbap'],
+  ...extra,
+});
+
+export function storeContract(
+  name: string,
+  open: () => Promise<StoreFixture>,
+  opts: { concurrency: number },
+) {
+  describe(`Store contract: ${name}`, () => {
+    let fx: StoreFixture;
+    let store: Store;
+    beforeAll(async () => {
+      fx = await open();
+      store = fx.store;
+    });
+    afterAll(async () => fx?.close());
+
+    async function newPoll(body: CreatePollBody = choice()) {
+      const poll = buildPoll(body, pollId(), new Date());
+      await store.createPoll(poll, 'admin');
+      return poll;
+    }
+
+    it('stores a poll and reads it back with questions, options and settings', async () => {
+      const poll = await newPoll({
+        template: 'lunch',
+        places: [
+          { name: '김밥천국', label_en: 'Kimbap Heaven', menus: [{ name: '라볶이' }, { name: '김밥' }] },
+          { name: '본죽', menus: [{ name: '전복죽' }] },
+        ],
+        settings: { anonymous: true },
+      });
+      const read = await store.getPoll(poll.id);
+      expect(read?.questions.map((q) => q.id)).toEqual(['place', 'menu']);
+      expect(read?.questions[0]?.options[0]).toEqual({
+        id: 'p1',
+        label: '김밥천국',
+        label_en: 'Kimbap Heaven',
+      });
+      expect(read?.questions[1]?.options.map((o) => o.place_id)).toEqual(['p1', 'p1', 'p2']);
+      expect(read?.settings.anonymous).toBe(true);
+      expect(await store.pollCreator(poll.id)).toBe('admin');
+      expect(await store.pollCreator('nope')).toBeNull();
+      expect((await store.listPolls()).some((p) => p.id === poll.id)).toBe(true);
+      expect(await store.getPoll('nope')).toBeNull();
+    });
+
+    it('counts a vote, raises the version, and treats a re-cast of the same choice as no change', async () => {
+      const poll = await newPoll();
+      const before = await store.readTally(poll.id);
+      const r = await store.cast({
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: webVoter('1001'),
+        optionIds: ['o2'],
+      });
+      expect(r).toMatchObject({ ok: true, changed: true });
+      const after = await store.readTally(poll.id);
+      expect(after?.counts.o2).toBe(1);
+      expect(after?.totalVoters).toBe(1);
+      expect(after?.version).toBeGreaterThan(before?.version ?? 0);
+      const again = await store.cast({
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: webVoter('1001'),
+        optionIds: ['o2'],
+      });
+      expect(again).toMatchObject({ ok: true, changed: false });
+      expect((await store.readTally(poll.id))?.version).toBe(after?.version);
+    });
+
+    it('changes and retracts a ballot, keeping counts and voter totals exact', async () => {
+      const poll = await newPoll(choice({ max_choices: 2 }));
+      const v = webVoter('2002');
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: v, optionIds: ['o1', 'o2'] });
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: v, optionIds: ['o2', 'o3'] });
+      let t = await store.readTally(poll.id);
+      expect([t?.counts.o1 ?? 0, t?.counts.o2, t?.counts.o3]).toEqual([0, 1, 1]);
+      expect(t?.counts[questionCountKey('q1')]).toBe(1);
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: v, optionIds: [] });
+      t = await store.readTally(poll.id);
+      expect([t?.counts.o2, t?.counts.o3, t?.totalVoters, t?.counts[questionCountKey('q1')]]).toEqual([
+        0, 0, 0, 0,
+      ]);
+    });
+
+    it('counts a voter once across the two questions of a lunch poll', async () => {
+      const poll = await newPoll({
+        template: 'lunch',
+        places: [
+          { name: 'A', menus: [{ name: 'a1' }] },
+          { name: 'B', menus: [{ name: 'b1' }] },
+        ],
+      });
+      const v = webVoter('3003');
+      await store.cast({ pollId: poll.id, questionId: 'place', voter: v, optionIds: ['p1'] });
+      await store.cast({ pollId: poll.id, questionId: 'menu', voter: v, optionIds: ['m1'] });
+      expect((await store.readTally(poll.id))?.totalVoters).toBe(1);
+      await store.cast({ pollId: poll.id, questionId: 'place', voter: v, optionIds: [] });
+      expect((await store.readTally(poll.id))?.totalVoters).toBe(1);
+      await store.cast({ pollId: poll.id, questionId: 'menu', voter: v, optionIds: [] });
+      expect((await store.readTally(poll.id))?.totalVoters).toBe(0);
+    });
+
+    it('refuses bad ballots with a reason and changes nothing', async () => {
+      const poll = await newPoll();
+      const v = webVoter('4004');
+      const base = { pollId: poll.id, questionId: 'q1', voter: v };
+      const before = await store.readTally(poll.id);
+      expect(await store.cast({ ...base, pollId: 'missing', optionIds: ['o1'] })).toEqual({
+        ok: false,
+        reason: 'unknown_poll',
+      });
+      expect(await store.cast({ ...base, questionId: 'q9', optionIds: ['o1'] })).toEqual({
+        ok: false,
+        reason: 'unknown_question',
+      });
+      expect(await store.cast({ ...base, optionIds: ['o9'] })).toEqual({
+        ok: false,
+        reason: 'unknown_option',
+      });
+      expect(await store.cast({ ...base, optionIds: ['o1', 'o2'] })).toEqual({
+        ok: false,
+        reason: 'too_many_choices',
+      });
+      expect(await store.cast({ ...base, optionIds: ['o1', 'o1'] })).toEqual({
+        ok: false,
+        reason: 'duplicate_option',
+      });
+      expect(await store.readTally(poll.id)).toEqual(before);
+    });
+
+    it('returns the first outcome for a repeated idempotency key and refuses the key for another vote', async () => {
+      const poll = await newPoll();
+      const cmd = {
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: webVoter('5005'),
+        optionIds: ['o1'],
+        idempotencyKey: 'k-1',
+      };
+      expect(await store.cast(cmd)).toMatchObject({ ok: true, changed: true, replayed: false });
+      const v1 = (await store.readTally(poll.id))?.version;
+      expect(await store.cast(cmd)).toMatchObject({
+        ok: true,
+        changed: true,
+        replayed: true,
+        optionIds: ['o1'],
+      });
+      expect(await store.cast({ ...cmd, optionIds: ['o2'] })).toEqual({
+        ok: false,
+        reason: 'idempotency_key_reused',
+      });
+      const t = await store.readTally(poll.id);
+      expect([t?.version, t?.counts.o1, t?.counts.o2 ?? 0]).toEqual([v1, 1, 0]);
+    });
+
+    it('closes a poll: later votes are refused, the version moves, closing twice is a no-op', async () => {
+      const poll = await newPoll();
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('6006'), optionIds: ['o1'] });
+      const open = await store.readTally(poll.id);
+      expect(await store.closePoll(poll.id)).toEqual({ ok: true, changed: true });
+      const closed = await store.readTally(poll.id);
+      expect(closed?.status).toBe('closed');
+      expect(closed?.version).toBeGreaterThan(open?.version ?? 0);
+      expect(
+        await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('6007'), optionIds: ['o2'] }),
+      ).toEqual({
+        ok: false,
+        reason: 'poll_closed',
+      });
+      expect(await store.closePoll(poll.id)).toEqual({ ok: true, changed: false });
+      expect((await store.readTally(poll.id))?.version).toBe(closed?.version);
+      expect(await store.closePoll('missing')).toEqual({ ok: false, reason: 'unknown_poll' });
+    });
+
+    it('treats a poll past its close time as closed and closes it for good in closeDuePolls', async () => {
+      const poll = buildPoll(choice(), pollId(), new Date());
+      poll.closes_at = new Date(Date.now() - 1000).toISOString();
+      await store.createPoll(poll, null);
+      expect((await store.getPoll(poll.id))?.status).toBe('closed');
+      expect(
+        await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('7007'), optionIds: ['o1'] }),
+      ).toEqual({
+        ok: false,
+        reason: 'poll_closed',
+      });
+      const v0 = (await store.readTally(poll.id))?.version ?? 0;
+      expect(await store.closeDuePolls()).toContain(poll.id);
+      expect((await store.readTally(poll.id))?.version).toBeGreaterThan(v0);
+    });
+
+    it('lets voters add options only where allowed, and never the same name twice', async () => {
+      const closedToIdeas = await newPoll();
+      expect(await store.addOption(closedToIdeas.id, 'q1', 'Tacos', 'web:1')).toEqual({
+        ok: false,
+        reason: 'adding_options_disabled',
+      });
+      const poll = await newPoll(choice({ settings: { allow_add_options: true } }));
+      const added = await store.addOption(poll.id, 'q1', 'Tacos', 'web:1');
+      expect(added.ok).toBe(true);
+      expect(await store.addOption(poll.id, 'q1', '  tacos ', 'web:2')).toEqual({
+        ok: false,
+        reason: 'option_exists',
+      });
+      const read = await store.getPoll(poll.id);
+      expect(read?.questions[0]?.options.map((o) => o.label)).toEqual([
+        'Pizza',
+        'Sushi',
+        'Bibimbap',
+        'Tacos',
+      ]);
+      const id = added.ok ? added.optionId : '';
+      expect(
+        await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('8008'), optionIds: [id] }),
+      ).toMatchObject({ ok: true });
+      expect((await store.readTally(poll.id))?.counts[id]).toBe(1);
+    });
+
+    it('maps platform identities to one employee through the directory: one person, one vote', async () => {
+      const poll = await newPoll();
+      await store.importDirectory([
+        { platform: 'slack', tenant: 'T1', user: 'U1', emp_no: '9009' },
+        { platform: 'teams', tenant: 'tid', user: 'aad-1', emp_no: '9009' },
+      ]);
+      await store.cast({
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: { platform: 'slack', tenant: 'T1', user: 'U1' },
+        optionIds: ['o1'],
+      });
+      await store.cast({
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: { platform: 'teams', tenant: 'tid', user: 'aad-1' },
+        optionIds: ['o2'],
+      });
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('9009'), optionIds: ['o3'] });
+      const t = await store.readTally(poll.id);
+      expect([t?.counts.o1, t?.counts.o2, t?.counts.o3, t?.totalVoters]).toEqual([0, 0, 1, 1]);
+      const rows = await store.exportBallots(poll.id);
+      expect(rows).toEqual([
+        expect.objectContaining({ option_id: 'o3', voter: 'emp:9009', platform: 'web' }),
+      ]);
+    });
+
+    it("returns a voter's own ballots, and only theirs", async () => {
+      const poll = await newPoll(choice({ max_choices: 2 }));
+      await store.cast({
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: webVoter('2121'),
+        optionIds: ['o1', 'o3'],
+      });
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('2122'), optionIds: ['o2'] });
+      expect(await store.ballotsOf(poll.id, webVoter('2121'))).toEqual({ q1: ['o1', 'o3'] });
+      expect(await store.ballotsOf(poll.id, webVoter('2123'))).toEqual({});
+    });
+
+    it('exports ballots without voter identity for anonymous polls', async () => {
+      const poll = await newPoll(choice({ settings: { anonymous: true } }));
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('1111'), optionIds: ['o1'] });
+      const rows = await store.exportBallots(poll.id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).not.toHaveProperty('voter');
+      expect(JSON.stringify(rows)).not.toContain('1111');
+    });
+
+    it(`keeps an exact tally under ${opts.concurrency} concurrent distinct voters, with every change in the version`, async () => {
+      const poll = await newPoll();
+      const v0 = (await store.readTally(poll.id))?.version ?? 0;
+      const results = await Promise.all(
+        Array.from({ length: opts.concurrency }, (_, i) =>
+          store.cast({
+            pollId: poll.id,
+            questionId: 'q1',
+            voter: webVoter(String(100000 + i)),
+            optionIds: [`o${(i % 3) + 1}`],
+            idempotencyKey: `burst-${i}`,
+          }),
+        ),
+      );
+      expect(results.every((r) => r.ok && r.changed)).toBe(true);
+      const t = await store.readTally(poll.id);
+      const expected = [0, 1, 2].map(
+        (k) => Array.from({ length: opts.concurrency }, (_, i) => i % 3).filter((x) => x === k).length,
+      );
+      expect([t?.counts.o1, t?.counts.o2, t?.counts.o3]).toEqual(expected);
+      expect(t?.totalVoters).toBe(opts.concurrency);
+      expect(t?.version).toBe(v0 + opts.concurrency);
+    });
+
+    it('counts a burst of the same idempotency key once', async () => {
+      const poll = await newPoll();
+      const cmd = {
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: webVoter('1212'),
+        optionIds: ['o3'],
+        idempotencyKey: 'dup',
+      };
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.cast(cmd)));
+      expect(results.filter((r) => r.ok && !r.replayed)).toHaveLength(1);
+      expect(results.every((r) => r.ok)).toBe(true);
+      const t = await store.readTally(poll.id);
+      expect([t?.counts.o3, t?.totalVoters]).toEqual([1, 1]);
+    });
+
+    it('stays consistent when the same voters change their minds concurrently across both questions', async () => {
+      const poll = await newPoll({
+        template: 'lunch',
+        places: ['A', 'B', 'C'].map((name) => ({
+          name,
+          menus: [{ name: `${name}1` }, { name: `${name}2` }],
+        })),
+      });
+      const v0 = (await store.readTally(poll.id))?.version ?? 0;
+      let seed = 7;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      const casts = Array.from({ length: 300 }, () => {
+        const voter = webVoter(String(700 + rand(15)));
+        const place = rand(4); // 3 = retract
+        return rand(2) === 0
+          ? { pollId: poll.id, questionId: 'place', voter, optionIds: place === 3 ? [] : [`p${place + 1}`] }
+          : { pollId: poll.id, questionId: 'menu', voter, optionIds: place === 3 ? [] : [`m${rand(6) + 1}`] };
+      });
+      const results = await Promise.all(casts.map((c) => store.cast(c)));
+      expect(results.every((r) => r.ok)).toBe(true);
+      const changes = results.filter((r) => r.ok && r.changed).length;
+      const t = await store.readTally(poll.id);
+      const ballots = await store.exportBallots(poll.id);
+      const count = (id: string) => ballots.filter((b) => b.option_id === id).length;
+      for (const id of ['p1', 'p2', 'p3', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'])
+        expect(t?.counts[id] ?? 0).toBe(count(id));
+      expect(t?.counts[questionCountKey('place')] ?? 0).toBe(
+        ballots.filter((b) => b.question_id === 'place').length,
+      );
+      expect(t?.totalVoters).toBe(new Set(ballots.map((b) => b.voter)).size);
+      expect(t?.version).toBe(v0 + changes);
+    });
+
+    it('remembers chat messages per poll, and lets exactly one caller claim the winner announcement', async () => {
+      const poll = await newPoll();
+      const m = {
+        platform: 'slack' as const,
+        channel: 'C1',
+        message_id: '1700.1',
+        poll_id: poll.id,
+        meta: { team: 'T1' },
+      };
+      await store.saveChatMessage(m);
+      await store.saveChatMessage(m); // idempotent
+      expect(await store.chatMessages(poll.id)).toEqual([m]);
+      const claims = await Promise.all([1, 2, 3].map(() => store.claimAnnouncement(m)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('lists voters per option, and none for anonymous polls', async () => {
+      const poll = await newPoll();
+      await store.cast({
+        pollId: poll.id,
+        questionId: 'q1',
+        voter: { platform: 'slack', tenant: 'T1', user: 'U9' },
+        optionIds: ['o2'],
+      });
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('31'), optionIds: ['o2'] });
+      expect(await store.votersByOption(poll.id)).toEqual({ o2: ['slack:T1:U9', 'emp:31'] });
+      const anon = await newPoll(choice({ settings: { anonymous: true } }));
+      await store.cast({ pollId: anon.id, questionId: 'q1', voter: webVoter('32'), optionIds: ['o1'] });
+      expect(await store.votersByOption(anon.id)).toEqual({});
+    });
+
+    it('reports versions for many polls at once', async () => {
+      const a = await newPoll();
+      const b = await newPoll();
+      await store.cast({ pollId: a.id, questionId: 'q1', voter: webVoter('1313'), optionIds: ['o1'] });
+      const versions = await store.versions([a.id, b.id, 'missing']);
+      expect(versions.get(a.id)).toBe((await store.readTally(a.id))?.version);
+      expect(versions.get(b.id)).toBe(0);
+      expect(versions.has('missing')).toBe(false);
+    });
+  });
+}

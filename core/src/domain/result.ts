@@ -1,0 +1,38 @@
+// Expected failures are values: every reason a user can cause, in one list the edges map to statuses and text.
+
+export const REASONS = [
+  'unknown_poll',
+  'unknown_question',
+  'unknown_option',
+  'poll_closed',
+  'too_many_choices',
+  'duplicate_option',
+  'idempotency_key_reused',
+  'adding_options_disabled',
+  'option_exists',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export type Ok<T> = { ok: true; value: T };
+export type Fail<R extends string = Reason> = { ok: false; reason: R; message: string };
+export type Result<T, R extends string = Reason> = Ok<T> | Fail<R>;
+
+export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });
+export const fail = <R extends string>(reason: R, message: string): Fail<R> => ({
+  ok: false,
+  reason,
+  message,
+});
+
+/** Default wording per reason; edges may say it in their own voice (Slack, Teams) but mean the same. */
+export const REASON_MESSAGES: Record<Reason, string> = {
+  unknown_poll: 'No such poll.',
+  unknown_question: 'This poll has no such question.',
+  unknown_option: 'This question has no such option.',
+  poll_closed: 'This poll is closed.',
+  too_many_choices: 'Too many choices for this question.',
+  duplicate_option: 'An option is listed twice.',
+  idempotency_key_reused: 'This Idempotency-Key was already used for a different vote.',
+  adding_options_disabled: 'Voters cannot add options to this poll.',
+  option_exists: 'An option with this name already exists.',
+};

@@ -1,0 +1,90 @@
+// Builds the tally snapshot (the `vote_update` data) from a poll definition and the store's counters.
+import type { Leader, Poll, QuestionTally, Snapshot } from '../protocol/index.ts';
+
+export interface TallyCounts {
+  version: number;
+  status: Poll['status'];
+  totalVoters: number;
+  /** option id → votes; `#<question id>` → ballots in that question. */
+  counts: Readonly<Record<string, number>>;
+}
+
+export const questionCountKey = (questionId: string): string => `#${questionId}`;
+
+export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
+  const hidden = poll.settings.results_hidden && t.status === 'open';
+  const count = (key: string) => (hidden ? 0 : (t.counts[key] ?? 0));
+  const questions: QuestionTally[] = poll.questions.map((q) => {
+    const options = q.options.map((o) => ({
+      option_id: o.id,
+      label: o.label,
+      ...(o.place_id ? { place_id: o.place_id } : {}),
+      vote_count: count(o.id),
+    }));
+    return {
+      question_id: q.id,
+      kind: q.kind,
+      voters: count(questionCountKey(q.id)),
+      leader: leaderOf(options)?.option_id ?? null,
+      options,
+    };
+  });
+  const first = questions[0];
+  const top = first ? leaderOf(first.options) : undefined;
+  const snapshot: Snapshot = {
+    poll_id: poll.id,
+    version: t.version,
+    status: t.status,
+    results_hidden: hidden,
+    total_voters: t.totalVoters,
+    leader: first && top ? { question_id: first.question_id, ...top } : null,
+    questions,
+  };
+  if (poll.template === 'lunch') {
+    snapshot.place_votes = optionsOf(questions, 'place').map((o) => ({
+      place_id: o.option_id,
+      place_name: o.label,
+      vote_count: o.vote_count,
+    }));
+    snapshot.menu_votes = optionsOf(questions, 'menu').map((o) => ({
+      menu_id: o.option_id,
+      menu_name: o.label,
+      place_id: o.place_id ?? '',
+      vote_count: o.vote_count,
+    }));
+  }
+  return snapshot;
+}
+
+const optionsOf = (questions: QuestionTally[], kind: QuestionTally['kind']) =>
+  questions.find((q) => q.kind === kind)?.options ?? [];
+
+/** The single option with the most votes; none while nobody voted or when the top is shared. */
+function leaderOf(options: QuestionTally['options']): Omit<Leader, 'question_id'> | undefined {
+  let best: QuestionTally['options'][number] | undefined;
+  let tied = false;
+  for (const o of options) {
+    if (!best || o.vote_count > best.vote_count) {
+      best = o;
+      tied = false;
+    } else if (o.vote_count === best.vote_count) tied = true;
+  }
+  if (!best || best.vote_count === 0 || tied) return undefined;
+  return { option_id: best.option_id, label: best.label, vote_count: best.vote_count };
+}
+
+/** Winners of a closed poll: per question, every option sharing the top count (ties are reported, not broken). */
+export function winners(snapshot: Snapshot): Leader[] {
+  return snapshot.questions.flatMap((q) => {
+    const top = Math.max(0, ...q.options.map((o) => o.vote_count));
+    if (top === 0) return [];
+    return q.options
+      .filter((o) => o.vote_count === top)
+      .map((o) => ({
+        question_id: q.question_id,
+        option_id: o.option_id,
+        label: o.label,
+        vote_count: o.vote_count,
+      }));
+  });
+}

@@ -1,0 +1,95 @@
+// The Store port: durable polls, ballots and tallies. Adapters: Postgres (pg) and embedded PGlite, one contract suite.
+import type { TallyCounts } from '../domain/tally.ts';
+import type { Voter } from '../domain/voter.ts';
+import type { Poll, PollSummary } from '../protocol/index.ts';
+
+export interface CastCommand {
+  pollId: string;
+  questionId: string;
+  voter: Voter;
+  /** Empty retracts the voter's ballot in this question. */
+  optionIds: string[];
+  /** Idempotency-Key or platform delivery id; a repeat returns the first outcome and changes nothing. */
+  idempotencyKey?: string;
+}
+
+export type CastOutcome =
+  | { ok: true; changed: boolean; replayed: boolean; optionIds: string[] }
+  | {
+      ok: false;
+      reason:
+        | 'unknown_poll'
+        | 'unknown_question'
+        | 'unknown_option'
+        | 'poll_closed'
+        | 'too_many_choices'
+        | 'duplicate_option'
+        | 'idempotency_key_reused';
+    };
+
+export type AddOptionOutcome =
+  | { ok: true; optionId: string }
+  | {
+      ok: false;
+      reason:
+        | 'unknown_poll'
+        | 'unknown_question'
+        | 'poll_closed'
+        | 'adding_options_disabled'
+        | 'option_exists';
+    };
+
+export interface BallotRow {
+  cast_at: string;
+  question_id: string;
+  option_id: string;
+  label: string;
+  /** Absent for anonymous polls. */
+  voter?: string;
+  platform?: string;
+}
+
+export interface DirectoryEntry {
+  platform: Voter['platform'];
+  tenant: string;
+  user: string;
+  emp_no: string;
+}
+
+export interface ChatMessage {
+  platform: 'slack' | 'teams';
+  channel: string;
+  message_id: string;
+  poll_id: string;
+  meta: Record<string, unknown>;
+}
+
+export interface Store {
+  createPoll(poll: Poll, createdBy: string | null): Promise<void>;
+  listPolls(limit?: number): Promise<PollSummary[]>;
+  getPoll(id: string): Promise<Poll | null>;
+  /** One consistent read of a poll's counters: the same version always means the same counts. */
+  readTally(id: string): Promise<(TallyCounts & { optionCount: number }) | null>;
+  cast(cmd: CastCommand): Promise<CastOutcome>;
+  /** Closes now; closing a closed poll is a no-op that still answers ok. */
+  closePoll(id: string): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }>;
+  /** Marks every open poll whose close time has passed as closed; returns their ids. */
+  closeDuePolls(): Promise<string[]>;
+  addOption(pollId: string, questionId: string, label: string, addedBy: string): Promise<AddOptionOutcome>;
+  exportBallots(pollId: string): Promise<BallotRow[]>;
+  /** The voter's own choices in a poll, question id → option ids (so a page can show "your choice"). */
+  ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>>;
+  /** Replaces or adds directory rows; returns how many were written. */
+  importDirectory(entries: DirectoryEntry[]): Promise<number>;
+  /** Who created the poll (`slack:T:U`, `teams:…`, `admin`, `seed`), or null for an unknown poll. */
+  pollCreator(pollId: string): Promise<string | null>;
+  saveChatMessage(m: ChatMessage): Promise<void>;
+  chatMessages(pollId: string): Promise<ChatMessage[]>;
+  /** Marks a message's winner announcement as made; true only for the one caller that made the mark. */
+  claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean>;
+  /** Who chose each option (voter keys such as `slack:T:U` or `emp:123`); empty for anonymous polls. */
+  votersByOption(pollId: string): Promise<Record<string, string[]>>;
+  /** Current versions of the given polls (for instances catching up after a bus outage). */
+  versions(pollIds: string[]): Promise<Map<string, number>>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,261 @@
+// The wire contract (REST bodies, WebSocket frames, SSE events) shared by realtime/ and web/.
+// Names follow ../shared/design.md and the original lunch-vote client; renaming one here fails typecheck everywhere.
+import { z } from 'zod';
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-64 letters, digits, "_" or "-"');
+/** Employee numbers are digits; the bound keeps a 10,000-character value from reaching the database. */
+export const empNoSchema = z.string().regex(/^[0-9]{1,20}$/, 'emp_no must be 1-20 digits');
+
+export const templateSchema = z.enum(['lunch', 'choice']);
+export const questionKindSchema = z.enum(['place', 'menu', 'choice']);
+export const pollStatusSchema = z.enum(['open', 'closed']);
+
+export const pollSettingsSchema = z.object({
+  anonymous: z.boolean(),
+  results_hidden: z.boolean(),
+  allow_add_options: z.boolean(),
+  quorum: z.number().int().min(1).nullable(),
+});
+export type PollSettings = z.infer<typeof pollSettingsSchema>;
+
+const labelSchema = z.string().trim().min(1).max(120);
+const settingsInputSchema = pollSettingsSchema.partial().strict();
+
+// ---- REST bodies ----------------------------------------------------------------------------------------
+
+export const createChoicePollSchema = z
+  .object({
+    template: z.literal('choice'),
+    title: labelSchema,
+    /** Either one question's options (the quick form) or several questions. */
+    options: z.array(labelSchema).min(2).max(100).optional(),
+    questions: z
+      .array(
+        z
+          .object({
+            prompt: labelSchema,
+            options: z.array(labelSchema).min(2).max(100),
+            max_choices: z.number().int().min(1).max(100).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(10)
+      .optional(),
+    max_choices: z.number().int().min(1).max(100).optional(),
+    closes_at: z.iso.datetime({ offset: true }).nullable().optional(),
+    settings: settingsInputSchema.optional(),
+  })
+  .strict()
+  .refine((b) => (b.options === undefined) !== (b.questions === undefined), {
+    message: 'give either options or questions',
+  });
+
+export const placeInputSchema = z
+  .object({
+    name: labelSchema,
+    label_en: labelSchema.optional(),
+    menus: z
+      .array(z.object({ name: labelSchema, label_en: labelSchema.optional() }).strict())
+      .max(30)
+      .default([]),
+  })
+  .strict();
+export type PlaceInput = z.infer<typeof placeInputSchema>;
+
+export const createLunchPollSchema = z
+  .object({
+    template: z.literal('lunch'),
+    title: labelSchema.optional(),
+    places: z.array(placeInputSchema).min(2).max(50),
+    max_choices: z.number().int().min(1).max(50).optional(),
+    closes_at: z.iso.datetime({ offset: true }).nullable().optional(),
+    settings: settingsInputSchema.optional(),
+  })
+  .strict();
+
+export const createPollSchema = z.discriminatedUnion('template', [
+  createChoicePollSchema,
+  createLunchPollSchema,
+]);
+export type CreatePollBody = z.infer<typeof createPollSchema>;
+
+export const castVoteSchema = z
+  .object({
+    question_id: idSchema,
+    option_ids: z.array(idSchema).min(1).max(100),
+  })
+  .strict();
+export type CastVoteBody = z.infer<typeof castVoteSchema>;
+
+export const addOptionSchema = z.object({ label: labelSchema }).strict();
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1-200 visible ASCII characters');
+
+// ---- Poll and snapshot ----------------------------------------------------------------------------------
+
+export const optionSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  label_en: z.string().optional(),
+  place_id: z.string().optional(),
+});
+export type PollOption = z.infer<typeof optionSchema>;
+
+export const questionSchema = z.object({
+  id: z.string(),
+  kind: questionKindSchema,
+  prompt: z.string(),
+  max_choices: z.number().int(),
+  options: z.array(optionSchema),
+});
+export type PollQuestion = z.infer<typeof questionSchema>;
+
+export const pollSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  template: templateSchema,
+  status: pollStatusSchema,
+  created_at: z.string(),
+  closes_at: z.string().nullable(),
+  settings: pollSettingsSchema,
+  questions: z.array(questionSchema),
+});
+export type Poll = z.infer<typeof pollSchema>;
+
+export const pollSummarySchema = pollSchema.pick({
+  id: true,
+  title: true,
+  template: true,
+  status: true,
+  created_at: true,
+  closes_at: true,
+});
+export type PollSummary = z.infer<typeof pollSummarySchema>;
+
+export const placeVoteSchema = z.object({
+  place_id: z.string(),
+  place_name: z.string(),
+  vote_count: z.number(),
+});
+export const menuVoteSchema = z.object({
+  menu_id: z.string(),
+  menu_name: z.string(),
+  place_id: z.string(),
+  vote_count: z.number(),
+});
+export type PlaceVote = z.infer<typeof placeVoteSchema>;
+export type MenuVote = z.infer<typeof menuVoteSchema>;
+
+export const leaderSchema = z.object({
+  question_id: z.string(),
+  option_id: z.string(),
+  label: z.string(),
+  vote_count: z.number(),
+});
+export type Leader = z.infer<typeof leaderSchema>;
+
+export const questionTallySchema = z.object({
+  question_id: z.string(),
+  kind: questionKindSchema,
+  /** Ballots in this question (a voter with two choices counts once). */
+  voters: z.number(),
+  /** null while nobody voted, on a tie at the top, or while results are hidden. */
+  leader: z.string().nullable(),
+  options: z.array(
+    z.object({
+      option_id: z.string(),
+      label: z.string(),
+      place_id: z.string().optional(),
+      vote_count: z.number(),
+    }),
+  ),
+});
+export type QuestionTally = z.infer<typeof questionTallySchema>;
+
+/** The `vote_update` data: the whole tally of one poll at one version. */
+export const snapshotSchema = z.object({
+  poll_id: z.string(),
+  version: z.number().int(),
+  status: pollStatusSchema,
+  /** Counts are zero and leaders null while a poll hides results until it closes. */
+  results_hidden: z.boolean(),
+  total_voters: z.number(),
+  leader: leaderSchema.nullable(),
+  questions: z.array(questionTallySchema),
+  place_votes: z.array(placeVoteSchema).optional(),
+  menu_votes: z.array(menuVoteSchema).optional(),
+});
+export type Snapshot = z.infer<typeof snapshotSchema>;
+
+// ---- WebSocket frames -----------------------------------------------------------------------------------
+
+export const serverFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('connection_ack'),
+    data: z.object({
+      emp_no: z.string().nullable(),
+      connection_id: z.string(),
+      server_time: z.string(),
+      online_count: z.number(),
+    }),
+  }),
+  z.object({ type: z.literal('vote_update'), data: snapshotSchema }),
+  z.object({
+    type: z.literal('place_vote'),
+    data: placeVoteSchema.extend({ poll_id: z.string(), version: z.number() }),
+  }),
+  z.object({
+    type: z.literal('menu_vote'),
+    data: menuVoteSchema.extend({ poll_id: z.string(), version: z.number() }),
+  }),
+  z.object({
+    type: z.literal('presence'),
+    data: z.object({ poll_id: z.string(), online_count: z.number(), voting_count: z.number() }),
+  }),
+  z.object({
+    type: z.literal('leader_changed'),
+    data: z.object({
+      poll_id: z.string(),
+      version: z.number(),
+      question_id: z.string(),
+      option_id: z.string().nullable(),
+      label: z.string().nullable(),
+    }),
+  }),
+  z.object({
+    type: z.literal('poll_closed'),
+    data: z.object({ poll_id: z.string(), version: z.number(), winners: z.array(leaderSchema) }),
+  }),
+  z.object({ type: z.literal('pong'), data: z.object({ server_time: z.string() }) }),
+  z.object({ type: z.literal('error'), data: z.object({ code: z.string(), message: z.string() }) }),
+]);
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+export type ServerFrameType = ServerFrame['type'];
+
+const pollRef = z.object({ poll_id: idSchema }).strict();
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ping'), data: z.object({}).passthrough().optional() }),
+  z.object({
+    type: z.literal('subscribe'),
+    data: z.object({ poll_id: idSchema, version: z.number().int().min(0).optional() }).strict(),
+  }),
+  z.object({ type: z.literal('unsubscribe'), data: pollRef }),
+  z.object({ type: z.literal('resync'), data: pollRef }),
+  z.object({ type: z.literal('voting'), data: pollRef }),
+]);
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+// ---- Errors ---------------------------------------------------------------------------------------------
+
+export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** `GET /api/votes/stats`: the original client's shape. */
+export type VoteStats = Pick<Snapshot, 'poll_id' | 'version'> & {
+  place_votes: PlaceVote[];
+  menu_votes: MenuVote[];
+};

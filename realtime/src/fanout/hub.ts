@@ -1,0 +1,260 @@
+// Per-instance fan-out: turns "poll P is at version V" (from the bus, or from this instance's own reads) into
+// wire messages for every local subscriber (WebSocket or SSE). The first change goes out at once; changes within
+// the window after it merge into one snapshot (≤ 1000/coalesceMs per poll). Each message is serialised once.
+// A subscriber whose buffer is full is skipped and, once it drains, gets the newest whole snapshot.
+import { randomBytes } from 'node:crypto';
+import type { Bus, Snapshots, Store } from '@livevote/core';
+import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
+import { PreparedFrame } from './prepared-frame.ts';
+import { Presence } from './presence.ts';
+import { snapshotFrames } from './snapshot-frames.ts';
+
+export interface Subscriber {
+  readonly id: string;
+  /** Writes the frames unless the subscriber is backed up; false means "skipped, catch me up later". */
+  deliver(frames: PreparedFrame[]): boolean;
+  /** Whether a backed-up subscriber has drained enough to take the newest snapshot. */
+  drained(): boolean;
+}
+
+interface Channel {
+  readonly pollId: string;
+  readonly subs: Set<Subscriber>;
+  sent?: Snapshot;
+  pending?: Snapshot;
+  loading?: Promise<Snapshot | null>;
+  lastFlush: number;
+  timer?: NodeJS.Timeout;
+  presenceSent?: { online: number; voting: number };
+}
+
+export interface HubOptions {
+  store: Store;
+  bus: Bus;
+  snapshots: Snapshots;
+  /** Merge window after a sent update: 50 ms = at most 20 snapshots/s per poll. */
+  coalesceMs?: number;
+  /** How often versions are re-read from the store to catch a lost bus message. */
+  sweepMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export class Hub {
+  readonly instance = randomBytes(6).toString('hex');
+  readonly presence: Presence;
+  private readonly channels = new Map<string, Channel>();
+  private readonly behind = new Map<Subscriber, Set<string>>();
+  private readonly presenceDirty = new Set<string>();
+  private readonly coalesceMs: number;
+  private readonly stops: (() => void)[] = [];
+
+  constructor(private readonly o: HubOptions) {
+    this.coalesceMs = o.coalesceMs ?? 50;
+    this.presence = new Presence(o.bus, this.instance, (pollId) => this.presenceDirty.add(pollId));
+  }
+
+  start(): void {
+    this.stops.push(
+      this.o.bus.subscribe((e) => {
+        if (e.type === 'poll_version') this.offer(e.snapshot);
+        else if (e.type === 'presence') this.presence.receive(e);
+      }),
+      this.o.snapshots.observe((s) => this.offer(s)),
+      this.o.bus.onReconnect(() => void this.recover()),
+    );
+    const catchUp = setInterval(() => this.catchUp(), 100);
+    const presence = setInterval(() => {
+      this.presence.tick();
+      this.flushPresence();
+    }, 250);
+    const sweep = setInterval(() => void this.recover(), this.o.sweepMs ?? 5_000);
+    for (const t of [catchUp, presence, sweep]) t.unref();
+    this.stops.push(() => {
+      clearInterval(catchUp);
+      clearInterval(presence);
+      clearInterval(sweep);
+      for (const ch of this.channels.values()) clearTimeout(ch.timer);
+    });
+  }
+
+  stop(): void {
+    for (const s of this.stops.splice(0)) s();
+  }
+
+  /** Adds a subscriber to a poll (synchronously) and returns the poll's online count including it. */
+  join(sub: Subscriber, pollId: string): number {
+    let ch = this.channels.get(pollId);
+    if (!ch) {
+      ch = { pollId, subs: new Set(), lastFlush: Number.NEGATIVE_INFINITY };
+      this.channels.set(pollId, ch);
+    }
+    ch.subs.add(sub);
+    this.presence.setOnline(pollId, ch.subs.size);
+    return this.presence.totals(pollId).online;
+  }
+
+  /**
+   * Sends the subscriber the poll's current snapshot unless it already has `knownVersion` or newer.
+   * Returns false (and removes the subscriber) when the poll does not exist.
+   */
+  async sendCurrent(sub: Subscriber, pollId: string, knownVersion?: number): Promise<boolean> {
+    const ch = this.channels.get(pollId);
+    if (!ch) return false;
+    if (!ch.sent) {
+      ch.loading ??= this.o.snapshots.fresh(pollId).finally(() => {
+        ch.loading = undefined;
+      });
+      const loaded = await ch.loading;
+      if (!loaded) {
+        this.leave(sub, pollId);
+        return false;
+      }
+      // Re-read after the await: a bus event may have set a newer one meanwhile.
+      const meanwhile = ch.sent as Snapshot | undefined;
+      if (!meanwhile || loaded.version > meanwhile.version) ch.sent = loaded;
+    }
+    const current = ch.sent as Snapshot;
+    if (ch.subs.has(sub) && (knownVersion === undefined || current.version > knownVersion)) {
+      this.send(sub, pollId, [new PreparedFrame({ type: 'vote_update', data: current }, current.version)]);
+    }
+    const { online, voting } = this.presence.totals(pollId);
+    sub.deliver([
+      new PreparedFrame({
+        type: 'presence',
+        data: { poll_id: pollId, online_count: online, voting_count: voting },
+      }),
+    ]);
+    return true;
+  }
+
+  /** Reads the poll again (a client saw a gap) and sends the subscriber the result if it is newer than it has. */
+  async resync(sub: Subscriber, pollId: string, knownVersion?: number): Promise<boolean> {
+    const fresh = await this.o.snapshots.fresh(pollId); // observers offer it to every subscriber
+    if (!fresh) return false;
+    const ch = this.channels.get(pollId);
+    if (ch && (!ch.sent || fresh.version > ch.sent.version) && !ch.pending) ch.sent = fresh;
+    if (knownVersion === undefined || fresh.version > knownVersion) {
+      this.send(sub, pollId, [new PreparedFrame({ type: 'vote_update', data: fresh }, fresh.version)]);
+    }
+    return true;
+  }
+
+  leave(sub: Subscriber, pollId: string): void {
+    const ch = this.channels.get(pollId);
+    if (!ch?.subs.delete(sub)) return;
+    this.behind.get(sub)?.delete(pollId);
+    this.presence.setOnline(pollId, ch.subs.size);
+    if (ch.subs.size === 0) {
+      clearTimeout(ch.timer);
+      this.channels.delete(pollId);
+    }
+  }
+
+  leaveAll(sub: Subscriber): void {
+    for (const [pollId, ch] of this.channels) if (ch.subs.has(sub)) this.leave(sub, pollId);
+    this.behind.delete(sub);
+    this.presence.forget(sub.id);
+  }
+
+  voting(sub: Subscriber, pollId: string): void {
+    if (this.channels.get(pollId)?.subs.has(sub)) this.presence.voting(pollId, sub.id);
+  }
+
+  onlineCount(pollId: string): number {
+    return this.presence.totals(pollId).online;
+  }
+
+  subscribers(): number {
+    let n = 0;
+    for (const ch of this.channels.values()) n += ch.subs.size;
+    return n;
+  }
+
+  /** A newer snapshot of a poll someone here watches: send now, or merge into the next send. */
+  offer(snapshot: Snapshot): void {
+    const ch = this.channels.get(snapshot.poll_id);
+    if (!ch) return;
+    const newest = Math.max(ch.sent?.version ?? -1, ch.pending?.version ?? -1);
+    if (snapshot.version <= newest) return;
+    if (!ch.sent) {
+      ch.sent = snapshot; // nobody has been sent anything yet; sendCurrent will use it
+      return;
+    }
+    ch.pending = snapshot;
+    if (ch.timer) return;
+    const wait = ch.lastFlush + this.coalesceMs - performance.now();
+    if (wait <= 0) this.flush(ch);
+    else ch.timer = setTimeout(() => this.flush(ch), wait);
+  }
+
+  /** Re-reads the versions of every watched poll and pulls any that moved without us hearing (bus outage). */
+  async recover(): Promise<void> {
+    const ids = [...this.channels.keys()];
+    if (ids.length === 0) return;
+    try {
+      const versions = await this.o.store.versions(ids);
+      await Promise.all(
+        ids.map(async (id) => {
+          const ch = this.channels.get(id);
+          const v = versions.get(id);
+          if (!ch || v === undefined) return;
+          if (v > Math.max(ch.sent?.version ?? -1, ch.pending?.version ?? -1))
+            await this.o.snapshots.fresh(id);
+        }),
+      );
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  private flush(ch: Channel): void {
+    ch.timer = undefined;
+    const next = ch.pending;
+    if (!next) return;
+    ch.pending = undefined;
+    const frames = snapshotFrames(ch.sent, next).map((f) => new PreparedFrame(f, next.version));
+    ch.sent = next;
+    ch.lastFlush = performance.now();
+    for (const sub of ch.subs) this.send(sub, ch.pollId, frames);
+  }
+
+  private send(sub: Subscriber, pollId: string, frames: PreparedFrame[]): void {
+    if (this.behind.get(sub)?.has(pollId)) return; // it gets the newest snapshot when it drains
+    if (!sub.deliver(frames)) {
+      let polls = this.behind.get(sub);
+      if (!polls) {
+        polls = new Set();
+        this.behind.set(sub, polls);
+      }
+      polls.add(pollId);
+    }
+  }
+
+  private catchUp(): void {
+    for (const [sub, polls] of this.behind) {
+      if (!sub.drained()) continue;
+      this.behind.delete(sub);
+      for (const pollId of polls) {
+        const s = this.channels.get(pollId)?.sent;
+        if (s) this.send(sub, pollId, [new PreparedFrame({ type: 'vote_update', data: s }, s.version)]);
+      }
+    }
+  }
+
+  private flushPresence(): void {
+    for (const pollId of this.presenceDirty) {
+      const ch = this.channels.get(pollId);
+      if (!ch) continue;
+      const { online, voting } = this.presence.totals(pollId);
+      if (ch.presenceSent?.online === online && ch.presenceSent.voting === voting) continue;
+      ch.presenceSent = { online, voting };
+      const frame: ServerFrame = {
+        type: 'presence',
+        data: { poll_id: pollId, online_count: online, voting_count: voting },
+      };
+      const prepared = [new PreparedFrame(frame)];
+      for (const sub of ch.subs) sub.deliver(prepared); // presence is best-effort: a backed-up client skips it
+    }
+    this.presenceDirty.clear();
+  }
+}

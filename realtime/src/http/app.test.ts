@@ -1,0 +1,451 @@
+import { issueVoterToken, webVoter } from '@livevote/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, SECRET, type StoreKind, startTestServer, type TestServer } from './test-server.ts';
+
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+const admin = { authorization: `Bearer ${ADMIN}` };
+
+describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer(kind);
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  const api = (path: string, init?: RequestInit) => fetch(`${srv.url}${path}`, init);
+
+  async function newLunchPoll(settings: Record<string, unknown> = {}) {
+    const res = await api(
+      '/api/polls',
+      json(
+        {
+          template: 'lunch',
+          places: [
+            {
+              name: '김밥천국',
+              label_en: 'Kimbap Heaven',
+              menus: [{ name: '라볶이' }, { name: '참치김밥' }],
+            },
+            { name: '본죽', menus: [{ name: '전복죽' }] },
+            { name: '명동교자', menus: [{ name: '칼국수' }] },
+          ],
+          settings,
+        },
+        admin,
+      ),
+    );
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { poll: { id: string } }).poll.id;
+  }
+
+  const version = async (id: string) =>
+    ((await (await api(`/api/polls/${id}`)).json()) as { snapshot: { version: number } }).snapshot.version;
+
+  const vote = (
+    id: string,
+    emp: string,
+    question_id: string,
+    option_ids: string[],
+    headers: Record<string, string> = {},
+  ) => api(`/api/polls/${id}/votes?emp_no=${emp}`, json({ question_id, option_ids }, headers));
+
+  it('shows a vote in GET /api/polls/:id and /api/votes/stats with a higher version', async () => {
+    const id = await newLunchPoll();
+    const v0 = await version(id);
+    const res = await vote(id, '12345', 'place', ['p2']);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { version: number; option_ids: string[] };
+    expect(body.version).toBeGreaterThan(v0);
+    expect(body.option_ids).toEqual(['p2']);
+
+    const poll = (await (await api(`/api/polls/${id}`)).json()) as {
+      poll: { questions: { id: string; kind: string }[] };
+      snapshot: {
+        version: number;
+        total_voters: number;
+        place_votes: { place_id: string; vote_count: number }[];
+      };
+    };
+    expect(poll.poll.questions.map((q) => q.kind)).toEqual(['place', 'menu']);
+    expect(poll.snapshot.version).toBe(body.version);
+    expect(poll.snapshot.place_votes.find((p) => p.place_id === 'p2')?.vote_count).toBe(1);
+
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as Record<string, unknown>;
+    expect(Object.keys(stats).sort()).toEqual(['menu_votes', 'place_votes', 'poll_id', 'version']);
+    expect(stats.version).toBe(body.version);
+    expect(stats.place_votes).toContainEqual({ place_id: 'p2', place_name: '본죽', vote_count: 1 });
+    expect(stats.menu_votes).toContainEqual({
+      menu_id: 'm3',
+      menu_name: '전복죽',
+      place_id: 'p2',
+      vote_count: 0,
+    });
+  });
+
+  it('takes identity from the X-Emp-No header too, and changes then retracts a vote', async () => {
+    const id = await newLunchPoll();
+    await vote(id, '777', 'place', ['p1']);
+    const changed = await api(
+      `/api/polls/${id}/votes`,
+      json({ question_id: 'place', option_ids: ['p3'] }, { 'x-emp-no': '777' }),
+    );
+    const after = (await changed.json()) as {
+      snapshot: { total_voters: number; place_votes: { vote_count: number }[] };
+    };
+    expect(after.snapshot.place_votes.map((p) => p.vote_count)).toEqual([0, 0, 1]);
+    expect(after.snapshot.total_voters).toBe(1);
+    const mine = await (await api(`/api/polls/${id}/my-votes?emp_no=777`)).json();
+    expect(mine).toEqual({ ballots: { place: ['p3'] } });
+    const retracted = await api(`/api/polls/${id}/votes/place?emp_no=777`, { method: 'DELETE' });
+    expect(retracted.status).toBe(200);
+    const r = (await retracted.json()) as {
+      option_ids: string[];
+      snapshot: { total_voters: number; place_votes: { vote_count: number }[] };
+    };
+    expect(r.option_ids).toEqual([]);
+    expect(r.snapshot.place_votes.map((p) => p.vote_count)).toEqual([0, 0, 0]);
+    expect(r.snapshot.total_voters).toBe(0);
+  });
+
+  it('gives an exact tally for 200 concurrent distinct voters', async () => {
+    const id = await newLunchPoll();
+    const v0 = await version(id);
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => vote(id, String(50000 + i), 'place', [`p${(i % 3) + 1}`])),
+    );
+    expect(responses.map((r) => r.status).every((s) => s === 200)).toBe(true);
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as {
+      version: number;
+      place_votes: { vote_count: number }[];
+    };
+    expect(stats.place_votes.map((p) => p.vote_count)).toEqual([67, 67, 66]);
+    expect(stats.version).toBe(v0 + 200);
+  });
+
+  it('counts a repeated Idempotency-Key once and answers the repeat like the first', async () => {
+    const id = await newLunchPoll();
+    const key = { 'idempotency-key': 'click-42' };
+    const first = await vote(id, '4242', 'place', ['p1'], key);
+    const firstBody = (await first.json()) as { version: number; option_ids: string[] };
+    const repeats = await Promise.all(
+      Array.from({ length: 5 }, () => vote(id, '4242', 'place', ['p1'], key)),
+    );
+    for (const r of repeats) {
+      expect(r.status).toBe(200);
+      expect(r.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await r.json()) as { option_ids: string[] }).option_ids).toEqual(firstBody.option_ids);
+    }
+    const other = await vote(id, '4242', 'place', ['p2'], key);
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as {
+      version: number;
+      place_votes: { vote_count: number }[];
+    };
+    expect(stats.place_votes.map((p) => p.vote_count)).toEqual([1, 0, 0]);
+    expect(stats.version).toBe(firstBody.version);
+  });
+
+  describe('refuses bad input with a status and a code, and changes nothing', () => {
+    let id: string;
+    let v0: number;
+    beforeAll(async () => {
+      id = await newLunchPoll();
+      await vote(id, '1', 'place', ['p1']);
+      v0 = await version(id);
+    });
+
+    const cases: [string, () => Promise<Response>, number, string][] = [
+      ['unknown poll', () => vote('nosuchpoll', '2', 'place', ['p1']), 404, 'unknown_poll'],
+      ['unknown option', () => vote(id, '2', 'place', ['p9']), 422, 'unknown_option'],
+      ['unknown question', () => vote(id, '2', 'dessert', ['p1']), 422, 'unknown_question'],
+      ['too many options', () => vote(id, '2', 'place', ['p1', 'p2']), 422, 'too_many_choices'],
+      ['the same option twice', () => vote(id, '2', 'place', ['p1', 'p1']), 422, 'duplicate_option'],
+      [
+        'malformed JSON',
+        () =>
+          api(`/api/polls/${id}/votes?emp_no=2`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"question_id": "place",',
+          }),
+        400,
+        'invalid_json',
+      ],
+      [
+        'a 1 MB body',
+        () => vote(id, '2', 'place', ['p1'].concat(Array.from({ length: 1 }, () => 'x'.repeat(1024 * 1024)))),
+        413,
+        'payload_too_large',
+      ],
+      [
+        'a 10,000-character emp_no',
+        () => vote(id, '1'.repeat(10_000), 'place', ['p2']),
+        400,
+        'invalid_emp_no',
+      ],
+      ['a non-digit emp_no', () => vote(id, 'abc', 'place', ['p2']), 400, 'invalid_emp_no'],
+      [
+        'no identity',
+        () => api(`/api/polls/${id}/votes`, json({ question_id: 'place', option_ids: ['p2'] })),
+        401,
+        'missing_identity',
+      ],
+      [
+        'a missing field',
+        () => api(`/api/polls/${id}/votes?emp_no=2`, json({ option_ids: ['p2'] })),
+        400,
+        'invalid_body',
+      ],
+      [
+        'an extra field',
+        () =>
+          api(
+            `/api/polls/${id}/votes?emp_no=2`,
+            json({ question_id: 'place', option_ids: ['p2'], admin: true }),
+          ),
+        400,
+        'invalid_body',
+      ],
+      ['an empty choice', () => vote(id, '2', 'place', []), 400, 'invalid_body'],
+      [
+        'a non-JSON body',
+        () => api(`/api/polls/${id}/votes?emp_no=2`, { method: 'POST', body: 'question_id=place' }),
+        400,
+        'invalid_body',
+      ],
+      [
+        'a bad Idempotency-Key',
+        () => vote(id, '2', 'place', ['p2'], { 'idempotency-key': 'x'.repeat(201) }),
+        400,
+        'invalid_idempotency_key',
+      ],
+      ['an unknown API route', () => api('/api/nope'), 404, 'not_found'],
+    ];
+    it.each(cases)('%s', async (_name, send, status, code) => {
+      const res = await send();
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message.length).toBeGreaterThan(5);
+      expect(await version(id)).toBe(v0);
+    });
+
+    it('a closed poll', async () => {
+      const closed = await newLunchPoll();
+      expect((await api(`/api/polls/${closed}/close`, { method: 'POST', headers: admin })).status).toBe(200);
+      const vc = await version(closed);
+      const res = await vote(closed, '3', 'place', ['p1']);
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('poll_closed');
+      expect(await version(closed)).toBe(vc);
+    });
+  });
+
+  it('answers If-None-Match with 304 until the version moves', async () => {
+    const id = await newLunchPoll();
+    const first = await api(`/api/polls/${id}`);
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"\d+"$/);
+    expect((await api(`/api/polls/${id}`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    await vote(id, '9', 'place', ['p1']);
+    const after = await api(`/api/polls/${id}`, { headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(etag);
+  });
+
+  it('guards admin routes with ADMIN_TOKEN', async () => {
+    const body = { template: 'choice', title: 'Team outing', options: ['Bowling', 'Karaoke'] };
+    const none = await api('/api/polls', json(body));
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('admin_required');
+    const wrong = await api('/api/polls', json(body, { authorization: 'Bearer not-the-token' }));
+    expect(wrong.status).toBe(403);
+    const id = await newLunchPoll();
+    expect((await api(`/api/polls/${id}/close`, { method: 'POST' })).status).toBe(401);
+    expect((await api(`/api/polls/${id}/export.csv`)).status).toBe(401);
+    expect(await version(id)).toBe(0);
+  });
+
+  it('creates a choice poll, lists it, and closes it with a winner-ready snapshot', async () => {
+    const res = await api(
+      '/api/polls',
+      json(
+        { template: 'choice', title: 'Team outing', options: ['Bowling', 'Karaoke'], max_choices: 2 },
+        admin,
+      ),
+    );
+    expect(res.status).toBe(201);
+    const { poll } = (await res.json()) as { poll: { id: string; questions: { max_choices: number }[] } };
+    expect(poll.questions[0]?.max_choices).toBe(2);
+    const list = (await (await api('/api/polls')).json()) as {
+      polls: { id: string; template: string; status: string }[];
+    };
+    expect(list.polls).toContainEqual(
+      expect.objectContaining({ id: poll.id, template: 'choice', status: 'open' }),
+    );
+    await vote(poll.id, '5', 'q1', ['o1', 'o2']);
+    const closed = (await (
+      await api(`/api/polls/${poll.id}/close`, { method: 'POST', headers: admin })
+    ).json()) as {
+      snapshot: { status: string };
+    };
+    expect(closed.snapshot.status).toBe('closed');
+    const again = (await (
+      await api(`/api/polls/${poll.id}/close`, { method: 'POST', headers: admin })
+    ).json()) as { changed: boolean };
+    expect(again.changed).toBe(false);
+  });
+
+  it('refuses a poll with invalid or duplicate options', async () => {
+    const bad = await api(
+      '/api/polls',
+      json({ template: 'choice', title: 'x', options: ['only one'] }, admin),
+    );
+    expect(bad.status).toBe(400);
+    const dup = await api(
+      '/api/polls',
+      json({ template: 'choice', title: 'x', options: ['Pizza', ' pizza'] }, admin),
+    );
+    expect(dup.status).toBe(409);
+    expect(((await dup.json()) as { error: { code: string } }).error.code).toBe('option_exists');
+  });
+
+  it('exports CSV for the admin, without voters for anonymous polls', async () => {
+    const open = await newLunchPoll();
+    await vote(open, '321', 'place', ['p1']);
+    const csv = await (await api(`/api/polls/${open}/export.csv`, { headers: admin })).text();
+    expect(csv).toContain('voter');
+    expect(csv).toContain('emp:321');
+    expect(csv).toContain('김밥천국');
+
+    const anon = await newLunchPoll({ anonymous: true });
+    await vote(anon, '654', 'place', ['p2']);
+    const res = await api(`/api/polls/${anon}/export.csv`, { headers: admin });
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const text = await res.text();
+    expect(text).toContain('본죽');
+    expect(text).not.toContain('654');
+    expect(text.split('\r\n')[0]).not.toContain('voter');
+  });
+
+  it('hides counts until close when results are hidden', async () => {
+    const id = await newLunchPoll({ results_hidden: true });
+    const r = (await (await vote(id, '11', 'place', ['p1'])).json()) as {
+      snapshot: { results_hidden: boolean; leader: unknown; place_votes: { vote_count: number }[] };
+    };
+    expect(r.snapshot.results_hidden).toBe(true);
+    expect(r.snapshot.leader).toBeNull();
+    expect(r.snapshot.place_votes.map((p) => p.vote_count)).toEqual([0, 0, 0]);
+    await api(`/api/polls/${id}/close`, { method: 'POST', headers: admin });
+    const after = (await (await api(`/api/polls/${id}`)).json()) as {
+      snapshot: { place_votes: { vote_count: number }[] };
+    };
+    expect(after.snapshot.place_votes.map((p) => p.vote_count)).toEqual([1, 0, 0]);
+  });
+
+  it('lets voters add an option when the poll allows it, then vote for it', async () => {
+    const id = await newLunchPoll({ allow_add_options: true });
+    const res = await api(`/api/polls/${id}/questions/place/options?emp_no=5`, json({ label: '버거킹' }));
+    expect(res.status).toBe(201);
+    const { option_id } = (await res.json()) as { option_id: string };
+    expect((await vote(id, '5', 'place', [option_id])).status).toBe(200);
+    const dup = await api(`/api/polls/${id}/questions/place/options?emp_no=6`, json({ label: '버거킹' }));
+    expect(dup.status).toBe(409);
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as {
+      place_votes: { place_name: string; vote_count: number }[];
+    };
+    expect(stats.place_votes).toContainEqual(
+      expect.objectContaining({ place_name: '버거킹', vote_count: 1 }),
+    );
+  });
+
+  it('imports the directory so one person has one vote across platforms', async () => {
+    const res = await api('/api/directory', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...admin },
+      body: 'platform,tenant,user_id,emp_no\nslack,T1,U42,4200\n',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ imported: 1 });
+    const id = await newLunchPoll();
+    await vote(id, '4200', 'place', ['p1']);
+    const { castVote, Snapshots } = await import('@livevote/core');
+    const r = await castVote(
+      { store: srv.store, snapshots: new Snapshots(srv.store, srv.bus) },
+      {
+        pollId: id,
+        questionId: 'place',
+        optionIds: ['p2'],
+        voter: { platform: 'slack', tenant: 'T1', user: 'U42' },
+      },
+    );
+    expect(r.ok && r.value.snapshot.total_voters).toBe(1);
+    expect(r.ok && r.value.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([0, 1, 0]);
+    const bad = await api('/api/directory', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...admin },
+      body: 'slack,T1,U1,not-digits',
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('answers /api/votes/stats without poll_id with the newest open lunch poll', async () => {
+    const id = await newLunchPoll();
+    const stats = (await (await api('/api/votes/stats')).json()) as { poll_id: string };
+    expect(stats.poll_id).toBe(id);
+    expect((await api('/api/votes/stats?poll_id=bad%20id')).status).toBe(400);
+  });
+
+  it('reports health and readiness', async () => {
+    expect(await (await api('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await api('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { store: 'up', bus: 'up' } });
+  });
+
+  it('logged no unexpected server errors', () => {
+    expect(srv.errors).toEqual([]);
+  });
+});
+
+describe('REST API in signed mode', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer('pglite', { mode: 'signed' });
+  });
+  afterAll(async () => srv?.close());
+
+  it('requires a valid, unexpired voter token and ignores emp_no', async () => {
+    const created = await fetch(
+      `${srv.url}/api/polls`,
+      json({ template: 'choice', title: 'T', options: ['a', 'b'] }, admin),
+    );
+    const id = ((await created.json()) as { poll: { id: string } }).poll.id;
+    const body = { question_id: 'q1', option_ids: ['o1'] };
+    const byEmp = await fetch(`${srv.url}/api/polls/${id}/votes?emp_no=1`, json(body));
+    expect(byEmp.status).toBe(401);
+    expect(((await byEmp.json()) as { error: { code: string } }).error.code).toBe('missing_token');
+
+    const token = issueVoterToken(SECRET, { platform: 'slack', tenant: 'T1', user: 'U1' }, 600);
+    const ok = await fetch(`${srv.url}/api/polls/${id}/votes?token=${encodeURIComponent(token)}`, json(body));
+    expect(ok.status).toBe(200);
+
+    const forged = issueVoterToken('another-secret-0123456789-0123456789', webVoter('1'), 600);
+    const bad = await fetch(`${srv.url}/api/polls/${id}/votes`, json(body, { 'x-voter-token': forged }));
+    expect(bad.status).toBe(401);
+    const expired = issueVoterToken(SECRET, webVoter('2'), 60, new Date(Date.now() - 3_600_000));
+    const old = await fetch(`${srv.url}/api/polls/${id}/votes`, json(body, { 'x-voter-token': expired }));
+    expect(((await old.json()) as { error: { code: string } }).error.code).toBe('expired_token');
+    const stats = (await (await fetch(`${srv.url}/api/polls/${id}`)).json()) as {
+      snapshot: { total_voters: number };
+    };
+    expect(stats.snapshot.total_voters).toBe(1);
+  });
+});

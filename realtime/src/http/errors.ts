@@ -1,0 +1,68 @@
+// The HTTP edge's one table from failure reasons to statuses, and the one error body shape: {error: {code, message}}.
+import type { Reason } from '@livevote/core';
+import type { ErrorRequestHandler, Response } from 'express';
+
+export const REASON_STATUS: Record<Reason, number> = {
+  unknown_poll: 404,
+  unknown_question: 422,
+  unknown_option: 422,
+  poll_closed: 409,
+  too_many_choices: 422,
+  duplicate_option: 422,
+  idempotency_key_reused: 422,
+  adding_options_disabled: 403,
+  option_exists: 409,
+};
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function sendError(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+export const sendFailure = (res: Response, f: { reason: Reason; message: string }) =>
+  sendError(res, REASON_STATUS[f.reason], f.reason, f.message);
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Last middleware: known errors keep their status; body-parser errors get codes; anything else is a 500 we log. */
+export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    if (res.headersSent) return;
+    if (err instanceof HttpError) {
+      res.set(err.headers);
+      return sendError(res, err.status, err.code, err.message);
+    }
+    const type = (err as BodyParserError)?.type;
+    if (type === 'entity.too.large')
+      return sendError(res, 413, 'payload_too_large', 'The request body is too large.');
+    if (type === 'entity.parse.failed')
+      return sendError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return sendError(res, 415, 'unsupported_encoding', 'Send the body as UTF-8.');
+    }
+    const status = (err as BodyParserError)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return sendError(res, status, 'bad_request', 'The request could not be read.');
+    }
+    log(err);
+    sendError(
+      res,
+      500,
+      'internal',
+      'Something went wrong on our side; nothing was changed unless you were told so.',
+    );
+  };
+}

@@ -1,0 +1,78 @@
+// Who is calling: a voter (open mode: emp_no; signed mode: a voter token) or the admin (ADMIN_TOKEN).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { empNoSchema, type Voter, verifyVoterToken, webVoter } from '@livevote/core';
+import type { Request } from 'express';
+import { HttpError } from './errors.ts';
+
+export interface AuthSettings {
+  mode: 'open' | 'signed';
+  /** HMAC secret for voter tokens; required in signed mode, optional in open mode. */
+  secret?: string;
+  adminToken: string;
+}
+
+const first = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : Array.isArray(v) ? first(v[0]) : undefined;
+
+/** The voter of a request; throws a 401/400 HttpError when there is none or it is malformed. */
+export function voterOf(req: Request, auth: AuthSettings): Voter {
+  return resolveVoter(
+    {
+      token: first(req.query.token) ?? req.get('x-voter-token'),
+      empNo: first(req.query.emp_no) ?? req.get('x-emp-no'),
+    },
+    auth,
+  );
+}
+
+export function resolveVoter(
+  given: { token?: string | undefined; empNo?: string | undefined },
+  auth: AuthSettings,
+): Voter {
+  if (given.token !== undefined && auth.secret) {
+    const v = verifyVoterToken(auth.secret, given.token);
+    if (!v.ok) throw new HttpError(401, v.reason, v.message);
+    return v.value;
+  }
+  if (auth.mode === 'signed') {
+    throw new HttpError(
+      401,
+      'missing_token',
+      'Open the vote link from Slack or Teams (it carries a signed voter token).',
+    );
+  }
+  if (given.empNo === undefined || given.empNo === '') {
+    throw new HttpError(
+      401,
+      'missing_identity',
+      'Say who is voting: ?emp_no=<digits> or the X-Emp-No header.',
+    );
+  }
+  const emp = empNoSchema.safeParse(given.empNo);
+  if (!emp.success) throw new HttpError(400, 'invalid_emp_no', 'emp_no must be 1-20 digits.');
+  return webVoter(emp.data);
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function requireAdmin(req: Request, auth: AuthSettings): void {
+  const header = req.get('authorization') ?? '';
+  const m = /^Bearer (.+)$/i.exec(header);
+  if (!m?.[1]) {
+    throw new HttpError(
+      401,
+      'admin_required',
+      'This needs the admin token: Authorization: Bearer <ADMIN_TOKEN>.',
+      {
+        'WWW-Authenticate': 'Bearer',
+      },
+    );
+  }
+  // Compare digests so the comparison takes the same time whatever the length.
+  if (!timingSafeEqual(digest(m[1]), digest(auth.adminToken))) {
+    throw new HttpError(403, 'forbidden', 'The admin token is not valid.');
+  }
+}
+
+export const voterLabel = (v: Voter): string =>
+  v.emp_no ? `emp:${v.emp_no}` : `${v.platform}:${v.tenant}:${v.user}`;

@@ -1,0 +1,13 @@
+import type { z } from 'zod';
+import { HttpError } from './errors.ts';
+
+/** Parses an external input with its protocol schema; the first problem becomes a 400 naming the field. */
+export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.infer<S> {
+  if (input === undefined)
+    throw new HttpError(400, 'invalid_body', `Expected a JSON ${what} (Content-Type: application/json).`);
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : what;
+  throw new HttpError(400, 'invalid_body', `${where}: ${issue?.message ?? 'is not valid'}`);
+}

@@ -1,0 +1,205 @@
+// The WebSocket endpoint /ws/votes on the HTTP server: identity at upgrade (emp_no in open mode, token in signed
+// mode, none for read-only viewers), every client frame checked against the protocol, app-level ping/pong,
+// protocol-level heartbeats that drop dead peers.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Store, Voter } from '@livevote/core';
+import { type ClientFrame, clientFrameSchema, ID_PATTERN, type ServerFrame } from '@livevote/core/protocol';
+import { WebSocketServer } from 'ws';
+import type { Hub } from '../fanout/hub.ts';
+import { PreparedFrame } from '../fanout/prepared-frame.ts';
+import { HttpError } from '../http/errors.ts';
+import { type AuthSettings, resolveVoter } from '../http/identity.ts';
+import { WsConnection } from './ws-connection.ts';
+
+export const WS_PATH = '/ws/votes';
+const MAX_PAYLOAD = 4 * 1024;
+const MAX_SUBSCRIPTIONS = 10;
+
+export interface GatewayOptions {
+  hub: Hub;
+  store: Store;
+  auth: AuthSettings;
+  log: { warn(o: object, m?: string): void };
+  heartbeatMs?: number;
+}
+
+export interface Gateway {
+  connections(): number;
+  /** Closes every socket with this code (1012 "service restart" on drain: clients reconnect elsewhere). */
+  close(code?: number, reason?: string): Promise<void>;
+}
+
+const frame = (f: ServerFrame) => new PreparedFrame(f);
+const errorFrame = (code: string, message: string) => frame({ type: 'error', data: { code, message } });
+
+function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_PAYLOAD,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  const conns = new Set<WsConnection>();
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== WS_PATH)
+      return rejectUpgrade(socket, 404, 'not_found', `WebSocket lives at ${WS_PATH}.`);
+    let voter: Voter | null = null;
+    const token = url.searchParams.get('token') ?? undefined;
+    const empNo = url.searchParams.get('emp_no') ?? undefined;
+    if (token !== undefined || empNo !== undefined || o.auth.mode === 'open') {
+      try {
+        if (token !== undefined || empNo !== undefined) voter = resolveVoter({ token, empNo }, o.auth);
+      } catch (e) {
+        if (e instanceof HttpError) return rejectUpgrade(socket, e.status, e.code, e.message);
+        throw e;
+      }
+    }
+    const pollParam = url.searchParams.get('poll_id');
+    if (pollParam !== null && !ID_PATTERN.test(pollParam))
+      return rejectUpgrade(socket, 400, 'invalid_poll_id', 'poll_id is malformed.');
+    // A reconnecting client says which version it has; it gets a snapshot only if it missed something.
+    const versionParam = url.searchParams.get('version');
+    const known = versionParam !== null && /^\d{1,15}$/.test(versionParam) ? Number(versionParam) : undefined;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new WsConnection(randomUUID(), ws, voter);
+      conns.add(conn);
+      void welcome(conn, pollParam, known);
+      ws.on('message', (data, isBinary) => void onMessage(conn, data, isBinary));
+      ws.on('pong', () => {
+        conn.alive = true;
+      });
+      ws.on('error', () => ws.terminate());
+      ws.on('close', () => {
+        conns.delete(conn);
+        o.hub.leaveAll(conn);
+      });
+    });
+  });
+
+  async function welcome(conn: WsConnection, pollParam: string | null, known?: number): Promise<void> {
+    // The original client connects with only ?emp_no= and expects today's lunch tally: the newest open lunch poll.
+    const pollId =
+      pollParam ??
+      (await o.store.listPolls(20)).find((p) => p.template === 'lunch' && p.status === 'open')?.id ??
+      null;
+    const online = pollId ? o.hub.join(conn, pollId) : 0;
+    if (pollId) conn.polls.add(pollId);
+    conn.write(
+      frame({
+        type: 'connection_ack',
+        data: {
+          emp_no: conn.voter?.emp_no ?? null,
+          connection_id: conn.id,
+          server_time: new Date().toISOString(),
+          online_count: online,
+        },
+      }),
+    );
+    if (pollId && !(await o.hub.sendCurrent(conn, pollId, known))) {
+      conn.polls.delete(pollId);
+      conn.write(errorFrame('unknown_poll', `No poll "${pollId}".`));
+    }
+  }
+
+  async function onMessage(conn: WsConnection, data: unknown, isBinary: boolean): Promise<void> {
+    let msg: ClientFrame | undefined;
+    if (!conn.allow()) return reject(conn, 'rate_limited', 'Too many messages; slow down.');
+    if (!isBinary) {
+      try {
+        const parsed = clientFrameSchema.safeParse(JSON.parse(String(data)));
+        if (parsed.success) msg = parsed.data;
+      } catch {
+        // not JSON: handled below
+      }
+    }
+    if (!msg) {
+      return reject(
+        conn,
+        'invalid_frame',
+        'Frames are JSON {type, data}: ping, subscribe, unsubscribe, resync or voting.',
+      );
+    }
+    switch (msg.type) {
+      case 'ping':
+        conn.write(frame({ type: 'pong', data: { server_time: new Date().toISOString() } }));
+        return;
+      case 'subscribe': {
+        const { poll_id, version } = msg.data;
+        if (!conn.polls.has(poll_id) && conn.polls.size >= MAX_SUBSCRIPTIONS) {
+          return reject(conn, 'too_many_subscriptions', `At most ${MAX_SUBSCRIPTIONS} polls per connection.`);
+        }
+        conn.polls.add(poll_id);
+        o.hub.join(conn, poll_id);
+        if (!(await o.hub.sendCurrent(conn, poll_id, version))) {
+          conn.polls.delete(poll_id);
+          conn.write(errorFrame('unknown_poll', `No poll "${poll_id}".`));
+        }
+        return;
+      }
+      case 'unsubscribe':
+        conn.polls.delete(msg.data.poll_id);
+        o.hub.leave(conn, msg.data.poll_id);
+        return;
+      case 'resync':
+        if (!conn.polls.has(msg.data.poll_id))
+          return reject(conn, 'not_subscribed', 'Subscribe to the poll first.');
+        if (!(await o.hub.resync(conn, msg.data.poll_id)))
+          conn.write(errorFrame('unknown_poll', 'No such poll.'));
+        return;
+      case 'voting':
+        if (!conn.voter)
+          return reject(conn, 'read_only', 'Viewers cannot vote; connect with emp_no or a token.');
+        o.hub.voting(conn, msg.data.poll_id);
+        return;
+    }
+  }
+
+  function reject(conn: WsConnection, code: string, message: string): void {
+    conn.write(errorFrame(code, message));
+    if (conn.strike()) conn.ws.close(1008, 'too many invalid frames');
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const c of conns) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }, o.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+
+  return {
+    connections: () => conns.size,
+    async close(code = 1012, reason = 'server restarting') {
+      clearInterval(heartbeat);
+      const closing = [...conns].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.ws.once('close', () => resolve());
+            c.ws.close(code, reason);
+            setTimeout(() => {
+              c.ws.terminate();
+              resolve();
+            }, 2_000).unref();
+          }),
+      );
+      await Promise.all(closing);
+      wss.close();
+    },
+  };
+}

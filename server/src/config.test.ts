@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.ts';
+
+const fails = (env: Record<string, string>) => {
+  try {
+    parseConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('defaults to the embedded demo on port 5000', () => {
+    const c = parseConfig({});
+    expect([c.PORT, c.ROLE, c.AUTH_MODE, c.embedded, c.PUBLIC_URL]).toEqual([
+      5000,
+      'all',
+      'open',
+      true,
+      'http://localhost:5000',
+    ]);
+    expect(
+      parseConfig({ PUBLIC_URL: 'https://x.test/', DATABASE_URL: 'postgres://h/db', REDIS_URL: '' }),
+    ).toMatchObject({
+      PUBLIC_URL: 'https://x.test',
+      embedded: false,
+      REDIS_URL: undefined,
+    });
+  });
+
+  it('stops on a bad value, naming the variable', () => {
+    expect(fails({ PORT: 'abc' })).toContain('PORT');
+    expect(fails({ PORT: '70000' })).toContain('PORT');
+    expect(fails({ ROLE: 'web' })).toContain('ROLE');
+    expect(fails({ DATABASE_URL: 'mysql://h/db' })).toContain('DATABASE_URL');
+    expect(fails({ REDIS_URL: 'http://h' })).toContain('REDIS_URL');
+    expect(fails({ AUTH_SECRET: 'short' })).toContain('AUTH_SECRET');
+  });
+
+  it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {
+    const msg = fails({ AUTH_MODE: 'signed' });
+    expect(msg).toContain('AUTH_SECRET');
+    expect(msg).toContain('ADMIN_TOKEN');
+    expect(
+      parseConfig({ AUTH_MODE: 'signed', AUTH_SECRET: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(16) })
+        .AUTH_MODE,
+    ).toBe('signed');
+  });
+});

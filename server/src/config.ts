@@ -1,0 +1,75 @@
+// The one place that reads process.env: every setting parsed once at start; a bad value stops start-up naming it.
+import { z } from 'zod';
+
+const optional = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s === '' ? undefined : s));
+const url = (protocols: string[]) =>
+  optional.refine((s) => s === undefined || (URL.canParse(s) && protocols.includes(new URL(s).protocol)), {
+    message: `must be a URL (${protocols.join(' or ')})`,
+  });
+const int = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined || s.trim() === '' ? String(def) : s.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const configSchema = z
+  .object({
+    PORT: int(5000, 1, 65535),
+    HOST: optional.default('0.0.0.0'),
+    ROLE: z.enum(['all', 'realtime', 'bot']).default('all'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: int(16, 1, 200),
+    DATA_DIR: optional.default('./data'),
+    REDIS_URL: url(['redis:', 'rediss:']),
+    REDIS_PREFIX: optional.default('livevote:'),
+    MONGO_URL: url(['mongodb:', 'mongodb+srv:']),
+    PUBLIC_URL: url(['http:', 'https:']),
+    AUTH_MODE: z.enum(['open', 'signed']).default('open'),
+    AUTH_SECRET: optional.refine((s) => s === undefined || s.length >= 32, {
+      message: 'must be at least 32 characters',
+    }),
+    ADMIN_TOKEN: optional.refine((s) => s === undefined || s.length >= 16, {
+      message: 'must be at least 16 characters',
+    }),
+    SEED_DEMO: z.enum(['true', 'false', 'auto']).default('auto'),
+    SLACK_SIGNING_SECRET: optional,
+    SLACK_BOT_TOKEN: optional,
+    SLACK_APP_TOKEN: optional,
+    SLACK_API_URL: url(['http:', 'https:']),
+    TEAMS_CLIENT_ID: optional,
+    TEAMS_CLIENT_SECRET: optional,
+    TEAMS_TENANT_ID: optional,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.AUTH_MODE === 'signed') {
+      if (!c.AUTH_SECRET)
+        ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when AUTH_MODE=signed' });
+      if (!c.ADMIN_TOKEN)
+        ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKEN'], message: 'is required when AUTH_MODE=signed' });
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    /** Embedded: no external services at all (PGlite + in-process bus). */
+    embedded: c.DATABASE_URL === undefined,
+  }));
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const r = configSchema.safeParse(env);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}

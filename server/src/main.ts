@@ -1,0 +1,101 @@
+// The livevote CLI: `livevote start | migrate | seed-demo`.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { teamsPackage } from '@livevote/bot';
+import { Snapshots } from '@livevote/core';
+import { pino } from 'pino';
+import { openAdapters, openStore } from './adapters.ts';
+import { ConfigError, parseConfig } from './config.ts';
+import { seedDemo } from './seed-demo.ts';
+import { start } from './start.ts';
+
+const USAGE = `usage: livevote <command>
+  start       serve the API (and, by ROLE, realtime and chat endpoints); default
+  migrate     apply database migrations and exit
+  seed-demo   create the demo lunch poll if missing and exit
+  teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL) to file (dist/livevote-teams.zip)`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'start';
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 78; // EX_CONFIG
+    }
+    throw e;
+  }
+  const log = pino({ level: config.LOG_LEVEL, base: { role: config.ROLE } });
+
+  switch (command) {
+    case 'migrate': {
+      const s = await openStore(config, log); // opening applies pending migrations
+      log.info({ store: s.name }, 'migrations applied');
+      await s.close();
+      return 0;
+    }
+    case 'seed-demo': {
+      const a = await openAdapters(config, log);
+      const result = await seedDemo({ store: a.store, bus: a.bus, snapshots: new Snapshots(a.store, a.bus) });
+      log.info({ result }, 'demo poll');
+      await a.close();
+      return 0;
+    }
+    case 'start': {
+      const running = await start(config, log);
+      const base = config.PUBLIC_URL;
+      const admin = config.ADMIN_TOKEN ? `${base}/admin` : `${base}/admin#token=${running.adminToken}`;
+      console.log(
+        [
+          '',
+          `  livevote is up on ${base}  (${config.embedded ? 'embedded: PGlite + in-process bus' : 'Postgres'})`,
+          `  board      ${base}/board/lunch-demo`,
+          `  vote       ${base}/p/lunch-demo?emp_no=12345`,
+          `  admin      ${admin}`,
+          `  API        ${base}/api/polls   ·   ${base}/api/votes/stats?poll_id=lunch-demo`,
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const onSignal = (signal: string) => {
+          log.info({ signal }, 'draining');
+          running.stop().then(resolve, resolve);
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+      });
+      log.info('stopped');
+      return 0;
+    }
+    case 'teams-package': {
+      if (!config.TEAMS_CLIENT_ID) {
+        console.error(
+          'TEAMS_CLIENT_ID: set it to your Azure bot app id (a GUID); it is the Teams app and bot id.',
+        );
+        return 78;
+      }
+      const file = argv[1] ?? 'dist/livevote-teams.zip';
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, teamsPackage(config.TEAMS_CLIENT_ID, config.PUBLIC_URL));
+      console.log(`wrote ${file} (upload it in Teams: Apps → Manage your apps → Upload an app)`);
+      return 0;
+    }
+    default:
+      console.error(`unknown command "${command}"\n${USAGE}`);
+      return 64; // EX_USAGE
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

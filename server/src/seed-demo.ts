@@ -1,0 +1,14 @@
+// Seeds the demo lunch poll (fixed id, so the printed links stay the same); does nothing when it exists.
+import { createPoll, DEMO_PLACES, DEMO_POLL_ID, type PollDeps } from '@livevote/core';
+
+export async function seedDemo(deps: PollDeps): Promise<'created' | 'exists'> {
+  if (await deps.store.getPoll(DEMO_POLL_ID)) return 'exists';
+  const r = await createPoll(
+    deps,
+    { template: 'lunch', title: '오늘 점심 · Lunch today', places: DEMO_PLACES },
+    'seed',
+    DEMO_POLL_ID,
+  );
+  if (!r.ok) throw new Error(`demo poll refused: ${r.message}`);
+  return 'created';
+}

@@ -1,0 +1,152 @@
+// Starts one process in its role: HTTP API (+ later WebSocket/SSE and chat endpoints) on one port; drains on SIGTERM.
+import { createServer, type Server } from 'node:http';
+import { createSlackApp, createTeamsApp, type SlackApp, TallySync, type TeamsApp } from '@livevote/bot';
+import { closeDuePolls, DEMO_POLL_ID, Snapshots } from '@livevote/core';
+import { attachWebSocket, createHttpApp, type Gateway, Hub } from '@livevote/realtime';
+import type { Logger } from 'pino';
+import { embeddedAdminToken, openAdapters } from './adapters.ts';
+import type { Config } from './config.ts';
+import { seedDemo } from './seed-demo.ts';
+import { ensureWebBuild } from './web-build.ts';
+
+export interface Running {
+  server: Server;
+  url: string;
+  adminToken: string;
+  hub?: Hub;
+  stop(): Promise<void>;
+}
+
+const SWEEP_MS = 2_000;
+
+export async function start(config: Config, log: Logger): Promise<Running> {
+  const adapters = await openAdapters(config, log);
+  const { store, bus } = adapters;
+  const snapshots = new Snapshots(store, bus);
+  const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
+  const deps = { store, bus, snapshots };
+  const appAuth = {
+    mode: config.AUTH_MODE,
+    ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
+    adminToken,
+  };
+
+  const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && config.embedded);
+  if (seed) log.info({ poll: DEMO_POLL_ID, result: await seedDemo(deps) }, 'demo poll');
+
+  const realtime = config.ROLE !== 'bot';
+  const hub = realtime
+    ? new Hub({ ...deps, onError: (err) => log.warn({ err: String(err) }, 'realtime recovery read failed') })
+    : undefined;
+  hub?.start();
+  // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
+  const chat = config.ROLE !== 'realtime';
+  const tally = chat ? new TallySync({ ...deps, log }) : undefined;
+  let slack: SlackApp | undefined;
+  if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
+    slack = createSlackApp({
+      ...deps,
+      tally,
+      signingSecret: config.SLACK_SIGNING_SECRET,
+      botToken: config.SLACK_BOT_TOKEN,
+      ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
+      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
+      publicUrl: config.PUBLIC_URL,
+      ...(config.AUTH_SECRET ? { voterTokenSecret: config.AUTH_SECRET } : {}),
+      log,
+    });
+    tally.register(slack.platform);
+    await slack.start();
+    log.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'slack app on');
+  }
+  // Teams: tokens are validated whenever TEAMS_CLIENT_ID is set; without it the endpoint is open only in
+  // AUTH_MODE=open (local development and the embedded demo) and off otherwise.
+  let teams: TeamsApp | undefined;
+  if (tally && (config.TEAMS_CLIENT_ID || config.AUTH_MODE === 'open')) {
+    teams = await createTeamsApp({
+      ...deps,
+      tally,
+      ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),
+      ...(config.TEAMS_CLIENT_SECRET ? { clientSecret: config.TEAMS_CLIENT_SECRET } : {}),
+      ...(config.TEAMS_TENANT_ID ? { tenantId: config.TEAMS_TENANT_ID } : {}),
+      allowUnauthenticated: config.AUTH_MODE === 'open',
+      publicUrl: config.PUBLIC_URL,
+      log,
+    });
+    tally.register(teams.platform);
+    if (!config.TEAMS_CLIENT_ID)
+      log.warn(
+        {},
+        'Teams endpoint accepts unauthenticated activities (no TEAMS_CLIENT_ID; local development only)',
+      );
+  }
+  tally?.start();
+
+  const webDist = realtime ? await ensureWebBuild(log) : undefined;
+  const app = createHttpApp({
+    ...deps,
+    ...(hub ? { hub } : {}),
+    ...(webDist ? { webDist } : {}),
+    routers: [...(slack?.router ? [slack.router] : []), ...(teams ? [teams.router] : [])],
+    auth: {
+      mode: config.AUTH_MODE,
+      ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
+      adminToken,
+    },
+    log,
+  });
+  const server = createServer(app);
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  const gateway: Gateway | undefined = hub
+    ? attachWebSocket(server, { hub, store, auth: appAuth, log })
+    : undefined;
+
+  // Polls close at their close time even when nobody votes; every process sweeps, the store makes it happen once.
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    closeDuePolls(deps)
+      .then((ids) => ids.length > 0 && log.info({ polls: ids }, 'closed at their close time'))
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'closing due polls failed'))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, SWEEP_MS);
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  log.info({ port, store: adapters.describe.store, bus: adapters.describe.bus }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(sweeper);
+      // Stop accepting; tell WebSocket clients to reconnect elsewhere (1012); let in-flight requests finish (their
+      // votes are committed before they answer), then close.
+      const closingSockets = gateway?.close(1012, 'server restarting');
+      hub?.stop();
+      // The final state of every chat message still lands before we go.
+      await tally?.updater.flush();
+      tally?.stop();
+      await slack?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 10_000).unref();
+      });
+      await closingSockets;
+      await adapters.close();
+    })();
+    return stopping;
+  };
+  return { server, url: `http://localhost:${port}`, adminToken, stop, ...(hub ? { hub } : {}) };
+}
