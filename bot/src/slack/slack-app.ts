@@ -257,7 +257,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         'Only the person who created this poll can close it.',
       ));
     }
-    const r = await closePoll(deps, pollId);
+    const r = await closePoll(deps, pollId, creator);
     if (!r.ok) await ephemeral(client, channel, user, `:warning: ${r.message}`);
   });
 

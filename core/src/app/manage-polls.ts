@@ -33,8 +33,10 @@ export async function createPoll(
 export async function closePoll(
   deps: PollDeps,
   id: string,
+  /** Who closed it, for the audit log (`admin`, a creator's voter key). */
+  closedBy: string | null = null,
 ): Promise<Result<{ snapshot: Snapshot; changed: boolean }>> {
-  const r = await deps.store.closePoll(id);
+  const r = await deps.store.closePoll(id, closedBy);
   if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   return ok({ snapshot: await publishChange(deps, id), changed: r.changed });
 }

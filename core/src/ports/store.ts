@@ -64,6 +64,19 @@ export interface ChatMessage {
   meta: Record<string, unknown>;
 }
 
+/** One pending row of the Postgres outbox: what will become an audit entry or a closed poll's archive document. */
+export interface OutboxRow {
+  id: number;
+  event_id: string;
+  kind: 'audit' | 'archive';
+  poll_id: string;
+  /** For audit rows, the entry (without event_id); for archive rows, empty: the drainer builds the document. */
+  doc: Record<string, unknown>;
+  created_at: string;
+  /** How many times a drainer has taken this row, this time included. */
+  attempts: number;
+}
+
 export interface Store {
   createPoll(poll: Poll, createdBy: string | null): Promise<void>;
   listPolls(limit?: number): Promise<PollSummary[]>;
@@ -72,7 +85,11 @@ export interface Store {
   readTally(id: string): Promise<(TallyCounts & { optionCount: number }) | null>;
   cast(cmd: CastCommand): Promise<CastOutcome>;
   /** Closes now; closing a closed poll is a no-op that still answers ok. */
-  closePoll(id: string): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }>;
+  /** Closing also queues the poll's archive document and a `poll_closed` audit entry in the same transaction. */
+  closePoll(
+    id: string,
+    closedBy?: string | null,
+  ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }>;
   /** Marks every open poll whose close time has passed as closed; returns their ids. */
   closeDuePolls(): Promise<string[]>;
   addOption(pollId: string, questionId: string, label: string, addedBy: string): Promise<AddOptionOutcome>;
@@ -92,4 +109,18 @@ export interface Store {
   /** Current versions of the given polls (for instances catching up after a bus outage). */
   versions(pollIds: string[]): Promise<Map<string, number>>;
   ping(): Promise<void>;
+
+  /**
+   * Takes up to `limit` unsent outbox rows, oldest first, for `leaseMs`; rows another drainer holds are skipped,
+   * and rows whose drainer died come back when the lease ends.
+   */
+  leaseOutbox(limit: number, leaseMs: number): Promise<OutboxRow[]>;
+  /** Marks rows as delivered; an archive row stamps its poll archived and purges the poll's delivered audit rows. */
+  outboxSent(ids: number[]): Promise<void>;
+  /** Gives rows back at once (the drainer itself backs off), keeping the error for operators. */
+  outboxFailed(ids: number[], error: string): Promise<void>;
+  /** Rows not yet delivered (for /metrics and the drain on shutdown). */
+  outboxDepth(): Promise<number>;
+  /** A poll's audit entries in commit order, delivered or not: the archive's history is replayed from them. */
+  auditTrail(pollId: string): Promise<Record<string, unknown>[]>;
 }

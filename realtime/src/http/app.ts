@@ -188,7 +188,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     '/polls/:id/close',
     route(async (req, res) => {
       requireAdmin(req, auth);
-      const r = await closePoll({ store, bus, snapshots }, pollIdOf(req));
+      const r = await closePoll({ store, bus, snapshots }, pollIdOf(req), 'admin');
       if (!r.ok) return sendFailure(res, r);
       res
         .set('ETag', etagOf(r.value.snapshot))

@@ -262,4 +262,86 @@ create table chat_messages (
 create index chat_messages_poll on chat_messages (poll_id);
 `,
   },
+  {
+    version: 4,
+    name: 'outbox for the audit log and the closed-poll archive',
+    sql: `
+-- What MongoDB will hold, written in the same transaction as the change it records, so an archive outage loses
+-- nothing and never slows a vote. A drainer sends pending rows in batches; audit rows stay (sent) until their
+-- poll is archived because the archive's history is replayed from them, then they are purged.
+create table outbox (
+  id            bigint generated always as identity primary key,
+  event_id      uuid not null default gen_random_uuid(),
+  kind          text not null check (kind in ('audit', 'archive')),
+  poll_id       text not null,
+  doc           jsonb not null,
+  created_at    timestamptz not null default now(),
+  sent_at       timestamptz,
+  attempts      int not null default 0,
+  -- A drainer leases rows while it sends them; after a failure this is when they may be tried again.
+  locked_until  timestamptz,
+  last_error    text
+);
+create index outbox_pending on outbox (id) where sent_at is null;
+create index outbox_poll_audit on outbox (poll_id, id) where kind = 'audit';
+alter table polls add column archived_at timestamptz;
+
+-- Anonymous polls never name a person (voter or actor), not even in the audit log.
+create function lv_audit(p_poll text, p_doc jsonb) returns void language sql as $fn$
+  insert into outbox (kind, poll_id, doc)
+  select 'audit', p_poll, case when coalesce((p.settings->>'anonymous')::boolean, false)
+      then p_doc - 'voter' - 'actor' else p_doc end || jsonb_build_object('poll_id', p_poll, 'at', now())
+  from polls p where p.id = p_poll
+$fn$;
+
+-- lv_cast plus its audit row, in the same transaction. The voter lock (re-entrant within a transaction) is taken
+-- before reading the previous ballot so the recorded change is exactly the one lv_cast makes.
+create function lv_cast_audited(
+  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
+  p_options text[], p_key text, p_shard int
+) returns jsonb language plpgsql as $fn$
+declare
+  v_voter text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
+  v_prev text[];
+  v_out jsonb;
+begin
+  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_voter, 0));
+  select option_ids into v_prev from ballots
+    where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+  v_out := lv_cast(p_poll, p_question, p_platform, p_tenant, p_user, p_emp, p_options, p_key, p_shard);
+  if (v_out->>'ok')::boolean and not coalesce((v_out->>'replayed')::boolean, false) then
+    perform lv_audit(p_poll, jsonb_build_object(
+      'type', case when cardinality(coalesce(p_options, '{}')) = 0 then 'retract' else 'vote' end,
+      'question_id', p_question,
+      'option_ids', v_out->'option_ids',
+      'previous_option_ids', to_jsonb(coalesce(v_prev, '{}')),
+      'changed', v_out->'changed',
+      'platform', p_platform,
+      'delivery_id', p_key,
+      'voter', v_voter));
+  end if;
+  return v_out;
+end
+$fn$;
+
+create or replace function lv_cast_batch(p_casts jsonb, p_shard int) returns jsonb language plpgsql as $fn$
+declare
+  v_out jsonb := '[]'::jsonb;
+  c jsonb;
+begin
+  perform pg_advisory_xact_lock(k) from (
+    select distinct hashtextextended(x->>'poll' || chr(31)
+      || lv_voter_key(x->>'platform', x->>'tenant', x->>'user', x->>'emp'), 0) as k
+    from jsonb_array_elements(p_casts) x order by 1
+  ) keys;
+  for c in select * from jsonb_array_elements(p_casts) loop
+    v_out := v_out || jsonb_build_array(lv_cast_audited(
+      c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
+      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
+  end loop;
+  return v_out;
+end
+$fn$;
+`,
+  },
 ];

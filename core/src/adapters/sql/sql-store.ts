@@ -9,6 +9,7 @@ import type {
   CastOutcome,
   ChatMessage,
   DirectoryEntry,
+  OutboxRow,
   Store,
 } from '../../ports/store.ts';
 import type { Poll, PollSummary } from '../../protocol/index.ts';
@@ -100,6 +101,10 @@ export class SqlStore implements Store {
         'insert into poll_shards (poll_id, shard) select $1, s from generate_series(0, $2 - 1) s',
         [poll.id, SHARDS],
       );
+      await tx.query('select lv_audit($1, $2)', [
+        poll.id,
+        JSON.stringify({ type: 'poll_created', actor: createdBy, label: poll.title }),
+      ]);
     });
   }
 
@@ -184,7 +189,7 @@ export class SqlStore implements Store {
         const cmd = cmds[0] as CastCommand;
         const v = cmd.voter;
         const rows = await this.db.query<{ r: CastRow }>(
-          'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9) as r',
+          'select lv_cast_audited($1, $2, $3, $4, $5, $6, $7, $8, $9) as r',
           [
             cmd.pollId,
             cmd.questionId,
@@ -225,6 +230,7 @@ export class SqlStore implements Store {
 
   async closePoll(
     id: string,
+    closedBy: string | null = null,
   ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }> {
     return this.db.transaction(async (tx) => {
       const shards = await tx.query<{ shard: number }>(
@@ -237,7 +243,16 @@ export class SqlStore implements Store {
         [id],
       );
       if (polls.length === 0) return { ok: false, reason: 'unknown_poll' } as const;
-      return { ok: true, changed: shards.length > 0 } as const;
+      const changed = shards.length > 0;
+      if (changed) {
+        await tx.query('select lv_audit($1, $2)', [
+          id,
+          JSON.stringify({ type: 'poll_closed', actor: closedBy }),
+        ]);
+        // The archive document is built when the drainer sends it, from what Postgres holds then.
+        await tx.query(`insert into outbox (kind, poll_id, doc) values ('archive', $1, '{}')`, [id]);
+      }
+      return { ok: true, changed } as const;
     });
   }
 
@@ -247,7 +262,7 @@ export class SqlStore implements Store {
     );
     const closed: string[] = [];
     for (const { id } of due) {
-      const r = await this.closePoll(id);
+      const r = await this.closePoll(id, 'schedule');
       if (r.ok && r.changed) closed.push(id);
     }
     return closed;
@@ -292,6 +307,16 @@ export class SqlStore implements Store {
         );
         const id = inserted[0]?.id;
         if (!id) throw new OptionExists();
+        await tx.query('select lv_audit($1, $2)', [
+          pollId,
+          JSON.stringify({
+            type: 'option_added',
+            actor: addedBy,
+            question_id: questionId,
+            option_id: id,
+            label,
+          }),
+        ]);
         return { ok: true, optionId: id };
       })
       .catch((e: unknown) => {
@@ -411,6 +436,64 @@ export class SqlStore implements Store {
 
   async ping(): Promise<void> {
     await this.db.query('select 1');
+  }
+
+  async leaseOutbox(limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    const rows = await this.db.query<Omit<OutboxRow, 'id' | 'created_at'> & { id: string; created_at: Date }>(
+      `update outbox set locked_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1
+       where id in (
+         select id from outbox where sent_at is null and (locked_until is null or locked_until < now())
+         order by id limit $1 for update skip locked)
+       returning id, event_id, kind, poll_id, doc, created_at, attempts`,
+      [limit, leaseMs],
+    );
+    return rows
+      .map((r) => ({ ...r, id: Number(r.id), created_at: iso(r.created_at) ?? '' }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async outboxSent(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      const sent = await tx.query<{ kind: string; poll_id: string }>(
+        'update outbox set sent_at = now(), locked_until = null where id = any ($1) returning kind, poll_id',
+        [ids],
+      );
+      const archived = [...new Set(sent.filter((r) => r.kind === 'archive').map((r) => r.poll_id))];
+      if (archived.length > 0)
+        await tx.query('update polls set archived_at = now() where id = any ($1)', [archived]);
+      // Once a poll is archived its history lives in the archive; delivered audit rows are no longer needed here.
+      await tx.query(
+        `delete from outbox o using polls p
+         where o.poll_id = any ($1) and o.kind = 'audit' and o.sent_at is not null
+           and p.id = o.poll_id and p.archived_at is not null`,
+        [[...new Set(sent.map((r) => r.poll_id))]],
+      );
+    });
+  }
+
+  async outboxFailed(ids: number[], error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query('update outbox set locked_until = null, last_error = $2 where id = any ($1)', [
+      ids,
+      error.slice(0, 1000),
+    ]);
+  }
+
+  async outboxDepth(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      'select count(*)::int as n from outbox where sent_at is null',
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async auditTrail(pollId: string): Promise<Record<string, unknown>[]> {
+    const rows = await this.db.query<{ doc: Record<string, unknown> }>(
+      `select doc || jsonb_build_object('event_id', event_id) as doc from outbox
+       where poll_id = $1 and kind = 'audit' order by id`,
+      [pollId],
+    );
+    return rows.map((r) => r.doc);
   }
 }
 

@@ -403,5 +403,96 @@ export function storeContract(
       expect(versions.get(b.id)).toBe(0);
       expect(versions.has('missing')).toBe(false);
     });
+
+    describe('outbox (audit log and archive, delivered later)', () => {
+      const vote = (id: string, emp: string, optionIds: string[], idempotencyKey?: string) =>
+        store.cast({ pollId: id, questionId: 'q1', voter: webVoter(emp), optionIds, idempotencyKey });
+
+      it('records each accepted interaction with the vote, and nothing for refusals or replays', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '501', ['o1'], 'k-501');
+        await vote(poll.id, '501', ['o1'], 'k-501'); // replay of the same delivery
+        await vote(poll.id, '501', ['o9']); // unknown option: refused
+        await vote(poll.id, '501', ['o2']);
+        await vote(poll.id, '501', []);
+        const trail = await store.auditTrail(poll.id);
+        expect(trail.map((e) => [e.type, e.option_ids, e.previous_option_ids])).toEqual([
+          ['poll_created', undefined, undefined],
+          ['vote', ['o1'], []],
+          ['vote', ['o2'], ['o1']],
+          ['retract', [], ['o2']],
+        ]);
+        expect(trail[1]).toMatchObject({
+          voter: 'emp:501',
+          platform: 'web',
+          delivery_id: 'k-501',
+          question_id: 'q1',
+        });
+        expect(new Set(trail.map((e) => e.event_id)).size).toBe(4);
+      });
+
+      it('records every vote of a concurrent burst (the batched path too)', async () => {
+        const poll = await newPoll();
+        const n = Math.min(opts.concurrency, 60);
+        await Promise.all(Array.from({ length: n }, (_, i) => vote(poll.id, `b${i}`, [`o${(i % 3) + 1}`])));
+        const votes = (await store.auditTrail(poll.id)).filter((e) => e.type === 'vote');
+        expect(new Set(votes.map((e) => e.voter)).size).toBe(n);
+      });
+
+      it('never names a person for an anonymous poll', async () => {
+        const poll = await newPoll(choice({ settings: { anonymous: true, allow_add_options: true } }));
+        await vote(poll.id, '777001', ['o1']);
+        await store.addOption(poll.id, 'q1', 'Ramen', 'emp:777002');
+        await store.closePoll(poll.id, 'emp:777003');
+        const trail = await store.auditTrail(poll.id);
+        expect(trail.map((e) => e.type)).toEqual(['poll_created', 'vote', 'option_added', 'poll_closed']);
+        expect(JSON.stringify(trail)).not.toMatch(/77700|admin/);
+      });
+
+      it('queues one archive row per close, leases rows to one drainer at a time, and purges after archiving', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '601', ['o1']);
+        await store.closePoll(poll.id, 'admin');
+        await store.closePoll(poll.id, 'admin'); // already closed: no second archive
+        const other = await newPoll();
+        await vote(other.id, '602', ['o2']);
+
+        const leased = await store.leaseOutbox(10_000, 60_000);
+        const mine = leased.filter((r) => r.poll_id === poll.id);
+        expect(mine.map((r) => [r.kind, r.doc.type])).toEqual([
+          ['audit', 'poll_created'],
+          ['audit', 'vote'],
+          ['audit', 'poll_closed'],
+          ['archive', undefined],
+        ]);
+        expect(await store.outboxDepth()).toBeGreaterThanOrEqual(leased.length);
+        // Leased rows are not handed to a second drainer until the lease ends or they are given back.
+        expect(await store.leaseOutbox(10_000, 60_000)).toEqual([]);
+        await store.outboxFailed(
+          leased.map((r) => r.id),
+          'archive unreachable',
+        );
+        const again = await store.leaseOutbox(10_000, 60_000);
+        expect(again.map((r) => r.id)).toEqual(leased.map((r) => r.id));
+        expect(again.every((r) => r.attempts === 2)).toBe(true);
+
+        await store.outboxSent(again.map((r) => r.id));
+        expect(await store.outboxDepth()).toBe(0);
+        // The archived poll's delivered audit rows are gone; the open poll's stay for its future archive.
+        expect(await store.auditTrail(poll.id)).toEqual([]);
+        expect((await store.auditTrail(other.id)).map((e) => e.type)).toEqual(['poll_created', 'vote']);
+      });
+
+      it('gives back the rows of a drainer that died once its lease ends', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '603', ['o3']);
+        const first = await store.leaseOutbox(10_000, 1);
+        expect(first.length).toBeGreaterThan(0);
+        await new Promise((r) => setTimeout(r, 20));
+        const second = await store.leaseOutbox(10_000, 60_000);
+        expect(second.map((r) => r.id)).toEqual(first.map((r) => r.id));
+        await store.outboxSent(second.map((r) => r.id));
+      });
+    });
   });
 }

@@ -1,0 +1,147 @@
+// Moves the Postgres outbox into the Archive (MongoDB) in batches. Votes never wait for it: they only insert outbox
+// rows in their own transaction. When the archive is down the drainer backs off exponentially (with jitter) and
+// the rows wait in Postgres; nothing is lost and nothing is sent twice to the same id.
+
+import { replayHistory } from '../domain/history.ts';
+import { buildSnapshot } from '../domain/tally.ts';
+import type { Archive, ArchivedPoll, AuditEntry } from '../ports/archive.ts';
+import type { OutboxRow, Store } from '../ports/store.ts';
+
+export interface OutboxDrainOptions {
+  store: Store;
+  archive: Archive;
+  /** Rows per batch (one bulk write each for audit and archive). */
+  batch?: number;
+  /** How long a taken batch is reserved for this drainer; a crashed drainer's rows come back after it. */
+  leaseMs?: number;
+  /** Pause when the outbox is empty. */
+  idleMs?: number;
+  /** First and longest wait after a failure; each failure in a row doubles it. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export class OutboxDrain {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private failures = 0;
+  /** Rows delivered by this drainer since start (for /metrics). */
+  delivered = 0;
+  /** Failed delivery attempts since start (for /metrics). */
+  failed = 0;
+
+  constructor(private readonly o: OutboxDrainOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in flight; call flush() first to empty the outbox on shutdown. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Delivers until the outbox is empty or the deadline passes; returns how many rows are still pending. */
+  async flush(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await this.drainOnce()) === 0) break;
+      } catch (err) {
+        this.o.onError?.(err);
+        break; // the archive is down: what is left stays safe in Postgres for the next process
+      }
+    }
+    return this.o.store.outboxDepth();
+  }
+
+  /** One batch: lease, deliver, mark. Returns the rows delivered (0 when there was nothing to do). */
+  async drainOnce(): Promise<number> {
+    const rows = await this.o.store.leaseOutbox(this.o.batch ?? 500, this.o.leaseMs ?? 30_000);
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => r.id);
+    try {
+      const audit = rows.filter((r) => r.kind === 'audit').map(toAuditEntry);
+      const polls: ArchivedPoll[] = [];
+      for (const r of rows) {
+        if (r.kind !== 'archive') continue;
+        const doc = await this.archiveDocument(r);
+        if (doc) polls.push(doc); // a poll deleted since it closed has nothing left to archive
+      }
+      await this.o.archive.writeAudit(audit);
+      await this.o.archive.writeArchive(polls);
+    } catch (err) {
+      this.failed++;
+      await this.o.store.outboxFailed(ids, err instanceof Error ? err.message : String(err)).catch(() => {});
+      throw err;
+    }
+    await this.o.store.outboxSent(ids);
+    this.delivered += ids.length;
+    return ids.length;
+  }
+
+  private async archiveDocument(row: OutboxRow): Promise<ArchivedPoll | null> {
+    const [poll, tally, trail] = await Promise.all([
+      this.o.store.getPoll(row.poll_id),
+      this.o.store.readTally(row.poll_id),
+      this.o.store.auditTrail(row.poll_id),
+    ]);
+    if (!poll || !tally) return null;
+    const entries = trail.map((d) => toAuditEntry({ ...row, doc: d, event_id: String(d.event_id) }));
+    const closed = entries.findLast((e) => e.type === 'poll_closed');
+    return {
+      poll_id: poll.id,
+      poll,
+      closed_at: closed?.at ?? row.created_at,
+      archived_at: new Date().toISOString(),
+      result: buildSnapshot(poll, tally),
+      history: replayHistory(entries),
+    };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let wait = this.o.idleMs ?? 500;
+      try {
+        const n = await this.drainOnce();
+        this.failures = 0;
+        if (n > 0) wait = 0; // more may be waiting
+      } catch (err) {
+        this.o.onError?.(err);
+        this.failures++;
+        wait = backoffDelay(this.failures, this.o.minBackoffMs ?? 250, this.o.maxBackoffMs ?? 30_000);
+      }
+      if (wait > 0 && this.running) await this.sleep(wait);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+/**
+ * Wait before the next try after `failures` failures in a row: doubling from `min`, capped at `max`, with
+ * "equal jitter" (half fixed, half random) so many drainers don't hit a recovering MongoDB in step.
+ */
+export function backoffDelay(failures: number, min: number, max: number, random = Math.random): number {
+  const ceiling = Math.min(max, min * 2 ** Math.max(0, failures - 1));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
+function toAuditEntry(row: Pick<OutboxRow, 'event_id' | 'poll_id' | 'doc'>): AuditEntry {
+  const doc = row.doc as Omit<AuditEntry, 'event_id'>;
+  return { ...doc, event_id: row.event_id, poll_id: row.poll_id, at: new Date(doc.at).toISOString() };
+}
