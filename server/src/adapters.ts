@@ -4,8 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { type Bus, createPgliteStore, createPgStore, MemoryBus, RedisBus, type Store } from '@livevote/core';
+import {
+  type Archive,
+  type Bus,
+  createPgliteStore,
+  createPgStore,
+  MemoryBus,
+  RedisBus,
+  type Store,
+} from '@livevote/core';
+import { MongoArchive } from '@livevote/core/mongo';
 import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -13,9 +23,29 @@ import type { Config } from './config.ts';
 export interface Adapters {
   store: Store;
   bus: Bus;
+  /** MongoDB audit log and archive; absent when MONGO_URL is unset (the outbox then just keeps its rows). */
+  archive?: Archive;
   /** What the store and bus are, for the start-up banner and /readyz. */
-  describe: { store: string; bus: string };
+  describe: { store: string; bus: string; archive: string };
   close(): Promise<void>;
+}
+
+/**
+ * The driver connects on first use and reconnects by itself, so a MongoDB that is down at start delays only the
+ * outbox, never start-up or votes.
+ */
+export function openArchive(
+  config: Config,
+): { archive: Archive; name: string; close: () => Promise<void> } | null {
+  if (!config.MONGO_URL) return null;
+  const client = new MongoClient(config.MONGO_URL, { serverSelectionTimeoutMS: 5_000, appName: 'livevote' });
+  const url = new URL(config.MONGO_URL);
+  const dbName = decodeURIComponent(url.pathname.slice(1)) || 'livevote';
+  return {
+    archive: new MongoArchive(client.db(dbName)),
+    name: `mongodb ${url.host}/${dbName}`,
+    close: () => client.close(),
+  };
 }
 
 export async function openStore(
@@ -37,12 +67,19 @@ export async function openStore(
 
 export async function openAdapters(config: Config, log: Logger): Promise<Adapters> {
   const s = await openStore(config, log);
+  const a = openArchive(config);
+  const archive = a ? { archive: a.archive } : {};
+  const archiveName = a?.name ?? 'off';
   if (!config.REDIS_URL) {
     return {
       store: s.store,
       bus: new MemoryBus(),
-      describe: { store: s.name, bus: 'in-process' },
-      close: s.close,
+      ...archive,
+      describe: { store: s.name, bus: 'in-process', archive: archiveName },
+      async close() {
+        await a?.close();
+        await s.close();
+      },
     };
   }
   const clients = [0, 1].map(() => {
@@ -58,9 +95,11 @@ export async function openAdapters(config: Config, log: Logger): Promise<Adapter
   return {
     store: s.store,
     bus,
-    describe: { store: s.name, bus: `redis ${new URL(config.REDIS_URL).host}` },
+    ...archive,
+    describe: { store: s.name, bus: `redis ${new URL(config.REDIS_URL).host}`, archive: archiveName },
     async close() {
       for (const c of clients) c.disconnect();
+      await a?.close();
       await s.close();
     },
   };

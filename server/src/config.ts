@@ -21,7 +21,7 @@ const int = (def: number, min: number, max: number) =>
 
 export const configSchema = z
   .object({
-    PORT: int(5000, 1, 65535),
+    PORT: int(5000, 0, 65535), // 0: any free port (tests, the prod-like script)
     HOST: optional.default('0.0.0.0'),
     ROLE: z.enum(['all', 'realtime', 'bot']).default('all'),
     DATABASE_URL: url(['postgres:', 'postgresql:']),

@@ -1,11 +1,12 @@
 // Starts one process in its role: HTTP API (+ later WebSocket/SSE and chat endpoints) on one port; drains on SIGTERM.
 import { createServer, type Server } from 'node:http';
 import { createSlackApp, createTeamsApp, type SlackApp, TallySync, type TeamsApp } from '@livevote/bot';
-import { closeDuePolls, DEMO_POLL_ID, Snapshots } from '@livevote/core';
+import { type Archive, closeDuePolls, DEMO_POLL_ID, OutboxDrain, Snapshots } from '@livevote/core';
 import { attachWebSocket, createHttpApp, type Gateway, Hub } from '@livevote/realtime';
 import type { Logger } from 'pino';
 import { embeddedAdminToken, openAdapters } from './adapters.ts';
 import type { Config } from './config.ts';
+import { Metrics } from './metrics.ts';
 import { seedDemo } from './seed-demo.ts';
 import { ensureWebBuild } from './web-build.ts';
 
@@ -14,14 +15,44 @@ export interface Running {
   url: string;
   adminToken: string;
   hub?: Hub;
+  drain?: OutboxDrain;
   stop(): Promise<void>;
+}
+
+/** Test seams: what a test swaps for what config would build. */
+export interface StartOverrides {
+  /** Used instead of the Mongo archive (tests use the in-memory one; no MongoDB runs here). */
+  archive?: Archive;
+  /** null: serve the API only, without building or serving the web app. */
+  webDist?: string | null;
 }
 
 const SWEEP_MS = 2_000;
 
-export async function start(config: Config, log: Logger): Promise<Running> {
+export async function start(config: Config, log: Logger, overrides: StartOverrides = {}): Promise<Running> {
   const adapters = await openAdapters(config, log);
-  const { store, bus } = adapters;
+  const metrics = new Metrics();
+  const store = metrics.countVotes(adapters.store);
+  const { bus } = adapters;
+  const archive = overrides.archive ?? adapters.archive;
+  // Every role drains the outbox; leases (skip locked) keep two drainers off the same rows.
+  let archiveDown = false;
+  const drain = archive
+    ? new OutboxDrain({
+        store,
+        archive,
+        onError: (err) => {
+          if (!archiveDown)
+            log.warn({ err: String(err) }, 'archive unreachable; audit entries wait in Postgres');
+          archiveDown = true;
+        },
+        onDelivered: () => {
+          if (archiveDown) log.info({}, 'archive reachable again; delivering the outbox');
+          archiveDown = false;
+        },
+      })
+    : undefined;
+  drain?.start();
   const snapshots = new Snapshots(store, bus);
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
   const deps = { store, bus, snapshots };
@@ -36,7 +67,11 @@ export async function start(config: Config, log: Logger): Promise<Running> {
 
   const realtime = config.ROLE !== 'bot';
   const hub = realtime
-    ? new Hub({ ...deps, onError: (err) => log.warn({ err: String(err) }, 'realtime recovery read failed') })
+    ? new Hub({
+        ...deps,
+        onError: (err) => log.warn({ err: String(err) }, 'realtime recovery read failed'),
+        onFanout: metrics.observeFanout,
+      })
     : undefined;
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
@@ -82,12 +117,19 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   }
   tally?.start();
 
-  const webDist = realtime ? await ensureWebBuild(log) : undefined;
+  const webDist =
+    overrides.webDist !== undefined
+      ? (overrides.webDist ?? undefined)
+      : realtime
+        ? await ensureWebBuild(log)
+        : undefined;
   const app = createHttpApp({
     ...deps,
     ...(hub ? { hub } : {}),
     ...(webDist ? { webDist } : {}),
     routers: [...(slack?.router ? [slack.router] : []), ...(teams ? [teams.router] : [])],
+    ...(archive ? { archive } : {}),
+    metrics: () => metrics.expose(),
     auth: {
       mode: config.AUTH_MODE,
       ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
@@ -100,6 +142,13 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const gateway: Gateway | undefined = hub
     ? attachWebSocket(server, { hub, store, auth: appAuth, log })
     : undefined;
+  metrics.attach({
+    store,
+    ...(hub ? { hub } : {}),
+    ...(gateway ? { gateway } : {}),
+    ...(drain ? { drain } : {}),
+    ...(tally ? { chat: tally.updater } : {}),
+  });
 
   // Polls close at their close time even when nobody votes; every process sweeps, the store makes it happen once.
   let sweeping = false;
@@ -121,7 +170,10 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  log.info({ port, store: adapters.describe.store, bus: adapters.describe.bus }, 'listening');
+  log.info(
+    { port, ...adapters.describe, ...(overrides.archive ? { archive: 'injected' } : {}) },
+    'listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -144,9 +196,23 @@ export async function start(config: Config, log: Logger): Promise<Running> {
         }, 10_000).unref();
       });
       await closingSockets;
+      // Requests are done, so every outbox row is committed: deliver what we can, the rest waits in Postgres.
+      if (drain) {
+        const left = await drain.flush(5_000);
+        await drain.stop();
+        if (left > 0)
+          log.warn({ pending: left }, 'outbox not empty at shutdown; the next process delivers it');
+      }
       await adapters.close();
     })();
     return stopping;
   };
-  return { server, url: `http://localhost:${port}`, adminToken, stop, ...(hub ? { hub } : {}) };
+  return {
+    server,
+    url: `http://localhost:${port}`,
+    adminToken,
+    stop,
+    ...(hub ? { hub } : {}),
+    ...(drain ? { drain } : {}),
+  };
 }

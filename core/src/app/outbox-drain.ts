@@ -20,6 +20,8 @@ export interface OutboxDrainOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   onError?: (err: unknown) => void;
+  /** After each batch that reached the archive. */
+  onDelivered?: (rows: number) => void;
 }
 
 export class OutboxDrain {
@@ -27,6 +29,7 @@ export class OutboxDrain {
   private loop?: Promise<void>;
   private wake?: () => void;
   private failures = 0;
+  private indexed = false;
   /** Rows delivered by this drainer since start (for /metrics). */
   delivered = 0;
   /** Failed delivery attempts since start (for /metrics). */
@@ -83,6 +86,7 @@ export class OutboxDrain {
     }
     await this.o.store.outboxSent(ids);
     this.delivered += ids.length;
+    this.o.onDelivered?.(ids.length);
     return ids.length;
   }
 
@@ -109,6 +113,14 @@ export class OutboxDrain {
     while (this.running) {
       let wait = this.o.idleMs ?? 500;
       try {
+        if (!this.indexed) {
+          // Indexes first, once per process: the archive may be down at start, so this is retried like a batch.
+          await this.o.archive.ensureIndexes().catch((err: unknown) => {
+            this.failed++;
+            throw err;
+          });
+          this.indexed = true;
+        }
         const n = await this.drainOnce();
         this.failures = 0;
         if (n > 0) wait = 0; // more may be waiting

@@ -22,6 +22,8 @@ interface Channel {
   readonly subs: Set<Subscriber>;
   sent?: Snapshot;
   pending?: Snapshot;
+  /** When the oldest snapshot merged into `pending` arrived (for the fan-out latency metric). */
+  pendingSince?: number;
   loading?: Promise<Snapshot | null>;
   lastFlush: number;
   timer?: NodeJS.Timeout;
@@ -37,6 +39,8 @@ export interface HubOptions {
   /** How often versions are re-read from the store to catch a lost bus message. */
   sweepMs?: number;
   onError?: (err: unknown) => void;
+  /** After each broadcast: seconds from the snapshot's arrival until the last subscriber's write (metrics). */
+  onFanout?: (seconds: number, subscribers: number) => void;
 }
 
 export class Hub {
@@ -47,6 +51,8 @@ export class Hub {
   private readonly presenceDirty = new Set<string>();
   private readonly coalesceMs: number;
   private readonly stops: (() => void)[] = [];
+  /** Frames handed to subscribers' sockets since start (for /metrics). */
+  framesSent = 0;
 
   constructor(private readonly o: HubOptions) {
     this.coalesceMs = o.coalesceMs ?? 50;
@@ -181,6 +187,7 @@ export class Hub {
       return;
     }
     ch.pending = snapshot;
+    ch.pendingSince ??= performance.now();
     if (ch.timer) return;
     const wait = ch.lastFlush + this.coalesceMs - performance.now();
     if (wait <= 0) this.flush(ch);
@@ -212,15 +219,19 @@ export class Hub {
     const next = ch.pending;
     if (!next) return;
     ch.pending = undefined;
+    const since = ch.pendingSince ?? performance.now();
+    ch.pendingSince = undefined;
     const frames = snapshotFrames(ch.sent, next).map((f) => new PreparedFrame(f, next.version));
     ch.sent = next;
     ch.lastFlush = performance.now();
     for (const sub of ch.subs) this.send(sub, ch.pollId, frames);
+    this.o.onFanout?.((performance.now() - since) / 1000, ch.subs.size);
   }
 
   private send(sub: Subscriber, pollId: string, frames: PreparedFrame[]): void {
     if (this.behind.get(sub)?.has(pollId)) return; // it gets the newest snapshot when it drains
-    if (!sub.deliver(frames)) {
+    if (sub.deliver(frames)) this.framesSent += frames.length;
+    else {
       let polls = this.behind.get(sub);
       if (!polls) {
         polls = new Set();
@@ -253,7 +264,8 @@ export class Hub {
         data: { poll_id: pollId, online_count: online, voting_count: voting },
       };
       const prepared = [new PreparedFrame(frame)];
-      for (const sub of ch.subs) sub.deliver(prepared); // presence is best-effort: a backed-up client skips it
+      // Presence is best-effort: a backed-up client skips it.
+      for (const sub of ch.subs) if (sub.deliver(prepared)) this.framesSent++;
     }
     this.presenceDirty.clear();
   }

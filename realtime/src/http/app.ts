@@ -50,6 +50,10 @@ export interface HttpDeps {
   webDist?: string;
   /** More routes on the same server (the chat endpoints), mounted before the error handler. */
   routers?: express.Router[];
+  /** The audit/archive store (MongoDB); its state shows in /readyz but never makes the instance unready. */
+  archive?: { ping(): Promise<void> };
+  /** Prometheus exposition for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
@@ -75,6 +79,16 @@ function voteBody(r: CastResult) {
     replayed: r.replayed,
   };
 }
+
+/** Whether a health probe answers within 2 s. */
+const answers = (probe: Promise<unknown>): Promise<boolean> =>
+  Promise.race([
+    probe.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+  ]);
 
 export function createHttpApp(deps: HttpDeps): express.Express {
   const { store, bus, snapshots, auth, log } = deps;
@@ -110,20 +124,34 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get(
     '/readyz',
     route(async (_req, res) => {
-      const storeOk = await Promise.race([
-        store.ping().then(
-          () => true,
-          () => false,
-        ),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+      const [storeOk, archiveOk] = await Promise.all([
+        answers(store.ping()),
+        deps.archive ? answers(deps.archive.ping()) : undefined,
       ]);
       const busOk = bus.ready();
-      res.status(storeOk && busOk ? 200 : 503).json({
-        status: storeOk && busOk ? 'ready' : 'unavailable',
-        checks: { store: storeOk ? 'up' : 'down', bus: busOk ? 'up' : 'down' },
+      // Votes need Postgres and (across instances) Redis. MongoDB only receives the outbox later, so an archive
+      // outage makes the instance "degraded", not unready: taking it out of the load balancer would help nobody.
+      const ready = storeOk && busOk;
+      res.status(ready ? 200 : 503).json({
+        status: !ready ? 'unavailable' : archiveOk === false ? 'degraded' : 'ready',
+        checks: {
+          store: storeOk ? 'up' : 'down',
+          bus: busOk ? 'up' : 'down',
+          archive: archiveOk === undefined ? 'off' : archiveOk ? 'up' : 'down',
+        },
       });
     }),
   );
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get(
+      '/metrics',
+      route(async (_req, res) => {
+        const m = await metrics();
+        res.set('Content-Type', m.contentType).send(m.body);
+      }),
+    );
+  }
 
   const api = express.Router();
   api.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));

@@ -1,0 +1,124 @@
+// Prometheus metrics for /metrics (prom-client). The packages keep plain counters (hub.framesSent,
+// updater.rateLimited, drain.delivered, …); this file turns them into metrics when Prometheus scrapes.
+import type { OutboxDrain, Store } from '@livevote/core';
+import type { Gateway, Hub } from '@livevote/realtime';
+import client from 'prom-client';
+
+export interface MetricSources {
+  store: Store;
+  hub?: Hub;
+  gateway?: Gateway;
+  drain?: OutboxDrain;
+  chat?: { queueDepth(): number; rateLimited: number };
+}
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  private readonly votes = new client.Counter({
+    name: 'livevote_votes_total',
+    help: 'Casts and retracts that reached Postgres: accepted (committed) or replayed (a repeated delivery)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly fanout = new client.Histogram({
+    name: 'livevote_fanout_latency_seconds',
+    help: 'From a snapshot reaching this instance to its last subscriber write (includes the merge window)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private sources?: MetricSources;
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'livevote_' });
+    const r = [this.registry];
+    const self = this;
+    new client.Gauge({
+      name: 'livevote_ws_connections',
+      help: 'Open WebSocket connections on this instance',
+      registers: r,
+      collect() {
+        this.set(self.sources?.gateway?.connections() ?? 0);
+      },
+    });
+    new client.Gauge({
+      name: 'livevote_realtime_subscribers',
+      help: 'WebSocket and SSE subscribers on this instance',
+      registers: r,
+      collect() {
+        this.set(self.sources?.hub?.subscribers() ?? 0);
+      },
+    });
+    this.monotonic(
+      'livevote_frames_sent_total',
+      'Frames written to subscribers',
+      () => self.sources?.hub?.framesSent,
+    );
+    new client.Gauge({
+      name: 'livevote_outbox_pending',
+      help: 'Audit/archive rows waiting in Postgres for MongoDB',
+      registers: r,
+      async collect() {
+        if (self.sources) this.set(await self.sources.store.outboxDepth());
+      },
+    });
+    this.monotonic('livevote_outbox_delivered_total', 'Outbox rows delivered to the archive', () => {
+      return self.sources?.drain?.delivered;
+    });
+    this.monotonic('livevote_outbox_failures_total', 'Failed outbox deliveries (archive down)', () => {
+      return self.sources?.drain?.failed;
+    });
+    new client.Gauge({
+      name: 'livevote_chat_update_queue',
+      help: 'Chat tally messages waiting for their next update',
+      registers: r,
+      collect() {
+        this.set(self.sources?.chat?.queueDepth() ?? 0);
+      },
+    });
+    this.monotonic('livevote_chat_rate_limited_total', 'HTTP 429 answers from Slack or Teams', () => {
+      return self.sources?.chat?.rateLimited;
+    });
+  }
+
+  /** A counter mirrored from a number some component keeps increasing. */
+  private monotonic(name: string, help: string, read: () => number | undefined): void {
+    let last = 0;
+    new client.Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        const now = read() ?? last;
+        if (now > last) this.inc(now - last);
+        last = now;
+      },
+    });
+  }
+
+  attach(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  /**
+   * The store with every committed cast counted. Refusals are not: most are decided before the store (unknown
+   * option, too many choices) and show as 4xx in the request log instead.
+   */
+  countVotes(store: Store): Store {
+    const votes = this.votes;
+    const counted: Store = Object.create(store);
+    counted.cast = async (cmd) => {
+      const r = await store.cast(cmd);
+      if (r.ok) votes.inc({ outcome: r.replayed ? 'replayed' : 'accepted' });
+      return r;
+    };
+    return counted;
+  }
+
+  observeFanout = (seconds: number): void => {
+    this.fanout.observe(seconds);
+  };
+
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,137 @@
+// Operations of a whole process on the real Postgres and Redis: /readyz with the archive's state, /metrics, and the
+// drain on shutdown (WebSocket close 1012, outbox flushed). The archive is the in-memory one: no MongoDB runs here.
+import { MemoryArchive } from '@livevote/core';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { parseConfig } from '../src/config.ts';
+import { type Running, start } from '../src/start.ts';
+
+const ADMIN = 'ops-test-admin-token-0123456789';
+let db: TestDatabase;
+let app: Running;
+const archive = new MemoryArchive();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const config = parseConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: testPrefix(),
+    ADMIN_TOKEN: ADMIN,
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'silent',
+  });
+  app = await start(config, pino({ level: 'silent' }), { archive, webDist: null });
+});
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+});
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${app.url}${path}`, init);
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+async function newPoll(): Promise<string> {
+  const res = await api(
+    '/api/polls',
+    json(
+      { template: 'choice', title: 'Ops', options: ['Pho', 'Bibimbap'] },
+      { authorization: `Bearer ${ADMIN}` },
+    ),
+  );
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { poll: { id: string } }).poll.id;
+}
+const vote = (pollId: string, emp: string, optionId: string) =>
+  api(`/api/polls/${pollId}/votes?emp_no=${emp}`, json({ question_id: 'q1', option_ids: [optionId] }));
+
+const ACCEPTED = 'livevote_votes_total{outcome="accepted"}';
+function metric(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+}
+
+describe('operations', () => {
+  it('stays ready but says "degraded" while the archive is down', async () => {
+    const up = await api('/readyz');
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({ status: 'ready', checks: { store: 'up', bus: 'up', archive: 'up' } });
+    archive.down = new Error('connection refused');
+    try {
+      const down = await api('/readyz');
+      expect(down.status).toBe(200);
+      expect(await down.json()).toMatchObject({ status: 'degraded', checks: { archive: 'down' } });
+      // Votes don't notice.
+      const pollId = await newPoll();
+      expect((await vote(pollId, '4001', 'o1')).status).toBe(200);
+    } finally {
+      archive.down = null;
+    }
+  });
+
+  it('exposes connections, votes, frames, fan-out latency and the outbox on /metrics', async () => {
+    const pollId = await newPoll();
+    const ws = new WebSocket(`${app.url.replace('http', 'ws')}/ws/votes?emp_no=4002&poll_id=${pollId}`);
+    const updates: unknown[] = [];
+    ws.on('message', (m) => updates.push(JSON.parse(String(m))));
+    await new Promise((r) => ws.once('open', r));
+    try {
+      await expect.poll(() => updates.length).toBeGreaterThan(0);
+      const accepted = async () => metric(await (await api('/metrics')).text(), ACCEPTED);
+      const before = await accepted();
+      await vote(pollId, '4002', 'o2');
+      expect((await vote(pollId, '4002', 'o9')).status).toBe(422); // refused (unknown option): not counted
+      await expect.poll(() => updates.length).toBeGreaterThan(1);
+      expect(await accepted()).toBe((Number.isNaN(before) ? 0 : before) + 1);
+      const res = await api('/metrics');
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      expect(metric(text, 'livevote_ws_connections')).toBe(1);
+      expect(metric(text, 'livevote_frames_sent_total')).toBeGreaterThanOrEqual(2);
+      expect(metric(text, 'livevote_fanout_latency_seconds_count')).toBeGreaterThanOrEqual(1);
+      expect(metric(text, 'livevote_outbox_pending')).toBeGreaterThanOrEqual(0);
+      expect(metric(text, 'livevote_chat_update_queue')).toBe(0);
+      expect(metric(text, 'livevote_chat_rate_limited_total')).toBe(0);
+      expect(text).toContain('livevote_process_resident_memory_bytes');
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('delivers the audit log to the archive', async () => {
+    const pollId = await newPoll();
+    await vote(pollId, '4003', 'o1');
+    await expect
+      .poll(async () => (await archive.auditOf(pollId)).map((e) => e.type))
+      .toEqual(['poll_created', 'vote']);
+  });
+
+  it('on stop: closes WebSockets with 1012 and flushes the outbox before exiting', async () => {
+    const pollId = await newPoll();
+    const ws = new WebSocket(`${app.url.replace('http', 'ws')}/ws/votes?emp_no=4004&poll_id=${pollId}`);
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    await new Promise((r) => ws.once('open', r));
+    await app.drain?.stop(); // hold deliveries back so only the shutdown flush can deliver these
+    await vote(pollId, '4004', 'o2');
+    await api(`/api/polls/${pollId}/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    await app.stop();
+    expect(await closed).toBe(1012);
+    expect((await archive.auditOf(pollId)).map((e) => e.type)).toEqual([
+      'poll_created',
+      'vote',
+      'poll_closed',
+    ]);
+    expect((await archive.archived(pollId))?.result.questions[0]?.options[1]?.vote_count).toBe(1);
+  });
+});
