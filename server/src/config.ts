@@ -39,6 +39,8 @@ export const configSchema = z
       message: 'must be at least 16 characters',
     }),
     SEED_DEMO: z.enum(['true', 'false', 'auto']).default('auto'),
+    /** off: this process serves the API, WebSocket and chat endpoints only (no web pages, no build). */
+    WEB_APP: z.enum(['on', 'off']).default('on'),
     SLACK_SIGNING_SECRET: optional,
     SLACK_BOT_TOKEN: optional,
     SLACK_APP_TOKEN: optional,

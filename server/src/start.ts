@@ -23,8 +23,6 @@ export interface Running {
 export interface StartOverrides {
   /** Used instead of the Mongo archive (tests use the in-memory one; no MongoDB runs here). */
   archive?: Archive;
-  /** null: serve the API only, without building or serving the web app. */
-  webDist?: string | null;
 }
 
 const SWEEP_MS = 2_000;
@@ -117,12 +115,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   }
   tally?.start();
 
-  const webDist =
-    overrides.webDist !== undefined
-      ? (overrides.webDist ?? undefined)
-      : realtime
-        ? await ensureWebBuild(log)
-        : undefined;
+  const webDist = realtime && config.WEB_APP === 'on' ? await ensureWebBuild(log) : undefined;
   const app = createHttpApp({
     ...deps,
     ...(hub ? { hub } : {}),

@@ -24,8 +24,9 @@ beforeAll(async () => {
     ADMIN_TOKEN: ADMIN,
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
+    WEB_APP: 'off',
   });
-  app = await start(config, pino({ level: 'silent' }), { archive, webDist: null });
+  app = await start(config, pino({ level: 'silent' }), { archive });
 });
 afterAll(async () => {
   await app?.stop();
