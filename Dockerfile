@@ -1,0 +1,52 @@
+# One image for every role; ROLE (all | realtime | bot) picks what a container runs.
+# Stages: build (all deps, builds the web app) → deps (production deps only) → runtime (non-root, no build tools).
+ARG NODE_VERSION=26
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY core/package.json core/
+COPY realtime/package.json realtime/
+COPY bot/package.json bot/
+COPY server/package.json server/
+COPY web/package.json web/
+COPY bench/package.json bench/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build:web
+
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY core/package.json core/
+COPY realtime/package.json realtime/
+COPY bot/package.json bot/
+COPY server/package.json server/
+COPY web/package.json web/
+COPY bench/package.json bench/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    ROLE=all \
+    PORT=5000 \
+    DATA_DIR=/app/data
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY core ./core
+COPY realtime ./realtime
+COPY bot ./bot
+COPY server ./server
+COPY manifests ./manifests
+COPY bench/package.json ./bench/
+# The web app ships built; without web/src the server serves web/dist as it is and never tries to build.
+COPY web/package.json ./web/
+COPY --from=build /app/web/dist ./web/dist
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 5000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 5000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM reaches node directly (exec form, no shell): the process drains, then exits.
+CMD ["node", "--import", "tsx", "server/src/main.ts", "start"]

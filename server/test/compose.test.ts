@@ -1,0 +1,120 @@
+// docker-compose.yml, the Dockerfile and the nginx config, checked without a Docker engine: the compose CLI
+// (Debian's docker-compose; .ci/run installs it) validates and resolves the file, then each app service's
+// environment must pass our own config schema, so the stack would start rather than stop on a bad variable.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig } from '../src/config.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const read = (file: string) => readFileSync(`${ROOT}${file}`, 'utf8');
+const SECRETS = { AUTH_SECRET: 's'.repeat(40), ADMIN_TOKEN: 'admin-token-0123456789' };
+
+const cli = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' });
+const hasCli = cli.status === 0;
+if (!hasCli)
+  console.warn(
+    '[compose] CLI checks skipped: docker-compose is not installed (apt-get install docker-compose)',
+  );
+
+function composeConfig(env: Record<string, string>) {
+  return spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+}
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] | string };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: unknown[];
+  volumes?: unknown[];
+}
+
+describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim()})`, () => {
+  const resolved = () => {
+    const out = composeConfig(SECRETS);
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    return parse(out.stdout) as { services: Record<string, Service> };
+  };
+
+  it('is valid and runs postgres, redis, mongo, two realtime, one bot and a load balancer, all with healthchecks', () => {
+    const { services } = resolved();
+    expect(Object.keys(services).sort()).toEqual([
+      'bot',
+      'lb',
+      'mongo',
+      'postgres',
+      'realtime-1',
+      'realtime-2',
+      'redis',
+    ]);
+    for (const [name, s] of Object.entries(services)) expect(s.healthcheck?.test, name).toBeDefined();
+    const roles = Object.fromEntries(
+      Object.entries(services)
+        .filter(([, s]) => s.environment?.ROLE)
+        .map(([name, s]) => [name, s.environment?.ROLE]),
+    );
+    expect(roles).toEqual({ bot: 'bot', 'realtime-1': 'realtime', 'realtime-2': 'realtime' });
+    // The load balancer waits for healthy app instances; apps wait for healthy Postgres and Redis, not MongoDB.
+    expect(services.lb?.depends_on?.['realtime-1']?.condition).toBe('service_healthy');
+    expect(services.bot?.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(services.bot?.depends_on?.mongo?.condition).toBe('service_started');
+  });
+
+  it('gives every app service an environment our config accepts', () => {
+    const { services } = resolved();
+    for (const name of ['realtime-1', 'realtime-2', 'bot']) {
+      const config = parseConfig(services[name]?.environment ?? {});
+      expect(config.DATABASE_URL, name).toMatch(/@postgres:5432\//);
+      expect(config.REDIS_URL, name).toBe('redis://redis:6379');
+      expect(config.MONGO_URL, name).toBe('mongodb://mongo:27017/livevote');
+      expect(config.AUTH_MODE, name).toBe('signed');
+    }
+    const seeding = ['realtime-1', 'realtime-2', 'bot'].filter(
+      (n) => services[n]?.environment?.SEED_DEMO === 'true',
+    );
+    expect(seeding.length).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses to resolve without the secrets, naming the missing one', () => {
+    const out = composeConfig({ ADMIN_TOKEN: SECRETS.ADMIN_TOKEN });
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toContain('AUTH_SECRET');
+  });
+});
+
+describe('Dockerfile and load balancer', () => {
+  it('builds in stages and runs as a non-root user, role by ROLE, signals straight to node', () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/ROLE=all/);
+    expect(runtime).toMatch(/^CMD \["node", /m); // exec form: SIGTERM reaches the process, which drains
+    expect(runtime).toMatch(/^HEALTHCHECK /m);
+    // Only what the build context should hold reaches it.
+    expect(read('.dockerignore')).toMatch(/node_modules/);
+  });
+
+  it('routes chat webhooks to the bot and upgrades WebSockets to the realtime instances', () => {
+    const nginx = read('deploy/nginx.conf');
+    expect(nginx).toMatch(/server realtime-1:5000[^;]*;\s*server realtime-2:5000/);
+    expect(nginx).toMatch(/location \/slack\/ \{[^}]*proxy_pass http:\/\/bot;/);
+    expect(nginx).toMatch(/location = \/api\/messages \{[^}]*proxy_pass http:\/\/bot;/);
+    const ws = nginx.match(/location \/ws\/ \{[^}]*\}/)?.[0] ?? '';
+    expect(ws).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(ws).toContain('proxy_set_header Connection $connection_upgrade;');
+    expect(ws).toContain('proxy_pass http://realtime;');
+    expect(nginx).toMatch(/events\$ \{[^}]*proxy_buffering off;/);
+    // The same file the compose stack mounts.
+    expect(read('docker-compose.yml')).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+  });
+});
