@@ -6,7 +6,7 @@ export * from './adapters/redis-bus.ts';
 export { migrate } from './adapters/sql/migrate.ts';
 export { MIGRATIONS, SHARDS } from './adapters/sql/migrations.ts';
 export type { SqlDriver } from './adapters/sql/sql-driver.ts';
-export { SqlStore } from './adapters/sql/sql-store.ts';
+export { SqlStore, type SqlStoreOptions } from './adapters/sql/sql-store.ts';
 export * from './app/cast-vote.ts';
 export * from './app/manage-polls.ts';
 export * from './app/outbox-drain.ts';

@@ -51,22 +51,28 @@ export function openArchive(
 export async function openStore(
   config: Config,
   log: Logger,
+  /** Write the audit/archive outbox: only when something will deliver it (an archive is configured). */
+  audit = config.MONGO_URL !== undefined,
 ): Promise<{ store: Store; name: string; close: () => Promise<void> }> {
   if (config.DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
-    const store = await createPgStore(pool);
+    const store = await createPgStore(pool, { audit });
     return { store, name: `postgres ${new URL(config.DATABASE_URL).host}`, close: () => pool.end() };
   }
   const dir = resolve(config.DATA_DIR, 'pglite');
   await mkdir(dir, { recursive: true });
   const db = await PGlite.create(dir);
-  const store = await createPgliteStore(db);
+  const store = await createPgliteStore(db, { audit });
   return { store, name: `PGlite in ${dir}`, close: () => db.close() };
 }
 
-export async function openAdapters(config: Config, log: Logger): Promise<Adapters> {
-  const s = await openStore(config, log);
+export async function openAdapters(
+  config: Config,
+  log: Logger,
+  options: { audit?: boolean } = {},
+): Promise<Adapters> {
+  const s = await openStore(config, log, options.audit);
   const a = openArchive(config);
   const archive = a ? { archive: a.archive } : {};
   const archiveName = a?.name ?? 'off';

@@ -28,7 +28,9 @@ export interface StartOverrides {
 const SWEEP_MS = 2_000;
 
 export async function start(config: Config, log: Logger, overrides: StartOverrides = {}): Promise<Running> {
-  const adapters = await openAdapters(config, log);
+  const adapters = await openAdapters(config, log, {
+    audit: config.MONGO_URL !== undefined || overrides.archive !== undefined,
+  });
   const metrics = new Metrics();
   const store = metrics.countVotes(adapters.store);
   const { bus } = adapters;

@@ -2,8 +2,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryArchive } from '../adapters/memory-archive.ts';
-import { createPgStore } from '../adapters/postgres/pg-store.ts';
-import type { SqlStore } from '../adapters/sql/sql-store.ts';
+import { createPgStore, pgDriver } from '../adapters/postgres/pg-store.ts';
+import { SqlStore } from '../adapters/sql/sql-store.ts';
 import { buildPoll } from '../domain/poll-definition.ts';
 import { webVoter } from '../domain/voter.ts';
 import type { CreatePollBody } from '../protocol/index.ts';
@@ -132,6 +132,31 @@ describe('OutboxDrain', () => {
     } finally {
       await drain.stop();
     }
+  });
+});
+
+describe('without an archive', () => {
+  it('writes no outbox rows at all (nothing would deliver or purge them)', async () => {
+    const plain = new SqlStore(pgDriver(pool), { audit: false });
+    const before = await plain.outboxDepth();
+    const poll = buildPoll(
+      { template: 'choice', title: 'No archive', options: ['A', 'B'], settings: { allow_add_options: true } },
+      `n${Date.now().toString(36)}`,
+      new Date(),
+    );
+    await plain.createPoll(poll, 'admin');
+    // Alone and batched (concurrent casts go through lv_cast_batch).
+    const votes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        plain.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter(`n${i}`), optionIds: ['o1'] }),
+      ),
+    );
+    expect(votes.every((v) => v.ok && v.changed)).toBe(true);
+    await plain.addOption(poll.id, 'q1', 'C', 'emp:n1');
+    await plain.closePoll(poll.id, 'admin');
+    expect((await plain.readTally(poll.id))?.counts.o1).toBe(20);
+    expect(await plain.auditTrail(poll.id)).toEqual([]);
+    expect(await plain.outboxDepth()).toBe(before);
   });
 });
 

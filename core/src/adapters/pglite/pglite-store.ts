@@ -2,7 +2,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { migrate } from '../sql/migrate.ts';
 import type { SqlDriver } from '../sql/sql-driver.ts';
-import { SqlStore } from '../sql/sql-store.ts';
+import { SqlStore, type SqlStoreOptions } from '../sql/sql-store.ts';
 
 export function pgliteDriver(db: PGlite): SqlDriver {
   return {
@@ -20,8 +20,8 @@ export function pgliteDriver(db: PGlite): SqlDriver {
   };
 }
 
-export async function createPgliteStore(db: PGlite): Promise<SqlStore> {
+export async function createPgliteStore(db: PGlite, options: SqlStoreOptions = {}): Promise<SqlStore> {
   const driver = pgliteDriver(db);
   await migrate(driver);
-  return new SqlStore(driver);
+  return new SqlStore(driver, options);
 }

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { migrate } from '../sql/migrate.ts';
 import type { SqlDriver } from '../sql/sql-driver.ts';
-import { SqlStore } from '../sql/sql-store.ts';
+import { SqlStore, type SqlStoreOptions } from '../sql/sql-store.ts';
 
 /**
  * Parameterised statements run as named prepared statements: Postgres parses and plans each once per connection
@@ -45,8 +45,8 @@ export function pgDriver(pool: pg.Pool): SqlDriver {
 }
 
 /** Applies pending migrations, then returns the store. */
-export async function createPgStore(pool: pg.Pool): Promise<SqlStore> {
+export async function createPgStore(pool: pg.Pool, options: SqlStoreOptions = {}): Promise<SqlStore> {
   const driver = pgDriver(pool);
   await migrate(driver);
-  return new SqlStore(driver);
+  return new SqlStore(driver, options);
 }

@@ -324,7 +324,9 @@ begin
 end
 $fn$;
 
-create or replace function lv_cast_batch(p_casts jsonb, p_shard int) returns jsonb language plpgsql as $fn$
+-- The batch gains a switch: deployments without an archive write no outbox rows at all.
+drop function lv_cast_batch(jsonb, int);
+create function lv_cast_batch(p_casts jsonb, p_shard int, p_audit boolean) returns jsonb language plpgsql as $fn$
 declare
   v_out jsonb := '[]'::jsonb;
   c jsonb;
@@ -335,9 +337,15 @@ begin
     from jsonb_array_elements(p_casts) x order by 1
   ) keys;
   for c in select * from jsonb_array_elements(p_casts) loop
-    v_out := v_out || jsonb_build_array(lv_cast_audited(
-      c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
-      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
+    if p_audit then
+      v_out := v_out || jsonb_build_array(lv_cast_audited(
+        c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
+        array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
+    else
+      v_out := v_out || jsonb_build_array(lv_cast(
+        c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
+        array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
+    end if;
   end loop;
   return v_out;
 end

@@ -51,16 +51,23 @@ const DEADLOCK_OR_SERIALIZATION = new Set(['40P01', '40001']);
 export interface SqlStoreOptions {
   /** Cast transactions in flight at once; more casts than this wait and go together in one transaction. */
   castSlots?: number;
+  /**
+   * Write the audit/archive outbox with every change (default). Off when no archive is configured (MONGO_URL unset):
+   * nothing would ever deliver or purge those rows.
+   */
+  audit?: boolean;
 }
 
 export class SqlStore implements Store {
   private readonly batcher: CastBatcher;
+  private readonly audit: boolean;
 
   constructor(
     private readonly db: SqlDriver,
     options: SqlStoreOptions = {},
   ) {
     this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
+    this.audit = options.audit ?? true;
   }
 
   async createPoll(poll: Poll, createdBy: string | null): Promise<void> {
@@ -101,10 +108,11 @@ export class SqlStore implements Store {
         'insert into poll_shards (poll_id, shard) select $1, s from generate_series(0, $2 - 1) s',
         [poll.id, SHARDS],
       );
-      await tx.query('select lv_audit($1, $2)', [
-        poll.id,
-        JSON.stringify({ type: 'poll_created', actor: createdBy, label: poll.title }),
-      ]);
+      if (this.audit)
+        await tx.query('select lv_audit($1, $2)', [
+          poll.id,
+          JSON.stringify({ type: 'poll_created', actor: createdBy, label: poll.title }),
+        ]);
     });
   }
 
@@ -189,7 +197,9 @@ export class SqlStore implements Store {
         const cmd = cmds[0] as CastCommand;
         const v = cmd.voter;
         const rows = await this.db.query<{ r: CastRow }>(
-          'select lv_cast_audited($1, $2, $3, $4, $5, $6, $7, $8, $9) as r',
+          this.audit
+            ? 'select lv_cast_audited($1, $2, $3, $4, $5, $6, $7, $8, $9) as r'
+            : 'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9) as r',
           [
             cmd.pollId,
             cmd.questionId,
@@ -214,9 +224,10 @@ export class SqlStore implements Store {
         options: c.optionIds,
         key: c.idempotencyKey ?? null,
       }));
-      const rows = await this.db.query<{ r: CastRow[] }>('select lv_cast_batch($1::jsonb, $2) as r', [
+      const rows = await this.db.query<{ r: CastRow[] }>('select lv_cast_batch($1::jsonb, $2, $3) as r', [
         JSON.stringify(casts),
         randomInt(SHARDS),
+        this.audit,
       ]);
       return (rows[0]?.r ?? []).map(toOutcome);
     } catch (e) {
@@ -245,12 +256,14 @@ export class SqlStore implements Store {
       if (polls.length === 0) return { ok: false, reason: 'unknown_poll' } as const;
       const changed = shards.length > 0;
       if (changed) {
-        await tx.query('select lv_audit($1, $2)', [
-          id,
-          JSON.stringify({ type: 'poll_closed', actor: closedBy }),
-        ]);
+        if (this.audit)
+          await tx.query('select lv_audit($1, $2)', [
+            id,
+            JSON.stringify({ type: 'poll_closed', actor: closedBy }),
+          ]);
         // The archive document is built when the drainer sends it, from what Postgres holds then.
-        await tx.query(`insert into outbox (kind, poll_id, doc) values ('archive', $1, '{}')`, [id]);
+        if (this.audit)
+          await tx.query(`insert into outbox (kind, poll_id, doc) values ('archive', $1, '{}')`, [id]);
       }
       return { ok: true, changed } as const;
     });
@@ -307,16 +320,17 @@ export class SqlStore implements Store {
         );
         const id = inserted[0]?.id;
         if (!id) throw new OptionExists();
-        await tx.query('select lv_audit($1, $2)', [
-          pollId,
-          JSON.stringify({
-            type: 'option_added',
-            actor: addedBy,
-            question_id: questionId,
-            option_id: id,
-            label,
-          }),
-        ]);
+        if (this.audit)
+          await tx.query('select lv_audit($1, $2)', [
+            pollId,
+            JSON.stringify({
+              type: 'option_added',
+              actor: addedBy,
+              question_id: questionId,
+              option_id: id,
+              label,
+            }),
+          ]);
         return { ok: true, optionId: id };
       })
       .catch((e: unknown) => {
