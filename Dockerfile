@@ -1,8 +1,9 @@
 # One image for every role; ROLE (all | realtime | bot) picks what a container runs.
-# Stages: build (all deps, builds the web app) → deps (production deps only) → runtime (non-root, no build tools).
+# Stages: manifests → build (all deps, builds the web app) and deps (production deps only) → runtime (non-root).
 ARG NODE_VERSION=26
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# Only the package manifests: both install stages start from here, so npm ci is cached until a manifest changes.
+FROM node:${NODE_VERSION}-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY core/package.json core/
@@ -11,19 +12,13 @@ COPY bot/package.json bot/
 COPY server/package.json server/
 COPY web/package.json web/
 COPY bench/package.json bench/
+
+FROM manifests AS build
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build:web
 
-FROM node:${NODE_VERSION}-bookworm-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY core/package.json core/
-COPY realtime/package.json realtime/
-COPY bot/package.json bot/
-COPY server/package.json server/
-COPY web/package.json web/
-COPY bench/package.json bench/
+FROM manifests AS deps
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
