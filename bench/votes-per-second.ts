@@ -267,7 +267,7 @@ ${rows.join('\n')}
   Every voter is distinct and carries an Idempotency-Key; after each run the tally is checked option by option
   against what was sent, and the version must have grown by exactly the number of votes. For HTTP at C=64, 1,000
   requests are then replayed with their keys and must change nothing. "lost" and "doubled" count any difference.
-- *livevote service* calls the cast use-case in process (rules → one \`lv_cast_audited\` call, group-committed under load →
+- *livevote service* calls the cast use-case in process (rules → one \`lv_cast\` call (with its audit row), group-committed under load →
   post-commit snapshot read, shared by concurrent callers). *livevote HTTP* is the real Express API, loaded from a
   separate process over keep-alive connections; the 2 cores are shared by Postgres, the server and the load generator.
 - *naive* is what many apps do: per vote one transaction that upserts the ballot, bumps a version on the poll's

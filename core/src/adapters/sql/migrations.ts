@@ -1,5 +1,6 @@
 // Versioned schema migrations, applied in order at start under an advisory lock (safe to run twice, or from two
-// processes at once). Never edit a shipped migration: add the next one.
+// processes at once). Never edit a shipped migration: add the next one. (No release has shipped yet, so the
+// audit outbox was folded into migrations 1 and 2 rather than layered on top.)
 
 export interface Migration {
   version: number;
@@ -13,7 +14,7 @@ export const SHARDS = 16;
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
-    name: 'polls, ballots, sharded tallies, idempotency, directory',
+    name: 'polls, ballots, sharded tallies, idempotency, directory, audit outbox',
     sql: `
 create table polls (
   id          text primary key,
@@ -24,7 +25,9 @@ create table polls (
   created_by  text,
   created_at  timestamptz not null default now(),
   closes_at   timestamptz,
-  closed_at   timestamptz
+  closed_at   timestamptz,
+  -- Set when the closed poll's archive document reached the archive (MongoDB).
+  archived_at timestamptz
 );
 create index polls_recent on polls (created_at desc);
 create index polls_due on polls (closes_at) where status = 'open' and closes_at is not null;
@@ -103,6 +106,37 @@ create table directory (
   primary key (platform, tenant, user_id)
 );
 
+-- What MongoDB will hold (audit log, closed-poll archive), written in the same transaction as the change it records,
+-- so an archive outage loses nothing and never slows a vote. A drainer sends pending rows in batches; audit rows
+-- stay (sent) until their poll is archived because the archive's history is replayed from them, then are purged.
+-- Written only when an archive is configured (p_audit), since otherwise nothing would ever deliver or purge them.
+create table outbox (
+  id            bigint generated always as identity primary key,
+  event_id      uuid not null default gen_random_uuid(),
+  kind          text not null check (kind in ('audit', 'archive')),
+  poll_id       text not null,
+  doc           jsonb not null,
+  created_at    timestamptz not null default now(),
+  sent_at       timestamptz,
+  attempts      int not null default 0,
+  -- A drainer leases rows while it sends them; a crashed drainer's rows come back when the lease ends.
+  locked_until  timestamptz,
+  last_error    text
+);
+create index outbox_pending on outbox (id) where sent_at is null;
+create index outbox_poll_audit on outbox (poll_id, id) where kind = 'audit';
+
+-- An audit row for changes made outside lv_cast (poll created, option added, poll closed). Anonymous polls never
+-- name a person (voter or actor), not even in the audit log. plpgsql, not sql: its plan is cached per session.
+create function lv_audit(p_poll text, p_doc jsonb) returns void language plpgsql as $fn$
+begin
+  insert into outbox (kind, poll_id, doc)
+  select 'audit', p_poll, case when coalesce((p.settings->>'anonymous')::boolean, false)
+      then p_doc - 'voter' - 'actor' else p_doc end || jsonb_build_object('poll_id', p_poll, 'at', now())
+  from polls p where p.id = p_poll;
+end
+$fn$;
+
 create function lv_voter_key(p_platform text, p_tenant text, p_user text, p_emp text) returns text
 language sql stable as $fn$
   select case
@@ -115,10 +149,11 @@ language sql stable as $fn$
 $fn$;
 
 -- Casts (or, with no options, retracts) one ballot in one round trip. Expected refusals come back as
--- {"ok":false,"reason":...} with nothing changed; only broken infrastructure raises.
+-- {"ok":false,"reason":...} with nothing changed; only broken infrastructure raises. With p_audit, an accepted
+-- interaction also writes its audit row (with the previous choice) to the outbox, in the same transaction.
 create function lv_cast(
   p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
-  p_options text[], p_key text, p_shard int
+  p_options text[], p_key text, p_shard int, p_audit boolean
 ) returns jsonb language plpgsql as $fn$
 declare
   v_voter text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
@@ -126,6 +161,7 @@ declare
   v_status text;
   v_closes timestamptz;
   v_max int;
+  v_anonymous boolean;
   v_prev text[];
   -- Callers send choices sorted (checkBallot does); sorting here too keeps a ballot's identity exact regardless.
   v_new text[] := case when cardinality(p_options) <= 1 then coalesce(p_options, '{}')
@@ -149,7 +185,8 @@ begin
     end if;
   end if;
 
-  select p.status, p.closes_at, q.max_choices into v_status, v_closes, v_max
+  select p.status, p.closes_at, q.max_choices, coalesce((p.settings->>'anonymous')::boolean, false)
+    into v_status, v_closes, v_max, v_anonymous
     from polls p left join questions q on q.poll_id = p.id and q.id = p_question where p.id = p_poll;
   if not found then return jsonb_build_object('ok', false, 'reason', 'unknown_poll'); end if;
   if v_status <> 'open' or v_closes <= now() then
@@ -207,6 +244,20 @@ begin
     v_out := v_out || jsonb_build_object('changed', true);
   end if;
 
+  if p_audit then
+    insert into outbox (kind, poll_id, doc) values ('audit', p_poll, jsonb_build_object(
+      'type', case when cardinality(v_new) = 0 then 'retract' else 'vote' end,
+      'poll_id', p_poll,
+      'at', now(),
+      'question_id', p_question,
+      'option_ids', to_jsonb(v_new),
+      'previous_option_ids', to_jsonb(coalesce(v_prev, '{}')),
+      'changed', v_out->'changed',
+      'platform', p_platform,
+      'delivery_id', p_key)
+      || case when v_anonymous then '{}'::jsonb else jsonb_build_object('voter', v_voter) end);
+  end if;
+
   if p_key is not null then
     insert into idempotency (voter_key, key, poll_id, fingerprint, outcome)
       values (v_voter, p_key, p_poll, v_fp, v_out);
@@ -223,7 +274,7 @@ $fn$;
 -- Group commit: one transaction (one round trip, one WAL flush) for the casts that queued up while others were in
 -- flight. Every voter lock is taken first, in one global order, so two batches can never wait on each other in a
 -- cycle; then each cast runs exactly as alone (its own refusals are values, so one bad ballot spoils no other).
-create function lv_cast_batch(p_casts jsonb, p_shard int) returns jsonb language plpgsql as $fn$
+create function lv_cast_batch(p_casts jsonb, p_shard int, p_audit boolean) returns jsonb language plpgsql as $fn$
 declare
   v_out jsonb := '[]'::jsonb;
   c jsonb;
@@ -236,7 +287,7 @@ begin
   for c in select * from jsonb_array_elements(p_casts) loop
     v_out := v_out || jsonb_build_array(lv_cast(
       c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
-      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
+      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard, p_audit));
   end loop;
   return v_out;
 end
@@ -260,96 +311,6 @@ create table chat_messages (
   primary key (platform, channel, message_id)
 );
 create index chat_messages_poll on chat_messages (poll_id);
-`,
-  },
-  {
-    version: 4,
-    name: 'outbox for the audit log and the closed-poll archive',
-    sql: `
--- What MongoDB will hold, written in the same transaction as the change it records, so an archive outage loses
--- nothing and never slows a vote. A drainer sends pending rows in batches; audit rows stay (sent) until their
--- poll is archived because the archive's history is replayed from them, then they are purged.
-create table outbox (
-  id            bigint generated always as identity primary key,
-  event_id      uuid not null default gen_random_uuid(),
-  kind          text not null check (kind in ('audit', 'archive')),
-  poll_id       text not null,
-  doc           jsonb not null,
-  created_at    timestamptz not null default now(),
-  sent_at       timestamptz,
-  attempts      int not null default 0,
-  -- A drainer leases rows while it sends them; after a failure this is when they may be tried again.
-  locked_until  timestamptz,
-  last_error    text
-);
-create index outbox_pending on outbox (id) where sent_at is null;
-create index outbox_poll_audit on outbox (poll_id, id) where kind = 'audit';
-alter table polls add column archived_at timestamptz;
-
--- Anonymous polls never name a person (voter or actor), not even in the audit log.
-create function lv_audit(p_poll text, p_doc jsonb) returns void language sql as $fn$
-  insert into outbox (kind, poll_id, doc)
-  select 'audit', p_poll, case when coalesce((p.settings->>'anonymous')::boolean, false)
-      then p_doc - 'voter' - 'actor' else p_doc end || jsonb_build_object('poll_id', p_poll, 'at', now())
-  from polls p where p.id = p_poll
-$fn$;
-
--- lv_cast plus its audit row, in the same transaction. The voter lock (re-entrant within a transaction) is taken
--- before reading the previous ballot so the recorded change is exactly the one lv_cast makes.
-create function lv_cast_audited(
-  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
-  p_options text[], p_key text, p_shard int
-) returns jsonb language plpgsql as $fn$
-declare
-  v_voter text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
-  v_prev text[];
-  v_out jsonb;
-begin
-  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_voter, 0));
-  select option_ids into v_prev from ballots
-    where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
-  v_out := lv_cast(p_poll, p_question, p_platform, p_tenant, p_user, p_emp, p_options, p_key, p_shard);
-  if (v_out->>'ok')::boolean and not coalesce((v_out->>'replayed')::boolean, false) then
-    perform lv_audit(p_poll, jsonb_build_object(
-      'type', case when cardinality(coalesce(p_options, '{}')) = 0 then 'retract' else 'vote' end,
-      'question_id', p_question,
-      'option_ids', v_out->'option_ids',
-      'previous_option_ids', to_jsonb(coalesce(v_prev, '{}')),
-      'changed', v_out->'changed',
-      'platform', p_platform,
-      'delivery_id', p_key,
-      'voter', v_voter));
-  end if;
-  return v_out;
-end
-$fn$;
-
--- The batch gains a switch: deployments without an archive write no outbox rows at all.
-drop function lv_cast_batch(jsonb, int);
-create function lv_cast_batch(p_casts jsonb, p_shard int, p_audit boolean) returns jsonb language plpgsql as $fn$
-declare
-  v_out jsonb := '[]'::jsonb;
-  c jsonb;
-begin
-  perform pg_advisory_xact_lock(k) from (
-    select distinct hashtextextended(x->>'poll' || chr(31)
-      || lv_voter_key(x->>'platform', x->>'tenant', x->>'user', x->>'emp'), 0) as k
-    from jsonb_array_elements(p_casts) x order by 1
-  ) keys;
-  for c in select * from jsonb_array_elements(p_casts) loop
-    if p_audit then
-      v_out := v_out || jsonb_build_array(lv_cast_audited(
-        c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
-        array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
-    else
-      v_out := v_out || jsonb_build_array(lv_cast(
-        c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
-        array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard));
-    end if;
-  end loop;
-  return v_out;
-end
-$fn$;
 `,
   },
 ];

@@ -197,9 +197,7 @@ export class SqlStore implements Store {
         const cmd = cmds[0] as CastCommand;
         const v = cmd.voter;
         const rows = await this.db.query<{ r: CastRow }>(
-          this.audit
-            ? 'select lv_cast_audited($1, $2, $3, $4, $5, $6, $7, $8, $9) as r'
-            : 'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9) as r',
+          'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r',
           [
             cmd.pollId,
             cmd.questionId,
@@ -210,6 +208,7 @@ export class SqlStore implements Store {
             cmd.optionIds,
             cmd.idempotencyKey ?? null,
             randomInt(SHARDS),
+            this.audit,
           ],
         );
         return [toOutcome(rows[0]?.r)];
