@@ -69,6 +69,7 @@ async function livevote(instances: number, dbUrl: string): Promise<Target> {
         REDIS_PREFIX: prefix,
         ADMIN_TOKEN: ADMIN,
         LOG_LEVEL: 'error',
+        WEB_APP: 'off', // API and WebSocket only: no web build racing other runs
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
