@@ -36,7 +36,12 @@ function seen(c: { last: number }, version: number) {
   for (let v = c.last + 1; v <= version; v++) {
     const s = sentAt.get(v);
     if (s === undefined) {
-      if (v > 0 && running) early.set(v, [...(early.get(v) ?? []), t]);
+      if (v > 0 && running) {
+        // Appended in place: a copy per frame would cost O(clients²) per vote at 10k clients.
+        const waiting = early.get(v);
+        if (waiting) waiting.push(t);
+        else early.set(v, [t]);
+      }
       continue; // before the run, or its send time is still on its way over IPC
     }
     record(t - s);
