@@ -239,6 +239,8 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '∞');
 async function main() {
   const db = await createTestDatabase();
   const loads: Load[] = [
+    // The floor: one client per instance, so neither the servers nor the measuring process is busy.
+    { name: '2 clients (1 per instance), 20 votes/s', clients: 2, rate: 20, seconds: 10, instances: 2 },
     { name: '1,000 clients, 20 votes/s', clients: 1_000, rate: 20, seconds: 10, instances: 2 },
     { name: '2,000 clients, 20 votes/s', clients: 2_000, rate: 20, seconds: 10, instances: 2 },
     { name: 'burst: 2,000 clients, 200 votes/s', clients: 2_000, rate: 200, seconds: 5, instances: 2 },

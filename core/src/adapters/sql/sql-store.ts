@@ -254,15 +254,13 @@ export class SqlStore implements Store {
       );
       if (polls.length === 0) return { ok: false, reason: 'unknown_poll' } as const;
       const changed = shards.length > 0;
-      if (changed) {
-        if (this.audit)
-          await tx.query('select lv_audit($1, $2)', [
-            id,
-            JSON.stringify({ type: 'poll_closed', actor: closedBy }),
-          ]);
+      if (changed && this.audit) {
+        await tx.query('select lv_audit($1, $2)', [
+          id,
+          JSON.stringify({ type: 'poll_closed', actor: closedBy }),
+        ]);
         // The archive document is built when the drainer sends it, from what Postgres holds then.
-        if (this.audit)
-          await tx.query(`insert into outbox (kind, poll_id, doc) values ('archive', $1, '{}')`, [id]);
+        await tx.query(`insert into outbox (kind, poll_id, doc) values ('archive', $1, '{}')`, [id]);
       }
       return { ok: true, changed } as const;
     });
