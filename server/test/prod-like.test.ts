@@ -62,13 +62,20 @@ describe('production-like stack', () => {
   it('serves the API and the chat endpoint through the proxy from the right roles', async () => {
     expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);
     expect((await vote('7001', 'p1')).status).toBe(200);
-    // Teams webhooks are routed to the bot process (open mode here, so an empty activity is accepted).
+    // Teams webhooks are routed to the bot process: only it mounts /api/messages (a realtime process answers 404);
+    // open mode here, so an empty activity is accepted.
     const teams = await fetch(`${stack.url}/api/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    expect(teams.status).toBeLessThan(500);
+    expect(teams.status).toBe(200);
+    const realtimePort = stack.processes.get('realtime-1')?.port;
+    const direct = await fetch(`http://127.0.0.1:${realtimePort}/api/messages`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(direct.status).toBe(404);
   });
 
   it('moves clients of a stopped realtime process to the other one, and no vote is lost', async () => {

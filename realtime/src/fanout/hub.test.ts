@@ -86,6 +86,25 @@ describe('Hub', () => {
     hub.leaveAll(sub);
   });
 
+  it('lets a short burst through at once (a steady stream is never held back), then paces and merges', async () => {
+    const id = await poll();
+    const sub = new FakeSub();
+    hub.join(sub, id);
+    await hub.sendCurrent(sub, id);
+    const base = await snapshots.fresh(id);
+    if (!base) throw new Error('no snapshot');
+    for (const version of [1, 2, 3]) {
+      hub.offer({ ...base, version });
+      expect(sub.versions().at(-1)).toBe(version); // delivered synchronously: the bucket holds 3
+    }
+    hub.offer({ ...base, version: 4 });
+    hub.offer({ ...base, version: 5 });
+    expect(sub.versions().at(-1)).toBe(3); // out of tokens: waits for the next one...
+    await expect.poll(() => sub.versions().at(-1)).toBe(5);
+    expect(sub.versions()).toEqual([0, 1, 2, 3, 5]); // ... and 4 and 5 went out merged, as 5
+    hub.leaveAll(sub);
+  });
+
   it('ignores a snapshot older than what it has sent', async () => {
     const id = await poll();
     const sub = new FakeSub();

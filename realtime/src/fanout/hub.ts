@@ -1,6 +1,8 @@
 // Per-instance fan-out: turns "poll P is at version V" (from the bus, or from this instance's own reads) into
-// wire messages for every local subscriber (WebSocket or SSE). The first change goes out at once; changes within
-// the window after it merge into one snapshot (≤ 1000/coalesceMs per poll). Each message is serialised once.
+// wire messages for every local subscriber (WebSocket or SSE). Broadcasts per poll are paced by a token bucket:
+// a few go out back to back, then at most one per coalesceMs (50 ms: 20/s sustained), and changes that arrive
+// meanwhile merge into the next one. A steady stream below that rate is therefore never delayed, and a burst costs
+// ~20 broadcasts/s however many votes it holds. Each message is serialised once.
 // A subscriber whose buffer is full is skipped and, once it drains, gets the newest whole snapshot.
 import { randomBytes } from 'node:crypto';
 import type { Bus, Snapshots, Store } from '@livevote/core';
@@ -25,7 +27,9 @@ interface Channel {
   /** When the oldest snapshot merged into `pending` arrived (for the fan-out latency metric). */
   pendingSince?: number;
   loading?: Promise<Snapshot | null>;
-  lastFlush: number;
+  /** Broadcasts this poll may still send back to back (token bucket: refills one per coalesceMs, up to burst). */
+  tokens: number;
+  tokensAt: number;
   timer?: NodeJS.Timeout;
   presenceSent?: { online: number; voting: number };
 }
@@ -34,8 +38,10 @@ export interface HubOptions {
   store: Store;
   bus: Bus;
   snapshots: Snapshots;
-  /** Merge window after a sent update: 50 ms = at most 20 snapshots/s per poll. */
+  /** One broadcast per this many ms, sustained: 50 ms = at most 20 snapshots/s per poll on average. */
   coalesceMs?: number;
+  /** Broadcasts allowed back to back before the pace applies (absorbs jitter in a steady stream). */
+  burst?: number;
   /** How often versions are re-read from the store to catch a lost bus message. */
   sweepMs?: number;
   onError?: (err: unknown) => void;
@@ -50,12 +56,14 @@ export class Hub {
   private readonly behind = new Map<Subscriber, Set<string>>();
   private readonly presenceDirty = new Set<string>();
   private readonly coalesceMs: number;
+  private readonly burst: number;
   private readonly stops: (() => void)[] = [];
   /** Frames handed to subscribers' sockets since start (for /metrics). */
   framesSent = 0;
 
   constructor(private readonly o: HubOptions) {
     this.coalesceMs = o.coalesceMs ?? 50;
+    this.burst = o.burst ?? 3;
     this.presence = new Presence(o.bus, this.instance, (pollId) => this.presenceDirty.add(pollId));
   }
 
@@ -91,7 +99,7 @@ export class Hub {
   join(sub: Subscriber, pollId: string): number {
     let ch = this.channels.get(pollId);
     if (!ch) {
-      ch = { pollId, subs: new Set(), lastFlush: Number.NEGATIVE_INFINITY };
+      ch = { pollId, subs: new Set(), tokens: this.burst, tokensAt: performance.now() };
       this.channels.set(pollId, ch);
     }
     ch.subs.add(sub);
@@ -189,7 +197,7 @@ export class Hub {
     ch.pending = snapshot;
     ch.pendingSince ??= performance.now();
     if (ch.timer) return;
-    const wait = ch.lastFlush + this.coalesceMs - performance.now();
+    const wait = this.untilToken(ch);
     if (wait <= 0) this.flush(ch);
     else ch.timer = setTimeout(() => this.flush(ch), wait);
   }
@@ -223,9 +231,18 @@ export class Hub {
     ch.pendingSince = undefined;
     const frames = snapshotFrames(ch.sent, next).map((f) => new PreparedFrame(f, next.version));
     ch.sent = next;
-    ch.lastFlush = performance.now();
+    this.untilToken(ch);
+    ch.tokens = Math.max(0, ch.tokens - 1);
     for (const sub of ch.subs) this.send(sub, ch.pollId, frames);
     this.o.onFanout?.((performance.now() - since) / 1000, ch.subs.size);
+  }
+
+  /** Refills the poll's bucket and returns how long until it holds a whole token (0: one is there now). */
+  private untilToken(ch: Channel): number {
+    const now = performance.now();
+    ch.tokens = Math.min(this.burst, ch.tokens + (now - ch.tokensAt) / this.coalesceMs);
+    ch.tokensAt = now;
+    return ch.tokens >= 1 ? 0 : (1 - ch.tokens) * this.coalesceMs;
   }
 
   private send(sub: Subscriber, pollId: string, frames: PreparedFrame[]): void {
