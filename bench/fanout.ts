@@ -291,7 +291,7 @@ ${rows.join('\n')}
 
 - Latency: for every vote v and every client, the time from sending v to that client's first frame showing version
   ≥ v (one coalesced snapshot can cover several votes; a skipped one counts as late, not as missing).
-- livevote coalesces per poll (first change at once, then ≤ 20 snapshots/s) and writes one pre-framed buffer to
+- livevote paces broadcasts per poll (token bucket: 3 back to back, then ≤ 20/s; bursts merge) and writes one pre-framed buffer to
   every socket; the baseline emits every vote to every client, serialised by Socket.IO per emit.
 - RSS per idle connection: the servers' summed VmRSS after connecting the clients minus before, divided by the count.`,
   );

@@ -193,8 +193,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       await closingSockets;
       // Requests are done, so every outbox row is committed: deliver what we can, the rest waits in Postgres.
       if (drain) {
+        await drain.stop(); // the background batch in flight lands first, then the rest goes in one flush
         const left = await drain.flush(5_000);
-        await drain.stop();
         if (left > 0)
           log.warn({ pending: left }, 'outbox not empty at shutdown; the next process delivers it');
       }
