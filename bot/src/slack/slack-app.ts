@@ -7,6 +7,7 @@ import {
   closePoll,
   createPoll,
   DEMO_PLACES,
+  firstQuestionWinners,
   issueVoterToken,
   type Snapshots,
   type Store,
@@ -318,9 +319,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       }
     },
     async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
-      const first = s.questions[0];
-      const top = Math.max(0, ...(first?.options.map((x) => x.vote_count) ?? [0]));
-      const names = first?.options.filter((x) => top > 0 && x.vote_count === top).map((x) => x.label) ?? [];
+      const { names, top } = firstQuestionWinners(s);
       const text =
         names.length === 0
           ? 'The poll closed with no votes.'

@@ -6,6 +6,7 @@ import {
   castVote,
   createPoll,
   DEMO_PLACES,
+  firstQuestionWinners,
   type Snapshots,
   type Store,
   type Voter,
@@ -204,9 +205,7 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
       }
     },
     async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
-      const first = s.questions[0];
-      const top = Math.max(0, ...(first?.options.map((x) => x.vote_count) ?? [0]));
-      const names = first?.options.filter((x) => top > 0 && x.vote_count === top).map((x) => x.label) ?? [];
+      const { names, top } = firstQuestionWinners(s);
       const text =
         names.length === 0
           ? 'The poll closed with no votes.'

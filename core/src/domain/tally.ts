@@ -88,3 +88,10 @@ export function winners(snapshot: Snapshot): Leader[] {
       }));
   });
 }
+
+/** What a chat announces when a poll closes: the first question's winners (ties included) and their vote count. */
+export function firstQuestionWinners(snapshot: Snapshot): { names: string[]; top: number } {
+  const first = snapshot.questions[0]?.question_id;
+  const top = winners(snapshot).filter((w) => w.question_id === first);
+  return { names: top.map((w) => w.label), top: top[0]?.vote_count ?? 0 };
+}
