@@ -5,22 +5,12 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
-import { createTestDatabase, testPrefix } from '@livevote/core/testing';
+import { createTestDatabase, freePort, testPrefix } from '@livevote/core/testing';
 import { machine, writeSection } from './lib/results.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const ADMIN = 'bench-admin-token-0123456789';
 const now = () => performance.timeOrigin + performance.now();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const rssKb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);

@@ -1,24 +1,15 @@
 // The Slack app end to end, offline: a local fake of Slack's Web API and correctly signed requests.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '@livevote/core/protocol';
+import { freePort } from '@livevote/core/testing';
 import { parseConfig, type Running, start } from '@livevote/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackHeaders } from './fake-slack.ts';
 
 const SECRET = 'slack-signing-secret-for-tests';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('Slack app', () => {
   const slack = new FakeSlack();

@@ -1,23 +1,14 @@
 // The Teams app end to end, offline: activities posted to /api/messages with a serviceUrl that points at a local
 // fake connector, which records the bot's sends and card updates.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '@livevote/core/protocol';
+import { freePort } from '@livevote/core/testing';
 import { parseConfig, type Running, start } from '@livevote/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeConnector } from './fake-connector.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function boot(extra: Record<string, string>) {
   const dataDir = await mkdtemp(join(tmpdir(), 'lv-teams-'));

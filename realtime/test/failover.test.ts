@@ -1,20 +1,16 @@
 // Real processes: an instance killed outright, and one drained with SIGTERM. Clients reconnect elsewhere and resync.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
+import {
+  createTestDatabase,
+  freePort,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  testPrefix,
+} from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, createLunchPoll, TestClient, vote } from './cluster.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Proc {
   child: ChildProcess;

@@ -2,8 +2,8 @@
 // Redis, behind LocalProxy (what nginx is in docker-compose.yml). For local trials (`npm run prod-like`) and for
 // the fault tests, which kill one process and watch the others carry on.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@livevote/core/testing';
 import { LocalProxy, type Upstream } from './local-proxy.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -30,15 +30,6 @@ export interface ProdLike {
   proxy: LocalProxy;
   /** Stops every process (SIGTERM: each drains) and the proxy. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const a = s.address();
-  await new Promise((r) => s.close(r));
-  if (typeof a !== 'object' || !a) throw new Error('no free port');
-  return a.port;
 }
 
 async function waitReady(port: number, child: ChildProcess, name: string, timeoutMs: number): Promise<void> {

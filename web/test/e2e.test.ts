@@ -1,10 +1,10 @@
 // End to end in a real Chromium (Debian's, through playwright-core): the whole app on the embedded stack.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueVoterToken } from '@livevote/core';
+import { freePort } from '@livevote/core/testing';
 import { parseConfig, type Running, start } from '@livevote/server';
 import { pino } from 'pino';
 import { type Browser, chromium, type Page, type WebSocketRoute } from 'playwright-core';
@@ -26,15 +26,6 @@ const FLAGS = [
 
 if (!existsSync(CHROMIUM)) {
   console.warn(`[e2e] skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
