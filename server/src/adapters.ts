@@ -70,10 +70,14 @@ export async function openStore(
 export async function openAdapters(
   config: Config,
   log: Logger,
-  options: { audit?: boolean } = {},
+  /** An archive to use instead of the one MONGO_URL names (tests: the in-memory one; no MongoDB runs here). */
+  options: { archive?: Archive } = {},
 ): Promise<Adapters> {
-  const s = await openStore(config, log, options.audit);
-  const a = openArchive(config);
+  const a = options.archive
+    ? { archive: options.archive, name: 'injected', close: async () => {} }
+    : openArchive(config);
+  // The store writes the outbox exactly when an archive will drain it.
+  const s = await openStore(config, log, a !== null);
   const archive = a ? { archive: a.archive } : {};
   const archiveName = a?.name ?? 'off';
   if (!config.REDIS_URL) {

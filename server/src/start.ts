@@ -28,13 +28,11 @@ export interface StartOverrides {
 const SWEEP_MS = 2_000;
 
 export async function start(config: Config, log: Logger, overrides: StartOverrides = {}): Promise<Running> {
-  const adapters = await openAdapters(config, log, {
-    audit: config.MONGO_URL !== undefined || overrides.archive !== undefined,
-  });
+  const adapters = await openAdapters(config, log, overrides);
   const metrics = new Metrics();
   const store = metrics.countVotes(adapters.store);
   const { bus } = adapters;
-  const archive = overrides.archive ?? adapters.archive;
+  const { archive } = adapters;
   // Every role drains the outbox; leases (skip locked) keep two drainers off the same rows.
   let archiveDown = false;
   const drain = archive
@@ -165,10 +163,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  log.info(
-    { port, ...adapters.describe, ...(overrides.archive ? { archive: 'injected' } : {}) },
-    'listening',
-  );
+  log.info({ port, ...adapters.describe }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

@@ -97,7 +97,9 @@ export class OutboxDrain {
       this.o.store.auditTrail(row.poll_id),
     ]);
     if (!poll || !tally) return null;
-    const entries = trail.map((d) => toAuditEntry({ ...row, doc: d, event_id: String(d.event_id) }));
+    const entries = trail.map((doc) =>
+      toAuditEntry({ event_id: String(doc.event_id), poll_id: row.poll_id, doc }),
+    );
     const closed = entries.findLast((e) => e.type === 'poll_closed');
     return {
       poll_id: poll.id,
