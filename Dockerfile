@@ -12,6 +12,7 @@ COPY bot/package.json bot/
 COPY server/package.json server/
 COPY web/package.json web/
 COPY bench/package.json bench/
+COPY e2e/package.json e2e/
 
 FROM manifests AS build
 RUN npm ci --no-audit --no-fund
@@ -35,6 +36,7 @@ COPY bot ./bot
 COPY server ./server
 COPY manifests ./manifests
 COPY bench/package.json ./bench/
+COPY e2e/package.json ./e2e/
 # The web app ships built; without web/src the server serves web/dist as it is and never tries to build.
 COPY web/package.json ./web/
 COPY --from=build /app/web/dist ./web/dist

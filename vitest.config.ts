@@ -16,6 +16,7 @@ export default defineConfig({
             'server/src/**/*.test.ts',
             'web/src/**/*.test.ts',
             '*/test/**/*.test.ts',
+            'e2e/**/*.test.ts',
           ],
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -4,7 +4,7 @@ import type { ServerFrame } from '@livevote/core/protocol';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { exited, type ProdLike, startProdLike } from '../src/prod-like.ts';
+import { exited, type ProdLike, startProdLike } from '../dev/prod-like.ts';
 
 let db: TestDatabase;
 let stack: ProdLike;

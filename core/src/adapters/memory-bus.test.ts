@@ -1,4 +1,4 @@
-import { busContract } from './bus-contract.ts';
+import { busContract } from '../../test/bus-contract.ts';
 import { MemoryBus } from './memory-bus.ts';
 
 busContract('in-process', async () => {

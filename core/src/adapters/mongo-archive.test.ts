@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { describe, it } from 'vitest';
-import { archiveContract } from './archive-contract.ts';
+import { archiveContract } from '../../test/archive-contract.ts';
 import { MongoArchive } from './mongo-archive.ts';
 
 const url = process.env.MONGO_URL;

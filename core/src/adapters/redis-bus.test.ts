@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { startPrivateRedis, TEST_REDIS_URL, testPrefix } from '../testing/index.ts';
-import { busContract } from './bus-contract.ts';
+import { busContract } from '../../test/bus-contract.ts';
+import { startPrivateRedis, TEST_REDIS_URL, testPrefix } from '../../testing/index.ts';
 import { RedisBus } from './redis-bus.ts';
 
 async function redisBus(url: string, prefix: string) {

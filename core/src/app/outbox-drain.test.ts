@@ -1,13 +1,13 @@
 // The outbox drainer against the real Postgres, with the in-memory Archive standing in for MongoDB.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/index.ts';
 import { MemoryArchive } from '../adapters/memory-archive.ts';
 import { createPgStore, pgDriver } from '../adapters/postgres/pg-store.ts';
 import { SqlStore } from '../adapters/sql/sql-store.ts';
 import { buildPoll } from '../domain/poll-definition.ts';
 import { webVoter } from '../domain/voter.ts';
 import type { CreatePollBody } from '../protocol/index.ts';
-import { createTestDatabase, type TestDatabase } from '../testing/index.ts';
 import { backoffDelay, OutboxDrain } from './outbox-drain.ts';
 
 let db: TestDatabase;

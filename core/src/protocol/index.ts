@@ -1,5 +1,5 @@
 // The wire contract (REST bodies, WebSocket frames, SSE events) shared by realtime/ and web/.
-// Names follow ../shared/design.md and the original lunch-vote client; renaming one here fails typecheck everywhere.
+// Names follow the original lunch-vote client and docs/architecture.md; renaming one here fails typecheck everywhere.
 import { z } from 'zod';
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

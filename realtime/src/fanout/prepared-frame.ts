@@ -47,7 +47,7 @@ export class PreparedFrame {
     return this.wsBuf;
   }
 
-  /** `id: <version>` / `event: <type>` / `data: <data as JSON>` (design.md's SSE shape). */
+  /** `id: <version>` / `event: <type>` / `data: <data as JSON>` (the SSE shape in docs/architecture.md). */
   get sse(): Buffer {
     this.sseBuf ??= Buffer.from(
       `${this.version === undefined ? '' : `id: ${this.version}\n`}event: ${this.frame.type}\ndata: ${JSON.stringify(this.frame.data)}\n\n`,

@@ -1,4 +1,4 @@
-// What changed between two snapshots of a poll, as the wire messages design.md lists: always `vote_update`
+// What changed between two snapshots of a poll, as the wire protocol lists them: always `vote_update`
 // (the whole state, so a client can never drift), then `place_vote` / `menu_vote` per changed option,
 // `leader_changed` per question whose leader moved, and `poll_closed` when the poll just closed.
 import { winners } from '@livevote/core';

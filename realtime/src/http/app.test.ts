@@ -1,6 +1,6 @@
 import { issueVoterToken, webVoter } from '@livevote/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, SECRET, type StoreKind, startTestServer, type TestServer } from './test-server.ts';
+import { ADMIN, SECRET, type StoreKind, startTestServer, type TestServer } from '../../test/test-server.ts';
 
 const json = (body: unknown, headers: Record<string, string> = {}) => ({
   method: 'POST',

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
+import { storeContract } from '../../../test/store-contract.ts';
 import { buildPoll } from '../../domain/poll-definition.ts';
 import { webVoter } from '../../domain/voter.ts';
-import { storeContract } from '../sql/store-contract.ts';
 import { createPgliteStore } from './pglite-store.ts';
 
 storeContract(

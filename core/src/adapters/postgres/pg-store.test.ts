@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../testing/index.ts';
+import { storeContract } from '../../../test/store-contract.ts';
+import { createTestDatabase } from '../../../testing/index.ts';
 import { migrate } from '../sql/migrate.ts';
 import { MIGRATIONS } from '../sql/migrations.ts';
-import { storeContract } from '../sql/store-contract.ts';
 import { createPgStore, pgDriver } from './pg-store.ts';
 
 storeContract(

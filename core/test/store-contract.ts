@@ -1,10 +1,10 @@
 // The Store contract: one suite, run against every adapter (pg-store.test.ts, pglite-store.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPoll } from '../../domain/poll-definition.ts';
-import { questionCountKey } from '../../domain/tally.ts';
-import { webVoter } from '../../domain/voter.ts';
-import type { Store } from '../../ports/store.ts';
-import type { CreatePollBody } from '../../protocol/index.ts';
+import { buildPoll } from '../src/domain/poll-definition.ts';
+import { questionCountKey } from '../src/domain/tally.ts';
+import { webVoter } from '../src/domain/voter.ts';
+import type { Store } from '../src/ports/store.ts';
+import type { CreatePollBody } from '../src/protocol/index.ts';
 
 export interface StoreFixture {
   store: Store;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@livevote/core/testing';
 import { LocalProxy, type Upstream } from './local-proxy.ts';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 export interface ProdLikeOptions {
   databaseUrl: string;

@@ -6,8 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { type Bus, createPgliteStore, createPgStore, MemoryBus, Snapshots, type Store } from '@livevote/core';
 import { createTestDatabase } from '@livevote/core/testing';
 import pg from 'pg';
-import { createHttpApp, type Logger } from './app.ts';
-import type { AuthSettings } from './identity.ts';
+import { createHttpApp, type Logger } from '../src/http/app.ts';
+import type { AuthSettings } from '../src/http/identity.ts';
 
 export const ADMIN = 'test-admin-token-0123456789';
 export const SECRET = 'test-secret-0123456789-0123456789-abcdef';

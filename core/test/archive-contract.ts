@@ -1,6 +1,6 @@
 // The Archive contract: one suite, run against the in-memory archive always and MongoDB when MONGO_URL is set.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Archive, ArchivedPoll, AuditEntry } from '../ports/archive.ts';
+import type { Archive, ArchivedPoll, AuditEntry } from '../src/ports/archive.ts';
 
 export interface ArchiveFixture {
   archive: Archive;

@@ -1,7 +1,7 @@
 // The Bus contract, run against the in-process bus and the Redis bus.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bus, BusEvent } from '../ports/bus.ts';
-import type { Snapshot } from '../protocol/index.ts';
+import type { Bus, BusEvent } from '../src/ports/bus.ts';
+import type { Snapshot } from '../src/protocol/index.ts';
 
 export interface BusFixture {
   /** Two handles on the same bus, as two instances would have (the in-process bus gives the same one twice). */
