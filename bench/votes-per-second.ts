@@ -8,11 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import {
   castVote,
+  createCore,
   createPgliteStore,
   createPgStore,
   createPoll,
   MemoryBus,
-  Snapshots,
   type Store,
   webVoter,
 } from '@livevote/core';
@@ -50,9 +50,8 @@ function load(job: object): Promise<{ seconds: number; latencies: number[]; fail
 }
 
 async function livevote(store: Store, over: 'service' | 'http', n: number, c: number) {
-  const bus = new MemoryBus();
-  const snapshots = new Snapshots(store, bus);
-  const created = await createPoll({ store, bus, snapshots }, POLL, null);
+  const core = createCore(store, new MemoryBus());
+  const created = await createPoll(core, POLL, { kind: 'admin' });
   if (!created.ok) throw new Error(created.message);
   const pollId = created.value.poll.id;
   const offset = voterBase;
@@ -71,16 +70,13 @@ async function livevote(store: Store, over: 'service' | 'http', n: number, c: nu
         while (next < n) {
           const i = next++;
           const s = performance.now();
-          const r = await castVote(
-            { store, snapshots },
-            {
-              pollId,
-              questionId: 'q1',
-              optionIds: [`o${(i % 5) + 1}`],
-              voter: webVoter(String(offset + i)),
-              idempotencyKey: `k${i}`,
-            },
-          );
+          const r = await castVote(core, {
+            pollId,
+            questionId: 'q1',
+            optionIds: [`o${(i % 5) + 1}`],
+            voter: webVoter(String(offset + i)),
+            idempotencyKey: `k${i}`,
+          });
           latencies.push(performance.now() - s);
           if (!r.ok) failed++;
         }
@@ -90,9 +86,7 @@ async function livevote(store: Store, over: 'service' | 'http', n: number, c: nu
   } else {
     const server = createServer(
       createHttpApp({
-        store,
-        bus,
-        snapshots,
+        core,
         auth: { mode: 'open', adminToken: 'bench-admin-token-0123' },
         log: quiet,
       }),

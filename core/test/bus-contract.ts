@@ -40,16 +40,24 @@ const nextEvents = (bus: Bus, n: number) =>
     });
   });
 
+const version = (pollId: string, v: number): BusEvent => ({
+  type: 'poll_version',
+  poll_id: pollId,
+  version: v,
+  snapshot: { ...snapshot(v), poll_id: pollId },
+});
+
 export function busContract(name: string, open: () => Promise<BusFixture>) {
   describe(`Bus contract: ${name}`, () => {
     let fx: BusFixture;
     beforeAll(async () => {
       fx = await open();
+      await Promise.all([fx.a.watch('p1'), fx.b.watch('p1')]);
     });
     afterAll(async () => fx?.close());
 
-    it('delivers a published event, unchanged, to subscribers of every instance', async () => {
-      const event: BusEvent = { type: 'poll_version', poll_id: 'p1', version: 7, snapshot: snapshot(7) };
+    it('delivers a published event, unchanged, to subscribers of every instance that watches the poll', async () => {
+      const event = version('p1', 7);
       const onA = nextEvents(fx.a, 1);
       const onB = nextEvents(fx.b, 1);
       await fx.a.publish(event);
@@ -59,9 +67,26 @@ export function busContract(name: string, open: () => Promise<BusFixture>) {
 
     it('keeps the order of one publisher', async () => {
       const got = nextEvents(fx.b, 5);
-      for (let v = 1; v <= 5; v++)
-        await fx.a.publish({ type: 'poll_version', poll_id: 'p1', version: v, snapshot: snapshot(v) });
+      for (let v = 1; v <= 5; v++) await fx.a.publish(version('p1', v));
       expect((await got).map((e) => (e.type === 'poll_version' ? e.version : -1))).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it('delivers nothing of a poll nobody watches, and stops when the instance unwatches', async () => {
+      const seenByB: string[] = [];
+      const off = fx.b.subscribe((e) => seenByB.push(`${e.poll_id}`));
+      await fx.a.publish(version('p-nobody', 1)); // nobody watches it
+      await fx.a.publish(version('p1', 99)); // b watches p1: its arrival proves b had time to hear both
+      await expect.poll(() => seenByB).toContain('p1');
+      expect(seenByB).not.toContain('p-nobody');
+
+      await fx.b.watch('p2');
+      await fx.b.unwatch('p2');
+      expect(fx.b.watching().has('p2')).toBe(false);
+      await fx.a.publish(version('p2', 1));
+      await fx.a.publish(version('p1', 100));
+      await expect.poll(() => seenByB.filter((p) => p === 'p1').length).toBe(2);
+      expect(seenByB).not.toContain('p2');
+      off();
     });
 
     it('stops delivering after unsubscribe', async () => {
@@ -71,7 +96,7 @@ export function busContract(name: string, open: () => Promise<BusFixture>) {
       });
       off();
       const seen = nextEvents(fx.b, 1);
-      await fx.a.publish({ type: 'poll_changed', poll_id: 'p2' });
+      await fx.a.publish({ type: 'presence', poll_id: 'p1', instance: 'x', online: 1, voting: 0 });
       await seen;
       expect(calls).toBe(0);
     });

@@ -66,6 +66,66 @@ export function storeContract(
       expect(await store.getPoll('nope')).toBeNull();
     });
 
+    it('keeps workspaces apart: listing by workspace, template and open state', async () => {
+      const ws = `slack:T${pollId()
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')}`;
+      const lunch = await newPoll({
+        template: 'lunch',
+        workspace: ws,
+        places: [
+          { name: 'A', menus: [] },
+          { name: 'B', menus: [] },
+        ],
+      });
+      const choicePoll = await newPoll(choice({ workspace: ws }));
+      const closed = await newPoll({
+        template: 'lunch',
+        workspace: ws,
+        places: [
+          { name: 'C', menus: [] },
+          { name: 'D', menus: [] },
+        ],
+      });
+      await store.closePoll(closed.id, 'admin');
+      const web = await newPoll();
+      expect((await store.getPoll(lunch.id))?.workspace).toBe(ws);
+      expect(web.workspace).toBe('web');
+      const mine = await store.listPolls({ workspace: ws });
+      expect(mine.map((p) => p.id).sort()).toEqual([lunch.id, choicePoll.id, closed.id].sort());
+      expect(mine.every((p) => p.workspace === ws)).toBe(true);
+      expect((await store.listPolls({ workspace: 'web' })).some((p) => p.id === lunch.id)).toBe(false);
+      const open = await store.listPolls({ workspace: ws, template: 'lunch', openOnly: true });
+      expect(open.map((p) => p.id)).toEqual([lunch.id]);
+    });
+
+    it("imports directory rows into one workspace, lists only its own, and never rewrites another's", async () => {
+      const a = `slack:A${pollId()
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')}`;
+      const b = `slack:B${pollId()
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')}`;
+      const user = `U${pollId()}`;
+      expect(
+        await store.importDirectory(a, [{ platform: 'slack', tenant: 'TA', user, emp_no: '1' }]),
+      ).toEqual({
+        imported: 1,
+        skipped: 0,
+      });
+      expect(
+        await store.importDirectory(b, [
+          { platform: 'slack', tenant: 'TA', user, emp_no: '2' },
+          { platform: 'slack', tenant: 'TB', user, emp_no: '3' },
+        ]),
+      ).toEqual({ imported: 1, skipped: 1 });
+      expect(await store.directory(a)).toEqual([{ platform: 'slack', tenant: 'TA', user, emp_no: '1' }]);
+      expect(await store.directory(b)).toEqual([{ platform: 'slack', tenant: 'TB', user, emp_no: '3' }]);
+      // a re-import into the owning workspace does update
+      await store.importDirectory(a, [{ platform: 'slack', tenant: 'TA', user, emp_no: '4' }]);
+      expect((await store.directory(a))[0]?.emp_no).toBe('4');
+    });
+
     it('counts a vote, raises the version, and treats a re-cast of the same choice as no change', async () => {
       const poll = await newPoll();
       const before = await store.readTally(poll.id);
@@ -240,7 +300,7 @@ export function storeContract(
 
     it('maps platform identities to one employee through the directory: one person, one vote', async () => {
       const poll = await newPoll();
-      await store.importDirectory([
+      await store.importDirectory('web', [
         { platform: 'slack', tenant: 'T1', user: 'U1', emp_no: '9009' },
         { platform: 'teams', tenant: 'tid', user: 'aad-1', emp_no: '9009' },
       ]);
@@ -375,8 +435,13 @@ export function storeContract(
       await store.saveChatMessage(m);
       await store.saveChatMessage(m); // idempotent
       expect(await store.chatMessages(poll.id)).toEqual([m]);
+      expect(await store.pollsWithLiveMessages()).toContain(poll.id);
       const claims = await Promise.all([1, 2, 3].map(() => store.claimAnnouncement(m)));
       expect(claims.filter(Boolean)).toHaveLength(1);
+      // open polls stay live; a closed one whose winner was announced does not
+      expect(await store.pollsWithLiveMessages()).toContain(poll.id);
+      await store.closePoll(poll.id, 'admin');
+      expect(await store.pollsWithLiveMessages()).not.toContain(poll.id);
     });
 
     it('lists voters per option, and none for anonymous polls', async () => {

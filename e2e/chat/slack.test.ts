@@ -2,12 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Snapshot } from '@livevote/core/protocol';
+import type { PollListResponse, Snapshot } from '@livevote/core/protocol';
 import { freePort } from '@livevote/core/testing';
 import { parseConfig, type Running, start } from '@livevote/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, slackHeaders } from './fake-slack.ts';
+import { slackRequests } from './slack-requests.ts';
 
 const SECRET = 'slack-signing-secret-for-tests';
 
@@ -35,6 +36,7 @@ describe('Slack app', () => {
       AUTH_SECRET: 'a-voter-token-secret-of-32-characters!!',
     });
     running = await start(config, pino({ level: 'silent' }));
+    ({ send, form, command, action, event } = slackRequests(base, SECRET, slack.url));
   }, 120_000);
 
   afterAll(async () => {
@@ -43,34 +45,11 @@ describe('Slack app', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const send = (
-    body: string,
-    contentType: string,
-    headers: Record<string, string> = slackHeaders(SECRET, body),
-  ) =>
-    fetch(`${base}/slack/events`, {
-      method: 'POST',
-      headers: { 'content-type': contentType, ...headers },
-      body,
-    });
-  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-  const command = (command: string, text: string, user = 'U1') =>
-    send(
-      form({
-        command,
-        text,
-        team_id: 'T1',
-        user_id: user,
-        channel_id: 'C1',
-        trigger_id: 'trig-1',
-        response_url: `${slack.url}resp`,
-      }),
-      'application/x-www-form-urlencoded',
-    );
-  const action = (payload: object, headers?: Record<string, string>) => {
-    const body = form({ payload: JSON.stringify(payload) });
-    return send(body, 'application/x-www-form-urlencoded', { ...slackHeaders(SECRET, body), ...headers });
-  };
+  let send: ReturnType<typeof slackRequests>['send'];
+  let form: ReturnType<typeof slackRequests>['form'];
+  let command: ReturnType<typeof slackRequests>['command'];
+  let action: ReturnType<typeof slackRequests>['action'];
+  let event: ReturnType<typeof slackRequests>['event'];
   const click = (pollId: string, optionId: string, user: string, ts: string, messageTs: string) => ({
     type: 'block_actions',
     team: { id: 'T1' },
@@ -88,6 +67,13 @@ describe('Slack app', () => {
       },
     ],
   });
+  /** The workspace's polls, as the admin sees them (the public list shows the web workspace only). */
+  const workspacePolls = async (workspace = 'slack:T1') => {
+    const res = await fetch(`${base}/api/polls?workspace=${workspace}`, {
+      headers: { authorization: `Bearer ${running.adminToken}` },
+    });
+    return ((await res.json()) as PollListResponse).polls;
+  };
   const snapshotOf = async (pollId: string) =>
     ((await (await fetch(`${base}/api/polls/${pollId}`)).json()) as { snapshot: Snapshot }).snapshot;
 
@@ -123,15 +109,13 @@ describe('Slack app', () => {
   });
 
   it('refuses a malformed /vote with an ephemeral usage message and creates nothing', async () => {
-    const before = ((await (await fetch(`${base}/api/polls`)).json()) as { polls: unknown[] }).polls.length;
+    const before = (await workspacePolls()).length;
     const res = await command('/vote', 'Lunch? Pizza Sushi');
     expect(await res.json()).toMatchObject({
       response_type: 'ephemeral',
       text: expect.stringContaining('Usage'),
     });
-    expect(((await (await fetch(`${base}/api/polls`)).json()) as { polls: unknown[] }).polls.length).toBe(
-      before,
-    );
+    expect((await workspacePolls()).length).toBe(before);
   });
 
   it('counts 30 users clicking, confirms each at once, keeps the shared message ≤ 1 update/s and ends on the final count', async () => {
@@ -325,10 +309,7 @@ describe('Slack app', () => {
           .some((c) => String(JSON.stringify(c.body.blocks)).includes('Friday lunch')),
       )
       .toBe(true);
-    const { polls } = (await (await fetch(`${base}/api/polls`)).json()) as {
-      polls: { id: string; title: string; template: string; closes_at: string | null }[];
-    };
-    const lunch = polls.find((p) => p.title === 'Friday lunch');
+    const lunch = (await workspacePolls()).find((p) => p.title === 'Friday lunch');
     expect(lunch?.template).toBe('lunch');
     expect(lunch?.closes_at).not.toBeNull();
   });
@@ -352,17 +333,8 @@ describe('Slack app', () => {
   });
 
   it('lists open polls in App Home', async () => {
-    const event = {
-      token: 'x',
-      team_id: 'T1',
-      api_app_id: 'A1',
-      type: 'event_callback',
-      event_id: 'Ev1',
-      event_time: Math.floor(Date.now() / 1000),
-      event: { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'home' },
-    };
-    const body = JSON.stringify(event);
-    expect((await send(body, 'application/json')).status).toBe(200);
+    const res = await event('T1', { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'home' });
+    expect(res.status).toBe(200);
     await expect.poll(() => slack.of('views.publish').length).toBeGreaterThan(0);
     expect(JSON.stringify(slack.of('views.publish').at(-1)?.body.view)).toContain('Open polls');
   });

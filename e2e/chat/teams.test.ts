@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Snapshot } from '@livevote/core/protocol';
+import type { PollListResponse, Snapshot } from '@livevote/core/protocol';
 import { freePort } from '@livevote/core/testing';
 import { parseConfig, type Running, start } from '@livevote/server';
 import { pino } from 'pino';
@@ -198,7 +198,7 @@ describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)
 });
 
 describe('Teams app with TEAMS_CLIENT_ID set', () => {
-  let app: { base: string; stop(): Promise<void> };
+  let app: { base: string; stop(): Promise<void>; running: Running };
   beforeAll(async () => {
     app = await boot({
       TEAMS_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
@@ -230,6 +230,10 @@ describe('Teams app with TEAMS_CLIENT_ID set', () => {
       body,
     });
     expect(forged.status).toBe(401);
-    expect(((await (await fetch(`${app.base}/api/polls`)).json()) as { polls: unknown[] }).polls).toEqual([]);
+    // Every workspace's polls (the admin's view): none was created.
+    const all = await fetch(`${app.base}/api/polls`, {
+      headers: { authorization: `Bearer ${app.running.adminToken}` },
+    });
+    expect(((await all.json()) as PollListResponse).polls).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Test support: realtime instances in this process sharing one Postgres database and one Redis, like a deployment.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPgStore, RedisBus, Snapshots, type Store } from '@livevote/core';
+import { createCore, createPgStore, RedisBus, type Store } from '@livevote/core';
 import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -17,6 +17,7 @@ export interface Instance {
   ws: string;
   store: Store;
   hub: Hub;
+  bus: RedisBus;
   stop(): Promise<void>;
 }
 
@@ -30,13 +31,13 @@ export async function startInstance(dbUrl: string, redisUrl: string, prefix: str
   }) as [Redis, Redis];
   const bus = new RedisBus(redis[0], redis[1], prefix);
   await bus.start();
-  const snapshots = new Snapshots(store, bus);
-  const hub = new Hub({ store, bus, snapshots, sweepMs: 1_000 });
+  const core = createCore(store, bus);
+  const hub = new Hub({ polls: store, bus, events: core.events, sweepMs: 1_000 });
   hub.start();
   const auth = { mode: 'open' as const, adminToken: ADMIN };
   const log = { info() {}, warn() {}, error() {} };
-  const server = createServer(createHttpApp({ store, bus, snapshots, auth, log, hub }));
-  const gateway = attachWebSocket(server, { hub, store, auth, log, heartbeatMs: 1_000 });
+  const server = createServer(createHttpApp({ core, auth, log, hub }));
+  const gateway = attachWebSocket(server, { hub, polls: store, auth, log, heartbeatMs: 1_000 });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
@@ -44,9 +45,11 @@ export async function startInstance(dbUrl: string, redisUrl: string, prefix: str
     ws: `ws://127.0.0.1:${port}/ws/votes`,
     store,
     hub,
+    bus,
     async stop() {
       await gateway.close();
       hub.stop();
+      core.events.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       for (const r of redis) r.disconnect();

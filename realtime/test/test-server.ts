@@ -3,7 +3,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
-import { type Bus, createPgliteStore, createPgStore, MemoryBus, Snapshots, type Store } from '@livevote/core';
+import {
+  type Bus,
+  type Core,
+  createCore,
+  createPgliteStore,
+  createPgStore,
+  MemoryBus,
+  type Store,
+} from '@livevote/core';
 import { createTestDatabase } from '@livevote/core/testing';
 import pg from 'pg';
 import { createHttpApp, type Logger } from '../src/http/app.ts';
@@ -16,6 +24,7 @@ export interface TestServer {
   url: string;
   store: Store;
   bus: Bus;
+  core: Core;
   errors: unknown[];
   close(): Promise<void>;
 }
@@ -44,10 +53,9 @@ export async function startTestServer(
   const bus = new MemoryBus();
   const errors: unknown[] = [];
   const log: Logger = { info() {}, warn() {}, error: (o) => errors.push(o) };
+  const core = createCore(store, bus);
   const app = createHttpApp({
-    store,
-    bus,
-    snapshots: new Snapshots(store, bus),
+    core,
     auth: { mode: 'open', adminToken: ADMIN, secret: SECRET, ...auth },
     log,
   });
@@ -58,6 +66,7 @@ export async function startTestServer(
     url: `http://127.0.0.1:${port}`,
     store,
     bus,
+    core,
     errors,
     async close() {
       server.closeAllConnections();

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { teamsPackage } from '@livevote/bot';
-import { Snapshots } from '@livevote/core';
+import { createCore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
 import { ConfigError, parseConfig } from './config.ts';
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'seed-demo': {
       const a = await openAdapters(config, log);
-      const result = await seedDemo({ store: a.store, bus: a.bus, snapshots: new Snapshots(a.store, a.bus) });
+      const result = await seedDemo(createCore(a.store, a.bus));
       log.info({ result }, 'demo poll');
       await a.close();
       return 0;

@@ -1,11 +1,11 @@
 // Prometheus metrics for /metrics (prom-client). The packages keep plain counters (hub.framesSent,
 // updater.rateLimited, drain.delivered, …); this file turns them into metrics when Prometheus scrapes.
-import type { OutboxDrain, Store } from '@livevote/core';
+import type { Core, OutboxDrain, Store } from '@livevote/core';
 import type { Gateway, Hub } from '@livevote/realtime';
 import client from 'prom-client';
 
 export interface MetricSources {
-  store: Store;
+  core: Core;
   hub?: Hub;
   gateway?: Gateway;
   drain?: OutboxDrain;
@@ -54,11 +54,24 @@ export class Metrics {
       () => self.sources?.hub?.framesSent,
     );
     new client.Gauge({
+      name: 'livevote_bus_watched_polls',
+      help: 'Polls this instance receives from the bus (it has viewers or live chat messages for them)',
+      registers: r,
+      collect() {
+        this.set(self.sources?.core.bus.watching().size ?? 0);
+      },
+    });
+    this.monotonic(
+      'livevote_bus_publishes_total',
+      'Snapshots published on the bus (paced per poll: a burst of votes merges into few)',
+      () => self.sources?.core.events.publishes,
+    );
+    new client.Gauge({
       name: 'livevote_outbox_pending',
       help: 'Audit/archive rows waiting in Postgres for MongoDB',
       registers: r,
       async collect() {
-        if (self.sources) this.set(await self.sources.store.outboxDepth());
+        if (self.sources) this.set(await self.sources.core.outbox.outboxDepth());
       },
     });
     this.monotonic('livevote_outbox_delivered_total', 'Outbox rows delivered to the archive', () => {

@@ -2,11 +2,11 @@
 import { createPoll, DEMO_PLACES, DEMO_POLL_ID, type PollDeps } from '@livevote/core';
 
 export async function seedDemo(deps: PollDeps): Promise<'created' | 'exists'> {
-  if (await deps.store.getPoll(DEMO_POLL_ID)) return 'exists';
+  if (await deps.polls.getPoll(DEMO_POLL_ID)) return 'exists';
   const r = await createPoll(
     deps,
     { template: 'lunch', title: '오늘 점심 · Lunch today', places: DEMO_PLACES },
-    'seed',
+    { kind: 'system', key: 'seed' },
     DEMO_POLL_ID,
   );
   if (!r.ok) throw new Error(`demo poll refused: ${r.message}`);

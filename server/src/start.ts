@@ -1,7 +1,7 @@
 // Starts one process in its role: HTTP API (+ later WebSocket/SSE and chat endpoints) on one port; drains on SIGTERM.
 import { createServer, type Server } from 'node:http';
 import { createSlackApp, createTeamsApp, type SlackApp, TallySync, type TeamsApp } from '@livevote/bot';
-import { type Archive, closeDuePolls, DEMO_POLL_ID, OutboxDrain, Snapshots } from '@livevote/core';
+import { type Archive, closeDuePolls, createCore, DEMO_POLL_ID, OutboxDrain } from '@livevote/core';
 import { attachWebSocket, createHttpApp, type Gateway, Hub } from '@livevote/realtime';
 import type { Logger } from 'pino';
 import { embeddedAdminToken, openAdapters } from './adapters.ts';
@@ -51,9 +51,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       })
     : undefined;
   drain?.start();
-  const snapshots = new Snapshots(store, bus);
+  const core = createCore(store, bus);
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
-  const deps = { store, bus, snapshots };
   const appAuth = {
     mode: config.AUTH_MODE,
     ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
@@ -61,12 +60,14 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   };
 
   const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && config.embedded);
-  if (seed) log.info({ poll: DEMO_POLL_ID, result: await seedDemo(deps) }, 'demo poll');
+  if (seed) log.info({ poll: DEMO_POLL_ID, result: await seedDemo(core) }, 'demo poll');
 
   const realtime = config.ROLE !== 'bot';
   const hub = realtime
     ? new Hub({
-        ...deps,
+        polls: core.polls,
+        bus,
+        events: core.events,
         onError: (err) => log.warn({ err: String(err) }, 'realtime recovery read failed'),
         onFanout: metrics.observeFanout,
       })
@@ -74,11 +75,11 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
   const chat = config.ROLE !== 'realtime';
-  const tally = chat ? new TallySync({ ...deps, log }) : undefined;
+  const tally = chat ? new TallySync({ core, log }) : undefined;
   let slack: SlackApp | undefined;
   if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
     slack = createSlackApp({
-      ...deps,
+      core,
       tally,
       signingSecret: config.SLACK_SIGNING_SECRET,
       botToken: config.SLACK_BOT_TOKEN,
@@ -97,7 +98,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   let teams: TeamsApp | undefined;
   if (tally && (config.TEAMS_CLIENT_ID || config.AUTH_MODE === 'open')) {
     teams = await createTeamsApp({
-      ...deps,
+      core,
       tally,
       ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),
       ...(config.TEAMS_CLIENT_SECRET ? { clientSecret: config.TEAMS_CLIENT_SECRET } : {}),
@@ -113,11 +114,11 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
         'Teams endpoint accepts unauthenticated activities (no TEAMS_CLIENT_ID; local development only)',
       );
   }
-  tally?.start();
+  await tally?.start();
 
   const webDist = realtime && config.WEB_APP === 'on' ? await ensureWebBuild(log) : undefined;
   const app = createHttpApp({
-    ...deps,
+    core,
     ...(hub ? { hub } : {}),
     ...(webDist ? { webDist } : {}),
     routers: [...(slack?.router ? [slack.router] : []), ...(teams ? [teams.router] : [])],
@@ -133,10 +134,10 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const gateway: Gateway | undefined = hub
-    ? attachWebSocket(server, { hub, store, auth: appAuth, log })
+    ? attachWebSocket(server, { hub, polls: core.polls, auth: appAuth, log })
     : undefined;
   metrics.attach({
-    store,
+    core,
     ...(hub ? { hub } : {}),
     ...(gateway ? { gateway } : {}),
     ...(drain ? { drain } : {}),
@@ -148,7 +149,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const sweeper = setInterval(() => {
     if (sweeping) return;
     sweeping = true;
-    closeDuePolls(deps)
+    closeDuePolls(core)
       .then((ids) => ids.length > 0 && log.info({ polls: ids }, 'closed at their close time'))
       .catch((err: unknown) => log.warn({ err: String(err) }, 'closing due polls failed'))
       .finally(() => {
@@ -176,6 +177,9 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       // The final state of every chat message still lands before we go.
       await tally?.updater.flush();
       tally?.stop();
+      // Snapshots still waiting for their publish slot go out now: the other instances end on the final state.
+      await core.events.flush();
+      core.events.stop();
       await slack?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

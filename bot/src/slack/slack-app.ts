@@ -1,19 +1,20 @@
 // The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the bus.
 // Every request's signature is checked by Bolt's receiver before anything reads it.
 import {
-  type Bus,
   type ChatMessage,
+  type Core,
   castVote,
+  catalogOf,
   closePoll,
-  createPoll,
-  DEMO_PLACES,
-  firstQuestionWinners,
+  createChatPoll,
   issueVoterToken,
-  type Snapshots,
-  type Store,
+  retractVote,
+  slackWorkspace,
   type Voter,
+  voterKey,
+  winnerText,
 } from '@livevote/core';
-import type { PlaceInput, Snapshot } from '@livevote/core/protocol';
+import type { Snapshot } from '@livevote/core/protocol';
 import { type AllMiddlewareArgs, App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
@@ -25,9 +26,7 @@ import { parseVoteCommand } from './parse-vote-command.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 
 export interface SlackOptions {
-  store: Store;
-  bus: Bus;
-  snapshots: Snapshots;
+  core: Core;
   tally: TallySync;
   signingSecret: string;
   botToken: string;
@@ -57,7 +56,22 @@ const slackVoter = (team: string | undefined, user: string): Voter => ({
   tenant: team ?? '',
   user,
 });
-const creatorKey = (team: string | undefined, user: string) => `slack:${team ?? ''}:${user}`;
+
+/** The ids Slack puts in an interaction payload (block actions, view submissions, events). */
+interface PayloadIds {
+  team?: { id?: string } | null;
+  user?: { id: string; team_id?: string };
+  enterprise?: { id?: string } | null;
+  is_enterprise_install?: boolean;
+}
+const teamOf = (b: PayloadIds) => b.team?.id ?? b.user?.team_id;
+const voterFrom = (b: PayloadIds & { user: { id: string } }) => slackVoter(teamOf(b), b.user.id);
+const workspaceOf = (b: PayloadIds) =>
+  slackWorkspace({
+    teamId: teamOf(b),
+    enterpriseId: b.enterprise?.id,
+    isEnterpriseInstall: b.is_enterprise_install,
+  });
 
 interface RateLimitedError {
   code?: string;
@@ -85,21 +99,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     clientOptions,
     ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken, signingSecret: o.signingSecret }),
   });
-  const deps = { store: o.store, bus: o.bus, snapshots: o.snapshots };
-
-  async function catalog(): Promise<PlaceInput[]> {
-    const latest = (await o.store.listPolls(50)).find((p) => p.template === 'lunch');
-    const poll = latest && (await o.snapshots.poll(latest.id));
-    if (!poll) return DEMO_PLACES;
-    const menus = poll.questions.find((q) => q.kind === 'menu')?.options ?? [];
-    return (poll.questions.find((q) => q.kind === 'place')?.options ?? []).map((p) => ({
-      name: p.label,
-      ...(p.label_en ? { label_en: p.label_en } : {}),
-      menus: menus
-        .filter((m) => m.place_id === p.id)
-        .map((m) => ({ name: m.label, ...(m.label_en ? { label_en: m.label_en } : {}) })),
-    }));
-  }
+  const { core } = o;
 
   async function postPoll(
     client: WebClient,
@@ -107,8 +107,8 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     pollId: string,
     team: string | undefined,
   ): Promise<void> {
-    const snapshot = await o.snapshots.fresh(pollId);
-    const poll = await o.snapshots.poll(pollId);
+    const snapshot = await core.snapshots.fresh(pollId);
+    const poll = await core.snapshots.poll(pollId);
     if (!snapshot || !poll) return;
     const msg = renderPoll(poll, snapshot, { publicUrl: o.publicUrl, voters: {} });
     const posted = await client.chat.postMessage({ channel, text: msg.text, blocks: asBlocks(msg.blocks) });
@@ -130,49 +130,53 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       ? client.chat.postEphemeral({ channel, user, text }).catch(() => undefined)
       : Promise.resolve(undefined);
 
+  const commandWorkspace = (c: { team_id: string; enterprise_id?: string; is_enterprise_install?: string }) =>
+    slackWorkspace({
+      teamId: c.team_id,
+      enterpriseId: c.enterprise_id,
+      isEnterpriseInstall: c.is_enterprise_install === 'true',
+    });
+
   app.command('/lunch', async ({ ack, command, client }) => {
     await ack();
+    const workspace = commandWorkspace(command);
+    if (!workspace) return;
     await client.views.open({
       trigger_id: command.trigger_id,
-      view: lunchModal(await catalog(), command.channel_id) as never,
+      view: lunchModal(await catalogOf(core, workspace), command.channel_id) as never,
     });
   });
 
   app.view(LUNCH_MODAL, async ({ ack, view, body, client }) => {
-    const places = await catalog();
-    const read = readLunchModal(view.state as never, places, new Date());
+    const workspace = workspaceOf(body);
+    if (!workspace) return void (await ack());
+    const read = readLunchModal(view.state as never, await catalogOf(core, workspace), new Date());
     if (!read.ok) return void (await ack({ response_action: 'errors', errors: read.errors }));
     await ack();
     const channel = (JSON.parse(view.private_metadata || '{}') as { channel?: string }).channel;
-    const team = body.team?.id;
-    const r = await createPoll(
-      deps,
-      {
-        template: 'lunch',
-        ...(read.title ? { title: read.title } : {}),
-        places: read.places,
-        closes_at: read.closesAt,
-        settings: { anonymous: read.anonymous, results_hidden: read.hidden },
-      },
-      creatorKey(team, body.user.id),
-    );
+    const r = await createChatPoll(core, workspace, voterFrom(body), {
+      template: 'lunch',
+      ...(read.title ? { title: read.title } : {}),
+      places: read.places,
+      closesAt: read.closesAt,
+      anonymous: read.anonymous,
+      resultsHidden: read.hidden,
+    });
     if (!r.ok) return void (await ephemeral(client, channel, body.user.id, r.message));
-    if (channel) await postPoll(client, channel, r.value.poll.id, team);
+    if (channel) await postPoll(client, channel, r.value.poll.id, teamOf(body));
   });
 
   app.command('/vote', async ({ ack, command, client }) => {
     const parsed = parseVoteCommand(command.text);
     if (!parsed.ok) return void (await ack({ response_type: 'ephemeral', text: parsed.message }));
     await ack();
-    const r = await createPoll(
-      deps,
-      {
-        template: 'choice',
-        title: parsed.value.question.slice(0, 120),
-        options: parsed.value.options.map((x) => x.slice(0, 120)),
-      },
-      creatorKey(command.team_id, command.user_id),
-    );
+    const workspace = commandWorkspace(command);
+    if (!workspace) return;
+    const r = await createChatPoll(core, workspace, slackVoter(command.team_id, command.user_id), {
+      template: 'choice',
+      question: parsed.value.question,
+      options: parsed.value.options,
+    });
     if (!r.ok) return void (await ephemeral(client, command.channel_id, command.user_id, r.message));
     await postPoll(client, command.channel_id, r.value.poll.id, command.team_id);
   });
@@ -192,17 +196,17 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id ?? body.container?.channel_id;
     if (!target) return;
-    const poll = await o.snapshots.poll(target.pollId);
+    const poll = await core.snapshots.poll(target.pollId);
     const question = poll?.questions.find((q) => q.options.some((x) => x.id === target.optionId));
     if (!poll || !question)
       return void (await ephemeral(client, channel, user, 'That poll or option no longer exists.'));
     // One click = one payload with its own action_ts; a redelivered payload carries the same one, so counts once.
     const key = `slack:${body.container?.message_ts ?? ''}:${action.action_ts ?? ''}:${user}`;
-    const r = await castVote(deps, {
+    const r = await castVote(core, {
       pollId: poll.id,
       questionId: question.id,
       optionIds: [target.optionId],
-      voter: slackVoter(body.team?.id ?? body.user?.team_id, user),
+      voter: voterFrom(body),
       idempotencyKey: key.slice(0, 200),
     });
     if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${r.message}`));
@@ -220,13 +224,8 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const pollId: string = action.value;
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id;
-    const poll = await o.snapshots.poll(pollId);
-    if (!poll) return;
-    const voter = slackVoter(body.team?.id ?? body.user?.team_id, user);
-    for (const q of poll.questions) {
-      const r = await castVote(deps, { pollId, questionId: q.id, optionIds: [], voter });
-      if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${r.message}`));
-    }
+    const r = await retractVote(core, { pollId, voter: voterFrom(body) });
+    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${r.message}`));
     await ephemeral(client, channel, user, 'Your vote was taken back.');
   });
 
@@ -235,7 +234,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const user: string = body.user.id;
     const base = `${o.publicUrl}/p/${action.value as string}`;
     const link = o.voterTokenSecret
-      ? `${base}?token=${encodeURIComponent(issueVoterToken(o.voterTokenSecret, slackVoter(body.team?.id ?? body.user?.team_id, user), 12 * 3600))}`
+      ? `${base}?token=${encodeURIComponent(issueVoterToken(o.voterTokenSecret, voterFrom(body), 12 * 3600))}`
       : base;
     await ephemeral(client, body.channel?.id, user, `Your personal voting link (valid 12 h): ${link}`);
   });
@@ -249,21 +248,18 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const pollId: string = action.value;
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id;
-    const creator = await o.store.pollCreator(pollId);
-    if (creator !== creatorKey(body.team?.id ?? body.user?.team_id, user)) {
-      return void (await ephemeral(
-        client,
-        channel,
-        user,
-        'Only the person who created this poll can close it.',
-      ));
-    }
-    const r = await closePoll(deps, pollId, creator);
+    const r = await closePoll(core, pollId, { kind: 'voter', key: voterKey(voterFrom(body)) });
     if (!r.ok) await ephemeral(client, channel, user, `:warning: ${r.message}`);
   });
 
-  app.event('app_home_opened', async ({ event, client }) => {
-    const open = (await o.store.listPolls(50)).filter((p) => p.status === 'open');
+  app.event('app_home_opened', async ({ event, client, body }) => {
+    // Only this workspace's polls: App Home must never show another company's (or org's) polls.
+    const workspace = slackWorkspace({
+      teamId: body.team_id,
+      enterpriseId: body.enterprise_id,
+      isEnterpriseInstall: body.is_enterprise_install,
+    });
+    const open = workspace ? await core.polls.listPolls({ workspace, openOnly: true, limit: 45 }) : [];
     const blocks = [
       { type: 'header', text: { type: 'plain_text', text: 'Open polls' } },
       ...(open.length === 0
@@ -296,9 +292,9 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   const platform: ChatPlatform = {
     name: 'slack',
     async update(m: ChatMessage, s: Snapshot): Promise<SendResult> {
-      const poll = await o.snapshots.poll(m.poll_id);
+      const poll = await core.snapshots.poll(m.poll_id);
       if (!poll) return { ok: false, gone: true };
-      const voters = poll.settings.anonymous ? {} : await o.store.votersByOption(m.poll_id);
+      const voters = poll.settings.anonymous ? {} : await core.ballots.votersByOption(m.poll_id);
       const msg = renderPoll(poll, s, { publicUrl: o.publicUrl, voters });
       try {
         // chat.update replaces the whole message: always send the blocks, or Slack shows only the fallback text.
@@ -319,13 +315,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       }
     },
     async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
-      const { names, top } = firstQuestionWinners(s);
-      const text =
-        names.length === 0
-          ? 'The poll closed with no votes.'
-          : names.length === 1
-            ? `:trophy: Winner: *${names[0]}* with ${top} vote${top === 1 ? '' : 's'}`
-            : `:trophy: A tie between *${names.join('* and *')}* (${top} each)`;
+      const text = winnerText(s, (name) => `*${name.replace(/[<>&*]/g, '')}*`);
       await app.client.chat.postMessage({ channel: m.channel, thread_ts: m.message_id, text });
     },
   };

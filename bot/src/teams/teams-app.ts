@@ -1,17 +1,15 @@
 // The Teams app on Microsoft's current Teams SDK (@microsoft/teams.apps; the Bot Framework SDK is archived). It is
 // mounted on our own Express app at POST /api/messages; tokens are validated whenever TEAMS_CLIENT_ID is set.
 import {
-  type Bus,
   type ChatMessage,
+  type Core,
   castVote,
-  createPoll,
-  DEMO_PLACES,
-  firstQuestionWinners,
-  type Snapshots,
-  type Store,
+  createChatPoll,
+  teamsWorkspace,
   type Voter,
+  winnerText,
 } from '@livevote/core';
-import type { Poll, Snapshot } from '@livevote/core/protocol';
+import type { Snapshot } from '@livevote/core/protocol';
 import { Client } from '@microsoft/teams.api';
 import { App, ExpressAdapter } from '@microsoft/teams.apps';
 import { ConsoleLogger } from '@microsoft/teams.common';
@@ -22,9 +20,7 @@ import { parseTeamsCommand } from './parse-teams-command.ts';
 import { CARD_CONTENT_TYPE, cardAttachment, pollCard } from './poll-card.ts';
 
 export interface TeamsOptions {
-  store: Store;
-  bus: Bus;
-  snapshots: Snapshots;
+  core: Core;
   tally: TallySync;
   clientId?: string;
   clientSecret?: string;
@@ -78,12 +74,12 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
     ...(o.tenantId ? { tenantId: o.tenantId } : {}),
     ...(!o.clientId && o.allowUnauthenticated ? { dangerouslyAllowUnauthenticatedRequests: true } : {}),
   });
-  const deps = { store: o.store, bus: o.bus, snapshots: o.snapshots };
+  const { core } = o;
 
   async function card(pollId: string, voter?: Voter, notice?: string) {
-    const [poll, snapshot] = await Promise.all([o.snapshots.poll(pollId), o.snapshots.fresh(pollId)]);
+    const [poll, snapshot] = await Promise.all([core.snapshots.poll(pollId), core.snapshots.fresh(pollId)]);
     if (!poll || !snapshot) return null;
-    const mine = voter ? await o.store.ballotsOf(pollId, voter) : {};
+    const mine = voter ? await core.ballots.ballotsOf(pollId, voter) : {};
     const c = pollCard(poll, snapshot, { publicUrl: o.publicUrl, mine });
     if (notice) c.body.unshift({ type: 'TextBlock', text: notice, color: 'Attention', wrap: true });
     return c;
@@ -98,7 +94,7 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
     const voter = voterOf(a);
     if (!optionId) return { pollId: data.poll_id, voter, notice: 'Choose an option first.' };
     // A redelivered activity keeps its id, so it counts once.
-    const r = await castVote(deps, {
+    const r = await castVote(core, {
       pollId: data.poll_id,
       questionId: data.question_id,
       optionIds: [optionId],
@@ -106,18 +102,6 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
       ...(a.id ? { idempotencyKey: `teams:${a.id}`.slice(0, 200) } : {}),
     });
     return { pollId: data.poll_id, voter, ...(r.ok ? {} : { notice: r.message }) };
-  }
-
-  async function lunchPlaces() {
-    const latest = (await o.store.listPolls(50)).find((p) => p.template === 'lunch');
-    const poll: Poll | null = latest ? await o.snapshots.poll(latest.id) : null;
-    if (!poll) return DEMO_PLACES;
-    const menus = poll.questions.find((q) => q.kind === 'menu')?.options ?? [];
-    return (poll.questions.find((q) => q.kind === 'place')?.options ?? []).map((p) => ({
-      name: p.label,
-      ...(p.label_en ? { label_en: p.label_en } : {}),
-      menus: menus.filter((m) => m.place_id === p.id).map((m) => ({ name: m.label })),
-    }));
   }
 
   app.on('message', async (ctx) => {
@@ -135,15 +119,17 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
         'Say **lunch** for a lunch poll, or **poll Question; Option A; Option B**.',
       ));
     }
-    const creator = `teams:${voterOf(a).tenant}:${voterOf(a).user}`;
-    const created =
+    const creator = voterOf(a);
+    const workspace = teamsWorkspace(creator.tenant);
+    if (!workspace) return void (await ctx.send('⚠️ This conversation has no Teams tenant; polls need one.'));
+    const created = await createChatPoll(
+      core,
+      workspace,
+      creator,
       cmd.value.kind === 'lunch'
-        ? await createPoll(deps, { template: 'lunch', places: await lunchPlaces() }, creator)
-        : await createPoll(
-            deps,
-            { template: 'choice', title: cmd.value.question, options: cmd.value.options },
-            creator,
-          );
+        ? { template: 'lunch' }
+        : { template: 'choice', question: cmd.value.question, options: cmd.value.options },
+    );
     if (!created.ok) return void (await ctx.send(`⚠️ ${created.message}`));
     const c = await card(created.value.poll.id);
     if (!c) return;
@@ -185,7 +171,7 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
   const platform: ChatPlatform = {
     name: 'teams',
     async update(m: ChatMessage, s: Snapshot): Promise<SendResult> {
-      const poll = await o.snapshots.poll(m.poll_id);
+      const poll = await core.snapshots.poll(m.poll_id);
       if (!poll) return { ok: false, gone: true };
       const c = pollCard(poll, s, { publicUrl: o.publicUrl });
       try {
@@ -205,11 +191,7 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
       }
     },
     async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
-      const { names, top } = firstQuestionWinners(s);
-      const text =
-        names.length === 0
-          ? 'The poll closed with no votes.'
-          : `🏆 ${names.join(' / ')} wins with ${top} vote${top === 1 ? '' : 's'}.`;
+      const text = winnerText(s, (name) => `**${name}**`);
       await app
         .connector(String(m.meta.serviceUrl))
         .conversations.activities(m.channel)

@@ -1,14 +1,16 @@
-// Casting and retracting: rules first (cheap, friendly), then one atomic store call, then a fresh snapshot published.
+// Casting and retracting: rules first (cheap, friendly), then one atomic store call, then the event path.
 import { checkBallot } from '../domain/ballot-rules.ts';
 import { type Fail, fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
 import type { Voter } from '../domain/voter.ts';
-import type { Store } from '../ports/store.ts';
+import type { BallotStore } from '../ports/store.ts';
 import type { Snapshot } from '../protocol/index.ts';
+import type { EventPath } from './event-path.ts';
 import type { Snapshots } from './snapshots.ts';
 
 export interface VoteDeps {
-  store: Store;
+  ballots: Pick<BallotStore, 'cast'>;
   snapshots: Snapshots;
+  events: EventPath;
   now?: () => Date;
 }
 
@@ -41,7 +43,7 @@ export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result
   }
   if (!checked.ok) return checked;
 
-  const outcome = await deps.store.cast({
+  const outcome = await deps.ballots.cast({
     pollId: input.pollId,
     questionId: checked.value.questionId,
     voter: input.voter,
@@ -52,14 +54,30 @@ export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result
     if (outcome.reason === 'poll_closed') deps.snapshots.forget(input.pollId);
     return fail(outcome.reason, REASON_MESSAGES[outcome.reason]);
   }
-  const snapshot = await deps.snapshots.afterCommit(input.pollId);
+  const snapshot = await deps.events.committed(input.pollId);
   if (!snapshot) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   return ok({ snapshot, optionIds: outcome.optionIds, changed: outcome.changed, replayed: outcome.replayed });
 }
 
-export const retractVote = (
+/** Takes back the voter's ballot in one question, or in every question of the poll when none is named. */
+export async function retractVote(
   deps: VoteDeps,
-  input: Omit<CastInput, 'optionIds'>,
-): Promise<Result<CastResult>> => castVote(deps, { ...input, optionIds: [] });
+  input: Omit<CastInput, 'optionIds' | 'questionId'> & { questionId?: string },
+): Promise<Result<CastResult>> {
+  const questions =
+    input.questionId !== undefined
+      ? [input.questionId]
+      : ((await deps.snapshots.poll(input.pollId))?.questions.map((q) => q.id) ?? []);
+  if (questions.length === 0) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+  // One key cannot stand for several ballots (its fingerprint names one question), so it applies to one only.
+  const { idempotencyKey, ...rest } = input;
+  const key = questions.length === 1 && idempotencyKey !== undefined ? { idempotencyKey } : {};
+  let last: Result<CastResult> | undefined;
+  for (const questionId of questions) {
+    last = await castVote(deps, { ...rest, ...key, questionId, optionIds: [] });
+    if (!last.ok) return last;
+  }
+  return last as Result<CastResult>;
+}
 
 export type CastFailure = Fail;

@@ -1,44 +1,58 @@
-// Creating, closing and extending polls; each change is committed, then published like a vote.
-import { randomUUID } from 'node:crypto';
+// Creating, closing and extending polls; each change is committed, then goes down the event path like a vote.
 import { buildPoll, duplicateLabels } from '../domain/poll-definition.ts';
 import { newPollId } from '../domain/poll-id.ts';
 import { fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
-import type { Bus } from '../ports/bus.ts';
-import type { Store } from '../ports/store.ts';
+import type { PollStore } from '../ports/store.ts';
 import type { CreatePollBody, Poll, Snapshot } from '../protocol/index.ts';
-import type { Snapshots } from './snapshots.ts';
+import type { EventPath } from './event-path.ts';
 
 export interface PollDeps {
-  store: Store;
-  bus: Bus;
-  snapshots: Snapshots;
+  polls: PollStore;
+  events: EventPath;
   now?: () => Date;
 }
 
+/**
+ * Who is acting on a poll. `admin` holds the admin token; `system` is the server itself (a close time passed);
+ * a voter acts as themselves (`key` from voterKey) and may be an admin of the poll's workspace.
+ */
+export type Actor =
+  | { kind: 'admin' }
+  | { kind: 'system'; key: 'schedule' | 'seed' }
+  | { kind: 'voter'; key: string; workspaceAdmin?: boolean };
+
+const actorKey = (a: Actor): string => (a.kind === 'admin' ? 'admin' : a.key);
+
 export async function createPoll(
-  deps: PollDeps,
+  deps: Pick<PollDeps, 'polls' | 'events' | 'now'>,
   body: CreatePollBody,
-  createdBy: string | null,
+  createdBy: Actor,
   id: string = newPollId(),
 ): Promise<Result<{ poll: Poll; snapshot: Snapshot }>> {
   const poll = buildPoll(body, id, deps.now?.() ?? new Date());
   const dups = duplicateLabels(poll);
   if (dups.length > 0) return fail('option_exists', `Options must differ: "${dups[0]}" is listed twice.`);
-  await deps.store.createPoll(poll, createdBy);
-  const snapshot = await deps.snapshots.afterCommit(id);
+  await deps.polls.createPoll(poll, actorKey(createdBy));
+  const snapshot = await deps.events.committed(id);
   if (!snapshot) throw new Error(`poll ${id} vanished right after it was created`);
   return ok({ poll, snapshot });
 }
 
+/** Closes a poll for an actor allowed to: the admin, the server, the poll's creator or a workspace admin. */
 export async function closePoll(
   deps: PollDeps,
   id: string,
-  /** Who closed it, for the audit log (`admin`, a creator's voter key). */
-  closedBy: string | null = null,
+  actor: Actor,
 ): Promise<Result<{ snapshot: Snapshot; changed: boolean }>> {
-  const r = await deps.store.closePoll(id, closedBy);
+  if (actor.kind === 'voter' && !actor.workspaceAdmin) {
+    const creator = await deps.polls.pollCreator(id);
+    if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+    if (creator !== actor.key)
+      return fail('not_allowed', 'Only the person who created this poll, or an admin, can close it.');
+  }
+  const r = await deps.polls.closePoll(id, actorKey(actor));
   if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
-  return ok({ snapshot: await publishChange(deps, id), changed: r.changed });
+  return ok({ snapshot: await changed(deps, id), changed: r.changed });
 }
 
 export async function addOption(
@@ -48,24 +62,21 @@ export async function addOption(
   label: string,
   addedBy: string,
 ): Promise<Result<{ optionId: string; snapshot: Snapshot }>> {
-  const r = await deps.store.addOption(pollId, questionId, label, addedBy);
+  const r = await deps.polls.addOption(pollId, questionId, label, addedBy);
   if (!r.ok) return fail(r.reason, REASON_MESSAGES[r.reason]);
-  return ok({ optionId: r.optionId, snapshot: await publishChange(deps, pollId) });
+  return ok({ optionId: r.optionId, snapshot: await changed(deps, pollId) });
 }
 
 /** Closes polls whose close time passed, so their version moves and every screen hears about it. */
 export async function closeDuePolls(deps: PollDeps): Promise<string[]> {
-  const ids = await deps.store.closeDuePolls();
-  for (const id of ids) await publishChange(deps, id);
+  const ids = await deps.polls.closeDuePolls();
+  for (const id of ids) await changed(deps, id);
   return ids;
 }
 
-async function publishChange(deps: PollDeps, id: string): Promise<Snapshot> {
-  deps.snapshots.forget(id);
-  await deps.bus.publish({ type: 'poll_changed', poll_id: id });
-  const snapshot = await deps.snapshots.afterCommit(id);
+/** One event for a change of the definition: receivers drop their cached copy and take the new snapshot. */
+async function changed(deps: PollDeps, id: string): Promise<Snapshot> {
+  const snapshot = await deps.events.committed(id, { definitionChanged: true });
   if (!snapshot) throw new Error(`poll ${id} vanished after a change`);
   return snapshot;
 }
-
-export const newRequestId = (): string => randomUUID();

@@ -1,8 +1,9 @@
-// Poll definitions (cached) and tally snapshots read after commit, coalesced: concurrent callers share one read,
-// and every caller gets a read that started after it asked, so its own committed change is always in it.
+// A cache in front of the store: poll definitions (only their status and added options ever change) and tally
+// snapshots read after a commit, coalesced: concurrent callers share one read, and every caller gets a read that
+// started after it asked, so its own committed change is always in it. It neither publishes nor notifies anyone:
+// that is the event path's job (event-path.ts).
 import { buildSnapshot } from '../domain/tally.ts';
-import type { Bus } from '../ports/bus.ts';
-import type { Store } from '../ports/store.ts';
+import type { PollStore } from '../ports/store.ts';
 import type { Poll, Snapshot } from '../protocol/index.ts';
 
 interface ReadState {
@@ -15,19 +16,10 @@ const MAX_CACHED_POLLS = 2_000;
 export class Snapshots {
   private readonly polls = new Map<string, Poll>();
   private readonly reads = new Map<string, ReadState>();
-  private readonly published = new Map<string, number>();
-  private readonly observers = new Set<(s: Snapshot) => void>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly bus: Bus,
-  ) {
-    bus.subscribe((e) => {
-      if (e.type === 'poll_changed') this.polls.delete(e.poll_id);
-    });
-  }
+  constructor(private readonly store: Pick<PollStore, 'getPoll' | 'readTally'>) {}
 
-  /** The poll's definition; cached, because only its status and added options ever change. */
+  /** The poll's definition, cached. */
   async poll(id: string): Promise<Poll | null> {
     return this.polls.get(id) ?? this.reloadPoll(id);
   }
@@ -41,12 +33,7 @@ export class Snapshots {
     return poll;
   }
 
-  /** Every snapshot this instance reads, as soon as it has it (local fan-out needs no bus round trip). */
-  observe(fn: (s: Snapshot) => void): () => void {
-    this.observers.add(fn);
-    return () => this.observers.delete(fn);
-  }
-
+  /** Drops the cached definition (it changed: closed, an option added). */
   forget(id: string): void {
     this.polls.delete(id);
   }
@@ -83,28 +70,15 @@ export class Snapshots {
     return state.queued;
   }
 
-  /** After a commit: a fresh snapshot, published on the bus unless this instance already sent one as new. */
-  async afterCommit(id: string): Promise<Snapshot | null> {
-    const snapshot = await this.fresh(id);
-    if (snapshot && snapshot.version > (this.published.get(id) ?? -1)) {
-      this.published.set(id, snapshot.version);
-      if (this.published.size > MAX_CACHED_POLLS)
-        this.published.delete(this.published.keys().next().value as string);
-      await this.bus.publish({ type: 'poll_version', poll_id: id, version: snapshot.version, snapshot });
-    }
-    return snapshot;
-  }
-
   private async load(id: string): Promise<Snapshot | null> {
     const tally = await this.store.readTally(id);
     if (!tally) return null;
     let poll = await this.poll(id);
     const optionCount = poll?.questions.reduce((n, q) => n + q.options.length, 0);
+    // Another instance may have closed the poll or added an option since we cached it.
     if (!poll || optionCount !== tally.optionCount || poll.status !== tally.status)
       poll = await this.reloadPoll(id);
     if (!poll) return null;
-    const snapshot = buildSnapshot(poll, tally);
-    for (const fn of this.observers) fn(snapshot);
-    return snapshot;
+    return buildSnapshot(poll, tally);
   }
 }

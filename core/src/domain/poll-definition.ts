@@ -1,5 +1,11 @@
 // Turns a create-poll request into a full poll definition (questions, option ids) for the lunch and choice templates.
-import type { CreatePollBody, Poll, PollQuestion, PollSettings } from '../protocol/index.ts';
+import {
+  type CreatePollBody,
+  type Poll,
+  type PollQuestion,
+  type PollSettings,
+  WEB_WORKSPACE,
+} from '../protocol/index.ts';
 
 export const DEFAULT_SETTINGS: PollSettings = {
   anonymous: false,
@@ -12,6 +18,7 @@ export function buildPoll(body: CreatePollBody, id: string, now: Date): Poll {
   const settings = { ...DEFAULT_SETTINGS, ...body.settings };
   const base = {
     id,
+    workspace: body.workspace ?? WEB_WORKSPACE,
     template: body.template,
     status: 'open' as const,
     created_at: now.toISOString(),

@@ -10,6 +10,7 @@ export const REASONS = [
   'idempotency_key_reused',
   'adding_options_disabled',
   'option_exists',
+  'not_allowed',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -35,4 +36,5 @@ export const REASON_MESSAGES: Record<Reason, string> = {
   idempotency_key_reused: 'This Idempotency-Key was already used for a different vote.',
   adding_options_disabled: 'Voters cannot add options to this poll.',
   option_exists: 'An option with this name already exists.',
+  not_allowed: 'Only the person who created this poll, or an admin, can do that.',
 };

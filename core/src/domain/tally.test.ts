@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../protocol/index.ts';
-import { firstQuestionWinners } from './tally.ts';
+import { winnerText } from './tally.ts';
 
 const snapshot = (place: number[], menu: number[]): Snapshot => ({
   poll_id: 'p',
@@ -27,15 +27,15 @@ const snapshot = (place: number[], menu: number[]): Snapshot => ({
   ],
 });
 
-describe('firstQuestionWinners', () => {
+describe('winnerText', () => {
   it('names the first question’s top option with its count, ignoring later questions', () => {
-    expect(firstQuestionWinners(snapshot([1, 3, 0], [9, 0]))).toEqual({ names: ['Place 1'], top: 3 });
+    expect(winnerText(snapshot([1, 3, 0], [9, 0]))).toBe('🏆 Winner: Place 1 with 3 votes');
+    expect(winnerText(snapshot([1, 0], [0]), (n) => `*${n}*`)).toBe('🏆 Winner: *Place 0* with 1 vote');
   });
-  it('reports a tie as every option sharing the top, and nobody when nobody voted', () => {
-    expect(firstQuestionWinners(snapshot([2, 0, 2], [1, 0]))).toEqual({
-      names: ['Place 0', 'Place 2'],
-      top: 2,
-    });
-    expect(firstQuestionWinners(snapshot([0, 0, 0], [1, 0]))).toEqual({ names: [], top: 0 });
+  it('announces a tie as every option sharing the top, and says so when nobody voted', () => {
+    expect(winnerText(snapshot([2, 0, 2, 2], [1, 0]), (n) => `**${n}**`)).toBe(
+      '🏆 A tie between **Place 0**, **Place 2** and **Place 3** (2 each)',
+    );
+    expect(winnerText(snapshot([0, 0, 0], [1, 0]))).toBe('The poll closed with no votes.');
   });
 });

@@ -89,9 +89,16 @@ export function winners(snapshot: Snapshot): Leader[] {
   });
 }
 
-/** What a chat announces when a poll closes: the first question's winners (ties included) and their vote count. */
-export function firstQuestionWinners(snapshot: Snapshot): { names: string[]; top: number } {
+/**
+ * The sentence a chat posts when a poll closes: the first question's winner, or the tie (ties are announced, not
+ * broken). `em` marks a name up the platform's way (Slack `*x*`, Teams `**x**`); plain text by default.
+ */
+export function winnerText(snapshot: Snapshot, em: (name: string) => string = (n) => n): string {
   const first = snapshot.questions[0]?.question_id;
   const top = winners(snapshot).filter((w) => w.question_id === first);
-  return { names: top.map((w) => w.label), top: top[0]?.vote_count ?? 0 };
+  const votes = top[0]?.vote_count ?? 0;
+  const names = top.map((w) => em(w.label));
+  if (names.length === 0) return 'The poll closed with no votes.';
+  if (names.length === 1) return `🏆 Winner: ${names[0]} with ${votes} vote${votes === 1 ? '' : 's'}`;
+  return `🏆 A tie between ${names.slice(0, -1).join(', ')} and ${names.at(-1)} (${votes} each)`;
 }

@@ -19,5 +19,10 @@ export const webVoter = (empNo: string): Voter => ({
   emp_no: empNo,
 });
 
-/** The key a ballot is stored under when no directory entry maps the identity to an emp_no. */
-export const platformKey = (v: Voter): string => `${v.platform}:${v.tenant}:${v.user}`;
+/**
+ * The one key a person is known by: `emp:<number>` when the employee number is known, else
+ * `<platform>:<tenant>:<user>`. Ballots, creators, closers and added options all use it. The store applies the same
+ * rule in SQL (lv_voter_key), where it also consults the directory for identities that arrive without an emp_no.
+ */
+export const voterKey = (v: Voter): string =>
+  v.emp_no ? `emp:${v.emp_no}` : `${v.platform}:${v.tenant}:${v.user}`;

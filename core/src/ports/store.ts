@@ -64,6 +64,16 @@ export interface ChatMessage {
   meta: Record<string, unknown>;
 }
 
+/** Which polls to list: newest first. */
+export interface PollQuery {
+  /** Only this workspace's polls; absent: every workspace (the admin's view). */
+  workspace?: string;
+  template?: Poll['template'];
+  /** Only polls that are open now (not closed, close time not passed). */
+  openOnly?: boolean;
+  limit?: number;
+}
+
 /** One pending row of the Postgres outbox: what will become an audit entry or a closed poll's archive document. */
 export interface OutboxRow {
   id: number;
@@ -77,15 +87,17 @@ export interface OutboxRow {
   attempts: number;
 }
 
-export interface Store {
+/** Poll definitions, their lifecycle and their version counters. */
+export interface PollStore {
   createPoll(poll: Poll, createdBy: string | null): Promise<void>;
-  listPolls(limit?: number): Promise<PollSummary[]>;
+  listPolls(query?: PollQuery): Promise<PollSummary[]>;
   getPoll(id: string): Promise<Poll | null>;
   /** One consistent read of a poll's counters: the same version always means the same counts. */
   readTally(id: string): Promise<(TallyCounts & { optionCount: number }) | null>;
-  cast(cmd: CastCommand): Promise<CastOutcome>;
-  /** Closes now; closing a closed poll is a no-op that still answers ok. */
-  /** Closing also queues the poll's archive document and a `poll_closed` audit entry in the same transaction. */
+  /**
+   * Closes now; closing a closed poll is a no-op that still answers ok. Closing also queues the poll's archive
+   * document and a `poll_closed` audit entry in the same transaction.
+   */
   closePoll(
     id: string,
     closedBy?: string | null,
@@ -93,23 +105,47 @@ export interface Store {
   /** Marks every open poll whose close time has passed as closed; returns their ids. */
   closeDuePolls(): Promise<string[]>;
   addOption(pollId: string, questionId: string, label: string, addedBy: string): Promise<AddOptionOutcome>;
+  /** Who created the poll (a voter key such as `slack:T:U`, or `admin`, `seed`), or null for an unknown poll. */
+  pollCreator(pollId: string): Promise<string | null>;
+  /** Current versions of the given polls (for instances catching up after a bus outage). */
+  versions(pollIds: string[]): Promise<Map<string, number>>;
+}
+
+/** Ballots: casting, and reading them back where the poll allows. */
+export interface BallotStore {
+  cast(cmd: CastCommand): Promise<CastOutcome>;
   exportBallots(pollId: string): Promise<BallotRow[]>;
   /** The voter's own choices in a poll, question id → option ids (so a page can show "your choice"). */
   ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>>;
-  /** Replaces or adds directory rows; returns how many were written. */
-  importDirectory(entries: DirectoryEntry[]): Promise<number>;
-  /** Who created the poll (`slack:T:U`, `teams:…`, `admin`, `seed`), or null for an unknown poll. */
-  pollCreator(pollId: string): Promise<string | null>;
-  saveChatMessage(m: ChatMessage): Promise<void>;
-  chatMessages(pollId: string): Promise<ChatMessage[]>;
-  /** Marks a message's winner announcement as made; true only for the one caller that made the mark. */
-  claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean>;
   /** Who chose each option (voter keys such as `slack:T:U` or `emp:123`); empty for anonymous polls. */
   votersByOption(pollId: string): Promise<Record<string, string[]>>;
-  /** Current versions of the given polls (for instances catching up after a bus outage). */
-  versions(pollIds: string[]): Promise<Map<string, number>>;
-  ping(): Promise<void>;
+}
 
+/** Tally messages posted in chats. A message belongs to its poll's workspace. */
+export interface ChatMessageStore {
+  saveChatMessage(m: ChatMessage): Promise<void>;
+  chatMessages(pollId: string): Promise<ChatMessage[]>;
+  /** Polls with a message still to keep current: the poll is open, or its winner is not announced yet. */
+  pollsWithLiveMessages(): Promise<string[]>;
+  /** Marks a message's winner announcement as made; true only for the one caller that made the mark. */
+  claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean>;
+}
+
+/** The employee directory: platform identities mapped to employee numbers, per workspace. */
+export interface DirectoryStore {
+  /**
+   * Adds or replaces the workspace's rows. An identity another workspace already mapped is left alone and counted
+   * as skipped: one workspace's import never rewrites another's.
+   */
+  importDirectory(
+    workspace: string,
+    entries: DirectoryEntry[],
+  ): Promise<{ imported: number; skipped: number }>;
+  directory(workspace: string): Promise<DirectoryEntry[]>;
+}
+
+/** The audit/archive outbox, written with each change and drained to the archive. */
+export interface OutboxStore {
   /**
    * Takes up to `limit` unsent outbox rows, oldest first, for `leaseMs`; rows another drainer holds are skipped,
    * and rows whose drainer died come back when the lease ends.
@@ -123,4 +159,9 @@ export interface Store {
   outboxDepth(): Promise<number>;
   /** A poll's audit entries in commit order, delivered or not: the archive's history is replayed from them. */
   auditTrail(pollId: string): Promise<Record<string, unknown>[]>;
+}
+
+/** Everything the Postgres adapters implement; a use case asks only for the focused port it needs. */
+export interface Store extends PollStore, BallotStore, ChatMessageStore, DirectoryStore, OutboxStore {
+  ping(): Promise<void>;
 }

@@ -7,6 +7,16 @@ export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-64 letters, digi
 /** Employee numbers are digits; the bound keeps a 10,000-character value from reaching the database. */
 export const empNoSchema = z.string().regex(/^[0-9]{1,20}$/, 'emp_no must be 1-20 digits');
 
+/**
+ * Who owns a poll (and its catalog, chat messages, directory entries): a Slack workspace (team, or enterprise for an
+ * org-wide install), a Teams tenant, or `web` (the web admin's and the embedded demo's). Nothing crosses workspaces.
+ */
+export const WORKSPACE_PATTERN = /^(web|slack:[A-Za-z0-9]{1,40}|teams:[A-Za-z0-9-]{1,64})$/;
+export const workspaceSchema = z
+  .string()
+  .regex(WORKSPACE_PATTERN, 'workspace must be "web", "slack:<team id>" or "teams:<tenant id>"');
+export const WEB_WORKSPACE = 'web';
+
 export const templateSchema = z.enum(['lunch', 'choice']);
 export const questionKindSchema = z.enum(['place', 'menu', 'choice']);
 export const pollStatusSchema = z.enum(['open', 'closed']);
@@ -46,6 +56,7 @@ export const createChoicePollSchema = z
     max_choices: z.number().int().min(1).max(100).optional(),
     closes_at: z.iso.datetime({ offset: true }).nullable().optional(),
     settings: settingsInputSchema.optional(),
+    workspace: workspaceSchema.optional(),
   })
   .strict()
   .refine((b) => (b.options === undefined) !== (b.questions === undefined), {
@@ -72,6 +83,7 @@ export const createLunchPollSchema = z
     max_choices: z.number().int().min(1).max(50).optional(),
     closes_at: z.iso.datetime({ offset: true }).nullable().optional(),
     settings: settingsInputSchema.optional(),
+    workspace: workspaceSchema.optional(),
   })
   .strict();
 
@@ -116,6 +128,7 @@ export type PollQuestion = z.infer<typeof questionSchema>;
 
 export const pollSchema = z.object({
   id: z.string(),
+  workspace: z.string(),
   title: z.string(),
   template: templateSchema,
   status: pollStatusSchema,
@@ -128,6 +141,7 @@ export type Poll = z.infer<typeof pollSchema>;
 
 export const pollSummarySchema = pollSchema.pick({
   id: true,
+  workspace: true,
   title: true,
   template: true,
   status: true,
@@ -253,6 +267,64 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+// ---- REST responses -------------------------------------------------------------------------------------
+// The server builds these and the web client and tests read them: a renamed field fails typecheck on both sides.
+
+/** `GET /api/polls` */
+export interface PollListResponse {
+  polls: PollSummary[];
+}
+/** `GET /api/polls/:id`, `POST /api/polls` */
+export interface PollResponse {
+  poll: Poll;
+  snapshot: Snapshot;
+}
+/** `POST /api/polls/:id/votes`, `DELETE /api/polls/:id/votes/:question_id` */
+export interface VoteResponse {
+  version: number;
+  snapshot: Snapshot;
+  /** The voter's choice in this question after the call (empty: no ballot). */
+  option_ids: string[];
+  changed: boolean;
+  replayed: boolean;
+}
+/** `POST /api/polls/:id/close` */
+export interface CloseResponse {
+  snapshot: Snapshot;
+  changed: boolean;
+}
+/** `POST /api/polls/:id/questions/:question_id/options` */
+export interface AddOptionResponse {
+  option_id: string;
+  snapshot: Snapshot;
+}
+/** `GET /api/polls/:id/my-votes`: question id → the caller's option ids. */
+export interface MyVotesResponse {
+  ballots: Record<string, string[]>;
+}
+/** `GET /api/catalog/places` */
+export interface CatalogResponse {
+  places: PlaceInput[];
+}
+export interface DirectoryEntryBody {
+  platform: 'web' | 'slack' | 'teams';
+  tenant: string;
+  user: string;
+  emp_no: string;
+}
+/** `POST /api/directory` */
+export interface DirectoryImportResponse {
+  workspace: string;
+  imported: number;
+  /** Identities another workspace already maps: left alone. */
+  skipped: number;
+}
+/** `GET /api/directory` */
+export interface DirectoryResponse {
+  workspace: string;
+  entries: DirectoryEntryBody[];
+}
 
 /** `GET /api/votes/stats`: the original client's shape. */
 export type VoteStats = Pick<Snapshot, 'poll_id' | 'version'> & {

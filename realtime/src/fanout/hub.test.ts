@@ -1,11 +1,12 @@
 // The hub's own guarantees with fake subscribers on a real (embedded) store: coalescing, ordering, the slow client.
 import { PGlite } from '@electric-sql/pglite';
 import {
+  type Core,
   castVote,
+  createCore,
   createPgliteStore,
   createPoll,
   MemoryBus,
-  Snapshots,
   type Store,
   webVoter,
 } from '@livevote/core';
@@ -38,15 +39,13 @@ class FakeSub implements Subscriber {
 describe('Hub', () => {
   let db: PGlite;
   let store: Store;
-  let bus: MemoryBus;
-  let snapshots: Snapshots;
+  let core: Core;
   let hub: Hub;
   beforeAll(async () => {
     db = await PGlite.create();
     store = await createPgliteStore(db);
-    bus = new MemoryBus();
-    snapshots = new Snapshots(store, bus);
-    hub = new Hub({ store, bus, snapshots, coalesceMs: 200 });
+    core = createCore(store, new MemoryBus());
+    hub = new Hub({ polls: store, bus: core.bus, events: core.events, coalesceMs: 200 });
     hub.start();
   });
   afterAll(async () => {
@@ -56,18 +55,15 @@ describe('Hub', () => {
 
   async function poll() {
     const r = await createPoll(
-      { store, bus, snapshots },
+      core,
       { template: 'choice', title: 't', options: ['a', 'b'] },
-      null,
+      { kind: 'admin' },
     );
     if (!r.ok) throw new Error(r.message);
     return r.value.poll.id;
   }
   const vote = (pollId: string, emp: number, o = 'o1') =>
-    castVote(
-      { store, snapshots },
-      { pollId, questionId: 'q1', optionIds: [o], voter: webVoter(String(emp)) },
-    );
+    castVote(core, { pollId, questionId: 'q1', optionIds: [o], voter: webVoter(String(emp)) });
 
   it('sends the first change at once and merges a burst into few, increasing snapshots ending on the last', async () => {
     const id = await poll();
@@ -91,7 +87,7 @@ describe('Hub', () => {
     const sub = new FakeSub();
     hub.join(sub, id);
     await hub.sendCurrent(sub, id);
-    const base = await snapshots.fresh(id);
+    const base = await core.snapshots.fresh(id);
     if (!base) throw new Error('no snapshot');
     for (const version of [1, 2, 3]) {
       hub.offer({ ...base, version });
@@ -111,7 +107,7 @@ describe('Hub', () => {
     hub.join(sub, id);
     await hub.sendCurrent(sub, id);
     await vote(id, 1);
-    const old = await snapshots.fresh(id);
+    const old = await core.snapshots.fresh(id);
     await vote(id, 2, 'o2');
     await expect.poll(() => sub.versions().at(-1)).toBe(2);
     if (old) hub.offer({ ...old, version: 1 });
@@ -164,12 +160,9 @@ describe('Hub', () => {
     const sub = new FakeSub();
     hub.join(sub, id);
     await hub.sendCurrent(sub, id);
-    // Another instance: same database, its own bus and snapshots, so this hub hears nothing.
-    const elsewhere = new Snapshots(store, new MemoryBus());
-    await castVote(
-      { store, snapshots: elsewhere },
-      { pollId: id, questionId: 'q1', optionIds: ['o2'], voter: webVoter('77') },
-    );
+    // Another instance: same database, its own bus and event path, so this hub hears nothing.
+    const elsewhere = createCore(store, new MemoryBus());
+    await castVote(elsewhere, { pollId: id, questionId: 'q1', optionIds: ['o2'], voter: webVoter('77') });
     await new Promise((r) => setTimeout(r, 50));
     expect(sub.versions()).toEqual([0]);
     await hub.recover();

@@ -1,11 +1,12 @@
-// Per-instance fan-out: turns "poll P is at version V" (from the bus, or from this instance's own reads) into
-// wire messages for every local subscriber (WebSocket or SSE). Broadcasts per poll are paced by a token bucket:
+// Per-instance fan-out: turns "poll P is at version V" (from the event path: this instance's commits and reads, and
+// other instances' through the bus) into wire messages for every local subscriber (WebSocket or SSE). A poll is
+// watched on the bus exactly while it has a subscriber here. Broadcasts per poll are paced by a token bucket:
 // a few go out back to back, then at most one per coalesceMs (50 ms: 20/s sustained), and changes that arrive
 // meanwhile merge into the next one. A steady stream below that rate is therefore never delayed, and a burst costs
 // ~20 broadcasts/s however many votes it holds. Each message is serialised once.
 // A subscriber whose buffer is full is skipped and, once it drains, gets the newest whole snapshot.
 import { randomBytes } from 'node:crypto';
-import type { Bus, Snapshots, Store } from '@livevote/core';
+import { type Bus, type EventPath, Pace, type PollStore } from '@livevote/core';
 import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { PreparedFrame } from './prepared-frame.ts';
 import { Presence } from './presence.ts';
@@ -27,17 +28,19 @@ interface Channel {
   /** When the oldest snapshot merged into `pending` arrived (for the fan-out latency metric). */
   pendingSince?: number;
   loading?: Promise<Snapshot | null>;
-  /** Broadcasts this poll may still send back to back (token bucket: refills one per coalesceMs, up to burst). */
-  tokens: number;
-  tokensAt: number;
+  /** Broadcasts back to back up to `burst`, then one per coalesceMs. */
+  pace: Pace;
   timer?: NodeJS.Timeout;
+  /** This poll's interest on the bus: confirmed once `ready` resolves; released when the last subscriber leaves. */
+  watch: { ready: Promise<void>; release: () => void };
   presenceSent?: { online: number; voting: number };
 }
 
 export interface HubOptions {
-  store: Store;
+  polls: Pick<PollStore, 'versions'>;
+  /** Presence counts travel on the bus directly; snapshots come through the event path. */
   bus: Bus;
-  snapshots: Snapshots;
+  events: EventPath;
   /** One broadcast per this many ms, sustained: 50 ms = at most 20 snapshots/s per poll on average. */
   coalesceMs?: number;
   /** Broadcasts allowed back to back before the pace applies (absorbs jitter in a steady stream). */
@@ -70,11 +73,10 @@ export class Hub {
   start(): void {
     this.stops.push(
       this.o.bus.subscribe((e) => {
-        if (e.type === 'poll_version') this.offer(e.snapshot);
-        else if (e.type === 'presence') this.presence.receive(e);
+        if (e.type === 'presence') this.presence.receive(e);
       }),
-      this.o.snapshots.observe((s) => this.offer(s)),
-      this.o.bus.onReconnect(() => void this.recover()),
+      this.o.events.subscribe((s) => this.offer(s)),
+      this.o.events.onReconnect(() => void this.recover()),
     );
     const catchUp = setInterval(() => this.catchUp(), 100);
     const presence = setInterval(() => {
@@ -87,7 +89,10 @@ export class Hub {
       clearInterval(catchUp);
       clearInterval(presence);
       clearInterval(sweep);
-      for (const ch of this.channels.values()) clearTimeout(ch.timer);
+      for (const ch of this.channels.values()) {
+        clearTimeout(ch.timer);
+        ch.watch.release();
+      }
     });
   }
 
@@ -99,7 +104,12 @@ export class Hub {
   join(sub: Subscriber, pollId: string): number {
     let ch = this.channels.get(pollId);
     if (!ch) {
-      ch = { pollId, subs: new Set(), tokens: this.burst, tokensAt: performance.now() };
+      ch = {
+        pollId,
+        subs: new Set(),
+        pace: new Pace(this.coalesceMs, this.burst),
+        watch: this.o.events.watch(pollId),
+      };
       this.channels.set(pollId, ch);
     }
     ch.subs.add(sub);
@@ -115,9 +125,12 @@ export class Hub {
     const ch = this.channels.get(pollId);
     if (!ch) return false;
     if (!ch.sent) {
-      ch.loading ??= this.o.snapshots.fresh(pollId).finally(() => {
-        ch.loading = undefined;
-      });
+      // Read only once the bus confirmed the interest: a change committed elsewhere after our read is then heard.
+      ch.loading ??= ch.watch.ready
+        .then(() => this.o.events.refresh(pollId))
+        .finally(() => {
+          ch.loading = undefined;
+        });
       const loaded = await ch.loading;
       if (!loaded) {
         this.leave(sub, pollId);
@@ -143,7 +156,7 @@ export class Hub {
 
   /** Reads the poll again (a client saw a gap) and sends the subscriber the result if it is newer than it has. */
   async resync(sub: Subscriber, pollId: string, knownVersion?: number): Promise<boolean> {
-    const fresh = await this.o.snapshots.fresh(pollId); // observers offer it to every subscriber
+    const fresh = await this.o.events.refresh(pollId); // news goes to every subscriber through offer()
     if (!fresh) return false;
     const ch = this.channels.get(pollId);
     if (ch && (!ch.sent || fresh.version > ch.sent.version) && !ch.pending) ch.sent = fresh;
@@ -160,6 +173,7 @@ export class Hub {
     this.presence.setOnline(pollId, ch.subs.size);
     if (ch.subs.size === 0) {
       clearTimeout(ch.timer);
+      ch.watch.release();
       this.channels.delete(pollId);
     }
   }
@@ -197,7 +211,7 @@ export class Hub {
     ch.pending = snapshot;
     ch.pendingSince ??= performance.now();
     if (ch.timer) return;
-    const wait = this.untilToken(ch);
+    const wait = ch.pace.wait();
     if (wait <= 0) this.flush(ch);
     else ch.timer = setTimeout(() => this.flush(ch), wait);
   }
@@ -207,14 +221,14 @@ export class Hub {
     const ids = [...this.channels.keys()];
     if (ids.length === 0) return;
     try {
-      const versions = await this.o.store.versions(ids);
+      const versions = await this.o.polls.versions(ids);
       await Promise.all(
         ids.map(async (id) => {
           const ch = this.channels.get(id);
           const v = versions.get(id);
           if (!ch || v === undefined) return;
           if (v > Math.max(ch.sent?.version ?? -1, ch.pending?.version ?? -1))
-            await this.o.snapshots.fresh(id);
+            await this.o.events.refresh(id);
         }),
       );
     } catch (err) {
@@ -231,18 +245,9 @@ export class Hub {
     ch.pendingSince = undefined;
     const frames = snapshotFrames(ch.sent, next).map((f) => new PreparedFrame(f, next.version));
     ch.sent = next;
-    this.untilToken(ch);
-    ch.tokens = Math.max(0, ch.tokens - 1);
+    ch.pace.take();
     for (const sub of ch.subs) this.send(sub, ch.pollId, frames);
     this.o.onFanout?.((performance.now() - since) / 1000, ch.subs.size);
-  }
-
-  /** Refills the poll's bucket and returns how long until it holds a whole token (0: one is there now). */
-  private untilToken(ch: Channel): number {
-    const now = performance.now();
-    ch.tokens = Math.min(this.burst, ch.tokens + (now - ch.tokensAt) / this.coalesceMs);
-    ch.tokensAt = now;
-    return ch.tokens >= 1 ? 0 : (1 - ch.tokens) * this.coalesceMs;
   }
 
   private send(sub: Subscriber, pollId: string, frames: PreparedFrame[]): void {

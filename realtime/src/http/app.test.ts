@@ -373,19 +373,16 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       body: 'platform,tenant,user_id,emp_no\nslack,T1,U42,4200\n',
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ imported: 1 });
+    expect(await res.json()).toEqual({ workspace: 'web', imported: 1, skipped: 0 });
     const id = await newLunchPoll();
     await vote(id, '4200', 'place', ['p1']);
-    const { castVote, Snapshots } = await import('@livevote/core');
-    const r = await castVote(
-      { store: srv.store, snapshots: new Snapshots(srv.store, srv.bus) },
-      {
-        pollId: id,
-        questionId: 'place',
-        optionIds: ['p2'],
-        voter: { platform: 'slack', tenant: 'T1', user: 'U42' },
-      },
-    );
+    const { castVote } = await import('@livevote/core');
+    const r = await castVote(srv.core, {
+      pollId: id,
+      questionId: 'place',
+      optionIds: ['p2'],
+      voter: { platform: 'slack', tenant: 'T1', user: 'U42' },
+    });
     expect(r.ok && r.value.snapshot.total_voters).toBe(1);
     expect(r.ok && r.value.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([0, 1, 0]);
     const bad = await api('/api/directory', {

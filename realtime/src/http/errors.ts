@@ -12,6 +12,7 @@ export const REASON_STATUS: Record<Reason, number> = {
   idempotency_key_reused: 422,
   adding_options_disabled: 403,
   option_exists: 409,
+  not_allowed: 403,
 };
 
 export class HttpError extends Error {

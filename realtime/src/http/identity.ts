@@ -74,5 +74,9 @@ export function requireAdmin(req: Request, auth: AuthSettings): void {
   }
 }
 
-export const voterLabel = (v: Voter): string =>
-  v.emp_no ? `emp:${v.emp_no}` : `${v.platform}:${v.tenant}:${v.user}`;
+/** Whether the request carries an admin token; a wrong one is refused (403) rather than treated as none. */
+export function isAdmin(req: Request, auth: AuthSettings): boolean {
+  if (req.get('authorization') === undefined) return false;
+  requireAdmin(req, auth);
+  return true;
+}

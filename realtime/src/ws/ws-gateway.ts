@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Store, Voter } from '@livevote/core';
+import { type PollStore, todaysLunchPoll, type Voter, WEB_WORKSPACE } from '@livevote/core';
 import { type ClientFrame, clientFrameSchema, ID_PATTERN, type ServerFrame } from '@livevote/core/protocol';
 import { WebSocketServer } from 'ws';
 import type { Hub } from '../fanout/hub.ts';
@@ -19,7 +19,7 @@ const MAX_SUBSCRIPTIONS = 10;
 
 export interface GatewayOptions {
   hub: Hub;
-  store: Store;
+  polls: Pick<PollStore, 'listPolls'>;
   auth: AuthSettings;
   log: { warn(o: object, m?: string): void };
   heartbeatMs?: number;
@@ -89,11 +89,8 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
   });
 
   async function welcome(conn: WsConnection, pollParam: string | null, known?: number): Promise<void> {
-    // The original client connects with only ?emp_no= and expects today's lunch tally: the newest open lunch poll.
-    const pollId =
-      pollParam ??
-      (await o.store.listPolls(20)).find((p) => p.template === 'lunch' && p.status === 'open')?.id ??
-      null;
+    // The original client connects with only ?emp_no= and expects today's lunch tally (of the web workspace).
+    const pollId = pollParam ?? (await todaysLunchPoll(o.polls, WEB_WORKSPACE));
     const online = pollId ? o.hub.join(conn, pollId) : 0;
     if (pollId) conn.polls.add(pollId);
     conn.write(

@@ -313,4 +313,32 @@ create table chat_messages (
 create index chat_messages_poll on chat_messages (poll_id);
 `,
   },
+  {
+    version: 4,
+    name: 'workspaces: every poll, chat message and directory entry belongs to one',
+    sql: `
+-- A workspace is 'slack:<team or enterprise id>', 'teams:<tenant id>' or 'web'. Existing rows move to the workspace
+-- their creator came from: chat-created polls name it in created_by ('slack:T…:U…', 'teams:<tenant>:<user>').
+alter table polls add column workspace text;
+update polls set workspace = case
+  when created_by like 'slack:_%:%' then 'slack:' || split_part(created_by, ':', 2)
+  when created_by like 'teams:_%:%' then 'teams:' || split_part(created_by, ':', 2)
+  else 'web' end;
+alter table polls alter column workspace set not null;
+create index polls_workspace_recent on polls (workspace, created_at desc);
+
+alter table chat_messages add column workspace text;
+update chat_messages m set workspace = p.workspace from polls p where p.id = m.poll_id;
+alter table chat_messages alter column workspace set not null;
+create index chat_messages_open on chat_messages (poll_id) where announced_at is null;
+
+-- A directory entry is imported into one workspace and listed only there. The platform identity stays the key:
+-- one identity maps to one employee number.
+alter table directory add column workspace text;
+update directory set workspace = case platform
+  when 'slack' then 'slack:' || tenant when 'teams' then 'teams:' || tenant else 'web' end;
+alter table directory alter column workspace set not null;
+create index directory_workspace on directory (workspace, platform, tenant, user_id);
+`,
+  },
 ];

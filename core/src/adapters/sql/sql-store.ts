@@ -10,6 +10,7 @@ import type {
   ChatMessage,
   DirectoryEntry,
   OutboxRow,
+  PollQuery,
   Store,
 } from '../../ports/store.ts';
 import type { Poll, PollSummary } from '../../protocol/index.ts';
@@ -24,6 +25,7 @@ const EFFECTIVE_STATUS = `case when p.status = 'open' and (p.closes_at is null o
 
 interface PollRow {
   id: string;
+  workspace: string;
   title: string;
   template: Poll['template'];
   status: Poll['status'];
@@ -73,8 +75,8 @@ export class SqlStore implements Store {
   async createPoll(poll: Poll, createdBy: string | null): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(
-        `insert into polls (id, title, template, status, settings, created_by, created_at, closes_at)
-         values ($1, $2, $3, 'open', $4, $5, $6, $7)`,
+        `insert into polls (id, workspace, title, template, status, settings, created_by, created_at, closes_at)
+         values ($1, $8, $2, $3, 'open', $4, $5, $6, $7)`,
         [
           poll.id,
           poll.title,
@@ -83,6 +85,7 @@ export class SqlStore implements Store {
           createdBy,
           poll.created_at,
           poll.closes_at,
+          poll.workspace,
         ],
       );
       await tx.query(
@@ -116,14 +119,18 @@ export class SqlStore implements Store {
     });
   }
 
-  async listPolls(limit = 100): Promise<PollSummary[]> {
+  async listPolls(q: PollQuery = {}): Promise<PollSummary[]> {
     const rows = await this.db.query<PollRow>(
-      `select p.id, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at
-       from polls p order by p.created_at desc, p.id limit $1`,
-      [limit],
+      `select p.id, p.workspace, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at
+       from polls p
+       where ($1::text is null or p.workspace = $1) and ($2::text is null or p.template = $2)
+         and (not $3 or (p.status = 'open' and (p.closes_at is null or p.closes_at > now())))
+       order by p.created_at desc, p.id limit $4`,
+      [q.workspace ?? null, q.template ?? null, q.openOnly ?? false, q.limit ?? 100],
     );
     return rows.map((r) => ({
       id: r.id,
+      workspace: r.workspace,
       title: r.title,
       template: r.template,
       status: r.status,
@@ -134,7 +141,8 @@ export class SqlStore implements Store {
 
   async getPoll(id: string): Promise<Poll | null> {
     const rows = await this.db.query<PollRow>(
-      `select p.id, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at, p.settings,
+      `select p.id, p.workspace, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at,
+         p.settings,
          coalesce((select json_agg(json_build_object(
              'id', q.id, 'kind', q.kind, 'prompt', q.prompt, 'max_choices', q.max_choices,
              'options', coalesce((select json_agg(json_strip_nulls(json_build_object(
@@ -148,6 +156,7 @@ export class SqlStore implements Store {
     if (!r) return null;
     return {
       id: r.id,
+      workspace: r.workspace,
       title: r.title,
       template: r.template,
       status: r.status,
@@ -374,23 +383,38 @@ export class SqlStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.question_id, r.option_ids]));
   }
 
-  async importDirectory(entries: DirectoryEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
-    const rows = await this.db.query<{ n: number }>(
+  async importDirectory(
+    workspace: string,
+    entries: DirectoryEntry[],
+  ): Promise<{ imported: number; skipped: number }> {
+    if (entries.length === 0) return { imported: 0, skipped: 0 };
+    const rows = await this.db.query<{ n: number; given: number }>(
       `with input as (
          select distinct on (platform, tenant, user_id) platform, tenant, user_id, emp_no
          from jsonb_to_recordset($1::jsonb) as e(platform text, tenant text, user_id text, emp_no text)
        ), written as (
-         insert into directory (platform, tenant, user_id, emp_no) select * from input
-         on conflict (platform, tenant, user_id) do update set emp_no = excluded.emp_no returning 1
-       ) select count(*)::int as n from written`,
+         insert into directory (platform, tenant, user_id, emp_no, workspace) select *, $2 from input
+         on conflict (platform, tenant, user_id) do update set emp_no = excluded.emp_no
+           where directory.workspace = excluded.workspace
+         returning 1
+       ) select (select count(*)::int from written) as n, (select count(*)::int from input) as given`,
       [
         JSON.stringify(
           entries.map((e) => ({ platform: e.platform, tenant: e.tenant, user_id: e.user, emp_no: e.emp_no })),
         ),
+        workspace,
       ],
     );
-    return rows[0]?.n ?? 0;
+    const n = rows[0]?.n ?? 0;
+    return { imported: n, skipped: (rows[0]?.given ?? 0) - n };
+  }
+
+  async directory(workspace: string): Promise<DirectoryEntry[]> {
+    return this.db.query<DirectoryEntry>(
+      `select platform, tenant, user_id as user, emp_no from directory where workspace = $1
+       order by platform, tenant, user_id`,
+      [workspace],
+    );
   }
 
   async pollCreator(pollId: string): Promise<string | null> {
@@ -403,7 +427,8 @@ export class SqlStore implements Store {
 
   async saveChatMessage(m: ChatMessage): Promise<void> {
     await this.db.query(
-      `insert into chat_messages (platform, channel, message_id, poll_id, meta) values ($1, $2, $3, $4, $5)
+      `insert into chat_messages (platform, channel, message_id, poll_id, meta, workspace)
+       select $1, $2, $3, $4, $5, p.workspace from polls p where p.id = $4
        on conflict (platform, channel, message_id) do update set meta = excluded.meta`,
       [m.platform, m.channel, m.message_id, m.poll_id, JSON.stringify(m.meta)],
     );
@@ -414,6 +439,14 @@ export class SqlStore implements Store {
       'select platform, channel, message_id, poll_id, meta from chat_messages where poll_id = $1 order by created_at',
       [pollId],
     );
+  }
+
+  async pollsWithLiveMessages(): Promise<string[]> {
+    const rows = await this.db.query<{ poll_id: string }>(
+      `select distinct m.poll_id from chat_messages m join polls p on p.id = m.poll_id
+       where m.announced_at is null or (p.status = 'open' and (p.closes_at is null or p.closes_at > now()))`,
+    );
+    return rows.map((r) => r.poll_id);
   }
 
   async claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean> {

@@ -1,0 +1,47 @@
+// What the edges are handed: the focused store ports, the bus, the snapshot cache and the event path, wired once.
+// Use cases take the parts they need (castVote takes ballots, snapshots and events), so passing a Core works.
+import type { Bus } from '../ports/bus.ts';
+import type {
+  BallotStore,
+  ChatMessageStore,
+  DirectoryStore,
+  OutboxStore,
+  PollStore,
+  Store,
+} from '../ports/store.ts';
+import { EventPath, type EventPathOptions } from './event-path.ts';
+import { Snapshots } from './snapshots.ts';
+
+export interface Core {
+  polls: PollStore;
+  ballots: BallotStore;
+  chat: ChatMessageStore;
+  directory: DirectoryStore;
+  outbox: OutboxStore;
+  bus: Bus;
+  snapshots: Snapshots;
+  events: EventPath;
+  /** Whether the store answers (readiness). */
+  ping(): Promise<void>;
+}
+
+export function createCore(
+  store: Store,
+  bus: Bus,
+  options: Omit<EventPathOptions, 'snapshots' | 'bus'> = {},
+): Core {
+  const snapshots = new Snapshots(store);
+  const events = new EventPath({ snapshots, bus, ...options });
+  events.start();
+  return {
+    polls: store,
+    ballots: store,
+    chat: store,
+    directory: store,
+    outbox: store,
+    bus,
+    snapshots,
+    events,
+    ping: () => store.ping(),
+  };
+}

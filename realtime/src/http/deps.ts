@@ -1,0 +1,23 @@
+// What the HTTP edge is built from.
+import type { Core } from '@livevote/core';
+import type { Hub } from '../fanout/hub.ts';
+import type { AuthSettings } from './identity.ts';
+import type { Logger } from './logger.ts';
+
+export interface HttpDeps {
+  core: Core;
+  auth: AuthSettings;
+  log: Logger;
+  /** Largest JSON body accepted. */
+  bodyLimit?: string;
+  /** The fan-out hub; when given, SSE is served at /api/polls/:id/events. */
+  hub?: Hub;
+  /** The built web app (web/dist); when given, it is served with the SPA's routes. */
+  webDist?: string;
+  /** More routes on the same server (the chat endpoints), mounted before the API's 404. */
+  routers?: import('express').Router[];
+  /** The audit/archive store (MongoDB); its state shows in /readyz but never makes the instance unready. */
+  archive?: { ping(): Promise<void> };
+  /** Prometheus exposition for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+}

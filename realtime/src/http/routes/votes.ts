@@ -1,0 +1,106 @@
+// Ballots: cast (with Idempotency-Key), take back, read one's own, add an option where the poll allows it.
+import {
+  addOption,
+  addOptionSchema,
+  type CastResult,
+  castVote,
+  castVoteSchema,
+  ID_PATTERN,
+  idempotencyKeySchema,
+  retractVote,
+  voterKey,
+} from '@livevote/core';
+import type { AddOptionResponse, MyVotesResponse, VoteResponse } from '@livevote/core/protocol';
+import { Router } from 'express';
+import type { HttpDeps } from '../deps.ts';
+import { HttpError, sendError, sendFailure } from '../errors.ts';
+import { voterOf } from '../identity.ts';
+import { etagOf } from '../middleware/conditional-get.ts';
+import { pollIdOf, route } from '../route.ts';
+import { parse } from '../validate.ts';
+
+const voteBody = (r: CastResult): VoteResponse => ({
+  version: r.snapshot.version,
+  snapshot: r.snapshot,
+  option_ids: r.optionIds,
+  changed: r.changed,
+  replayed: r.replayed,
+});
+
+export function voteRoutes(deps: HttpDeps): Router {
+  const { core, auth } = deps;
+  const r = Router();
+
+  r.post(
+    '/polls/:id/votes',
+    route(async (req, res) => {
+      const pollId = pollIdOf(req);
+      const voter = voterOf(req, auth);
+      const key = req.get('idempotency-key');
+      if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
+        throw new HttpError(
+          400,
+          'invalid_idempotency_key',
+          'Idempotency-Key must be 1-200 visible ASCII characters.',
+        );
+      }
+      const body = parse(castVoteSchema, req.body);
+      const result = await castVote(core, {
+        pollId,
+        questionId: body.question_id,
+        optionIds: body.option_ids,
+        voter,
+        ...(key ? { idempotencyKey: key } : {}),
+      });
+      if (!result.ok) return sendFailure(res, result);
+      if (result.value.replayed) res.set('Idempotent-Replayed', 'true');
+      res.set('ETag', etagOf(result.value.snapshot.version)).json(voteBody(result.value));
+    }),
+  );
+
+  r.get(
+    '/polls/:id/my-votes',
+    route(async (req, res) => {
+      const pollId = pollIdOf(req);
+      const voter = voterOf(req, auth);
+      if (!(await core.snapshots.poll(pollId))) return sendError(res, 404, 'unknown_poll', 'No such poll.');
+      res.json({ ballots: await core.ballots.ballotsOf(pollId, voter) } satisfies MyVotesResponse);
+    }),
+  );
+
+  r.delete(
+    '/polls/:id/votes/:question_id',
+    route(async (req, res) => {
+      const pollId = pollIdOf(req);
+      const voter = voterOf(req, auth);
+      const questionId = String(req.params.question_id);
+      if (!ID_PATTERN.test(questionId))
+        throw new HttpError(422, 'unknown_question', 'This poll has no such question.');
+      const result = await retractVote(core, { pollId, questionId, voter });
+      if (!result.ok) return sendFailure(res, result);
+      res.set('ETag', etagOf(result.value.snapshot.version)).json(voteBody(result.value));
+    }),
+  );
+
+  r.post(
+    '/polls/:id/questions/:question_id/options',
+    route(async (req, res) => {
+      const pollId = pollIdOf(req);
+      const voter = voterOf(req, auth);
+      const body = parse(addOptionSchema, req.body);
+      const result = await addOption(
+        core,
+        pollId,
+        String(req.params.question_id),
+        body.label,
+        voterKey(voter),
+      );
+      if (!result.ok) return sendFailure(res, result);
+      res.status(201).json({
+        option_id: result.value.optionId,
+        snapshot: result.value.snapshot,
+      } satisfies AddOptionResponse);
+    }),
+  );
+  return r;
+}
