@@ -6,6 +6,7 @@ import {
   type TestDatabase,
   testPrefix,
 } from '@livevote/core/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLunchPoll, type Instance, startInstance, TestClient, vote } from './cluster.ts';
 
@@ -199,6 +200,63 @@ describe('a Redis restart in the middle of voting', () => {
         cl.close();
       }
     } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await redis.stop();
+      await db.drop();
+    }
+  });
+});
+
+describe('interest-based routing on Redis', () => {
+  it('sends an instance only the polls it has viewers for; a viewer elsewhere converges across a Redis restart', async () => {
+    const db = await createTestDatabase();
+    const redis = await startPrivateRedis();
+    const prefix = testPrefix();
+    const nodes: Instance[] = [];
+    const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+    try {
+      for (let i = 0; i < 2; i++) nodes.push(await startInstance(db.url, redis.url, prefix));
+      const [one, two] = nodes as [Instance, Instance];
+      const pollA = await createLunchPoll(one.url);
+      const pollB = await createLunchPoll(one.url);
+      const heardByOne: string[] = [];
+      one.bus.subscribe((e) => heardByOne.push(e.poll_id));
+      const viewerA = await TestClient.open(`${one.ws}?poll_id=${pollA}`);
+      const viewerB = await TestClient.open(`${two.ws}?poll_id=${pollB}`);
+      await expect.poll(() => viewerA.latest.has(pollA) && viewerB.latest.has(pollB)).toBe(true);
+      expect([...one.bus.watching()]).toEqual([pollA]);
+      expect([...two.bus.watching()]).toEqual([pollB]);
+      const numsub = async (poll: string) =>
+        Number(((await admin.pubsub('NUMSUB', `${prefix}poll:${poll}`)) as [string, number])[1]);
+      expect(await numsub(pollA)).toBe(1);
+      expect(await numsub(pollB)).toBe(1);
+
+      // Votes on B cast through instance one, which has no viewer of B: it publishes, but never receives B.
+      for (let i = 0; i < 10; i++) await vote(one.url, pollB, 7000 + i, `p${(i % 2) + 1}`);
+      await expect.poll(() => counts(viewerB.latest.get(pollB))).toEqual([5, 5, 0]);
+      await vote(two.url, pollA, 7100, 'p3'); // and A's votes, cast on two, reach one
+      await expect.poll(() => counts(viewerA.latest.get(pollA))).toEqual([0, 0, 1]);
+      expect(heardByOne).toContain(pollA);
+      expect(heardByOne).not.toContain(pollB);
+
+      await redis.stop();
+      for (let i = 10; i < 16; i++) await vote(one.url, pollB, 7000 + i, 'p3'); // while Redis is down
+      await redis.start();
+      for (let i = 16; i < 20; i++) await vote(one.url, pollB, 7000 + i, 'p3'); // and after it is back
+      const truth = await trueTally(one, pollB);
+      expect(counts(truth)).toEqual([5, 5, 10]);
+      await expect.poll(() => viewerB.latest.get(pollB)?.version, { timeout: 15_000 }).toBe(truth.version);
+      expect(heardByOne).not.toContain(pollB);
+      // After the restart the subscriptions are back, still by interest.
+      await expect.poll(() => numsub(pollB), { timeout: 10_000 }).toBe(1);
+      viewerA.close();
+      viewerB.close();
+      // When its last viewer leaves, an instance stops receiving the poll.
+      await expect.poll(() => two.bus.watching().size).toBe(0);
+      await expect.poll(() => numsub(pollB)).toBe(0);
+    } finally {
+      admin.disconnect();
       await Promise.all(nodes.map((n) => n.stop()));
       await redis.stop();
       await db.drop();

@@ -1,5 +1,14 @@
 // Typed calls to the REST API; errors become ApiError with the server's code and message.
-import type { CreatePollBody, Poll, PollSummary, Snapshot } from '@livevote/core/protocol';
+import type {
+  CatalogResponse,
+  CloseResponse,
+  CreatePollBody,
+  ErrorBody,
+  MyVotesResponse,
+  PollListResponse,
+  PollResponse,
+  VoteResponse,
+} from '@livevote/core/protocol';
 
 export class ApiError extends Error {
   constructor(
@@ -19,7 +28,7 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     throw new ApiError(0, 'network', 'No connection to the server.');
   }
   if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    const body = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
     throw new ApiError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? res.statusText);
   }
   return (await res.json()) as T;
@@ -31,10 +40,7 @@ const jsonInit = (method: string, body: unknown, headers: Record<string, string>
   body: JSON.stringify(body),
 });
 
-export interface PollWithSnapshot {
-  poll: Poll;
-  snapshot: Snapshot;
-}
+export type PollWithSnapshot = PollResponse;
 
 /** GET /api/polls/:id with If-None-Match: null when nothing changed since `version`. */
 export async function fetchPoll(pollId: string, version?: number): Promise<PollWithSnapshot | null> {
@@ -44,7 +50,7 @@ export async function fetchPoll(pollId: string, version?: number): Promise<PollW
   });
   if (res.status === 304) return null;
   if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    const body = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
     throw new ApiError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? res.statusText);
   }
   return (await res.json()) as PollWithSnapshot;
@@ -55,11 +61,7 @@ export type Who = { empNo: string } | { token: string };
 export const whoQuery = (who: Who) =>
   'token' in who ? `token=${encodeURIComponent(who.token)}` : `emp_no=${encodeURIComponent(who.empNo)}`;
 
-export interface VoteResult {
-  version: number;
-  snapshot: Snapshot;
-  option_ids: string[];
-}
+export type VoteResult = VoteResponse;
 
 export const castVote = (pollId: string, who: Who, questionId: string, optionIds: string[], key: string) =>
   call<VoteResult>(
@@ -73,7 +75,7 @@ export const retractVote = (pollId: string, who: Who, questionId: string) =>
     { method: 'DELETE' },
   );
 
-export const listPolls = () => call<{ polls: PollSummary[] }>('/api/polls');
+export const listPolls = () => call<PollListResponse>('/api/polls');
 
 const admin = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -81,7 +83,7 @@ export const createPoll = (token: string, body: CreatePollBody) =>
   call<PollWithSnapshot>('/api/polls', jsonInit('POST', body, admin(token)));
 
 export const closePoll = (token: string, pollId: string) =>
-  call<{ snapshot: Snapshot }>(`/api/polls/${encodeURIComponent(pollId)}/close`, {
+  call<CloseResponse>(`/api/polls/${encodeURIComponent(pollId)}/close`, {
     method: 'POST',
     headers: admin(token),
   });
@@ -92,12 +94,7 @@ export async function exportCsv(token: string, pollId: string): Promise<Blob> {
   return res.blob();
 }
 
-export const fetchCatalog = () =>
-  call<{ places: { name: string; label_en?: string; menus: { name: string; label_en?: string }[] }[] }>(
-    '/api/catalog/places',
-  );
+export const fetchCatalog = () => call<CatalogResponse>('/api/catalog/places');
 
 export const fetchMyVotes = (pollId: string, who: Who) =>
-  call<{ ballots: Record<string, string[]> }>(
-    `/api/polls/${encodeURIComponent(pollId)}/my-votes?${whoQuery(who)}`,
-  );
+  call<MyVotesResponse>(`/api/polls/${encodeURIComponent(pollId)}/my-votes?${whoQuery(who)}`);
