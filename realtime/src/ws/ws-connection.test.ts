@@ -85,7 +85,7 @@ async function rawClient() {
   const status = await response;
   if (!status.startsWith('HTTP/1.1 101 ')) throw new Error(`upgrade refused: ${status}`);
   return {
-    socket,
+    client: socket,
     ...side,
     received: () => Buffer.concat(chunks),
     receivedLength: () => chunks.reduce((n, c) => n + c.length, 0),
@@ -147,7 +147,7 @@ describe('WsConnection: what it relies on in ws', () => {
 
   it('skips a client whose socket is backed up, and reports it drained once it has read', async () => {
     const c = await rawClient();
-    c.socket.pause(); // stops reading: the server's writes pile up in the kernel, then in the socket
+    c.client.pause(); // stops reading: the server's writes pile up in the kernel, then in the socket
     const big = text('x'.repeat(64 * 1024));
     let taken = 0;
     while (taken < 100_000 && c.conn.deliver([big])) taken++;
@@ -156,7 +156,7 @@ describe('WsConnection: what it relies on in ws', () => {
     const buffered = c.ws.bufferedAmount;
     expect(c.conn.deliver([big])).toBe(false);
     expect(c.ws.bufferedAmount).toBe(buffered); // skipped, not queued
-    c.socket.resume();
+    c.client.resume();
     await expect.poll(() => c.conn.drained()).toBe(true);
     expect(c.conn.deliver([text('caught up')])).toBe(true);
     const total = taken * big.wsFrame.length + text('caught up').wsFrame.length;
