@@ -58,7 +58,7 @@ export class WsConnection implements Subscriber {
     return this.ws.readyState !== WebSocket.OPEN || this.ws.bufferedAmount < LOW_WATER;
   }
 
-  /** One reply to this client (never skipped: replies are small and the client asked for them). */
+  /** A message for this client alone (ack, pong, error): unlike broadcasts it has no newer copy to catch up with. */
   write(f: PreparedFrame): void {
     // After ws.close() has sent its close frame, anything more would break the protocol; ws.send drops it too.
     if (this.ws.readyState === WebSocket.OPEN) this.socket.write(f.wsFrame);
