@@ -1,6 +1,23 @@
 // A server message serialised once per broadcast, in every encoding a subscriber may need: the JSON text,
 // a complete WebSocket text frame (header + payload), and an SSE event. Sockets then share the same bytes.
 import type { ServerFrame } from '@livevote/core/protocol';
+import { Sender } from 'ws';
+
+// ws exports Sender and its static frame(), but @types/ws does not declare them: declare the one call made here,
+// in the only shape made here (a Buffer in, unmasked, so Buffers out).
+declare module 'ws' {
+  interface FrameOptions {
+    fin: boolean;
+    rsv1: boolean;
+    opcode: number;
+    mask: boolean;
+    readOnly: boolean;
+  }
+  class Sender {
+    private constructor();
+    static frame(data: Buffer, options: FrameOptions): Buffer[];
+  }
+}
 
 export class PreparedFrame {
   readonly json: string;
@@ -25,25 +42,14 @@ export class PreparedFrame {
     return this.payloadBuf;
   }
 
-  /** An unmasked, final text frame (RFC 6455 §5.2): what a server sends, byte for byte. */
+  /**
+   * An unmasked, final text frame: what ws.send(json) puts on the wire, byte for byte. Framed by ws itself so the
+   * header can never disagree with the frames ws writes to the same socket.
+   */
   get wsFrame(): Buffer {
-    if (!this.wsBuf) {
-      const p = this.payload;
-      let header: Buffer;
-      if (p.length < 126) header = Buffer.from([0x81, p.length]);
-      else if (p.length < 65_536) {
-        header = Buffer.alloc(4);
-        header[0] = 0x81;
-        header[1] = 126;
-        header.writeUInt16BE(p.length, 2);
-      } else {
-        header = Buffer.alloc(10);
-        header[0] = 0x81;
-        header[1] = 127;
-        header.writeBigUInt64BE(BigInt(p.length), 2);
-      }
-      this.wsBuf = Buffer.concat([header, p]);
-    }
+    this.wsBuf ??= Buffer.concat(
+      Sender.frame(this.payload, { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }),
+    );
     return this.wsBuf;
   }
 

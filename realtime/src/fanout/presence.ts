@@ -5,8 +5,8 @@ import type { Bus, BusEvent } from '@livevote/core';
 /** A `voting` frame counts for this long unless repeated (the ballot is open on someone's screen). */
 export const VOTING_TTL_MS = 5_000;
 /** Instances repeat their counts this often; a count not repeated within REMOTE_TTL_MS is dropped (instance died). */
-const HEARTBEAT_MS = 3_000;
-const REMOTE_TTL_MS = 10_000;
+export const HEARTBEAT_MS = 3_000;
+export const REMOTE_TTL_MS = 10_000;
 
 interface LocalPoll {
   online: number;

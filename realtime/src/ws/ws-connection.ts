@@ -1,5 +1,9 @@
-// One WebSocket client as a hub Subscriber. Broadcast frames are written pre-framed (one shared buffer for every
-// socket) when the socket's own sender is idle; otherwise through ws.send, which keeps ws's ordering.
+// One WebSocket client as a hub Subscriber. Frames are written pre-framed (one shared buffer for every socket) to
+// the socket the upgrade handed over, instead of through ws.send, which would frame the same bytes once per socket.
+// That is only the same as ws.send because ws writes every frame synchronously when nothing makes it wait:
+// no permessage-deflate (the gateway turns it off) and no Blob payloads (never sent). Frames from ws.send, ws.ping
+// and ws.close and ours then reach the socket in call order. ws is pinned to an exact version, and
+// ws-connection.test.ts fails if its framing or its synchronous writes change.
 import type { Duplex } from 'node:stream';
 import type { Voter } from '@livevote/core';
 import WebSocket from 'ws';
@@ -27,11 +31,6 @@ function joinedFrames(frames: PreparedFrame[]): Buffer {
   return b;
 }
 
-interface WsInternals {
-  _socket?: Duplex;
-  _sender?: { _state?: number; _queue?: unknown[] };
-}
-
 export class WsConnection implements Subscriber {
   alive = true;
   readonly polls = new Set<string>();
@@ -42,15 +41,16 @@ export class WsConnection implements Subscriber {
   constructor(
     readonly id: string,
     readonly ws: WebSocket,
+    /** The socket passed to wss.handleUpgrade for this ws: the one ws writes its own frames to. */
+    private readonly socket: Duplex,
     readonly voter: Voter | null,
   ) {}
 
   deliver(frames: PreparedFrame[]): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return true; // closing: nothing to catch up
+    // bufferedAmount counts the socket's unsent bytes, ours included, since we write to that same socket.
     if (this.ws.bufferedAmount > HIGH_WATER) return false;
-    const socket = this.idleSocket();
-    if (socket) socket.write(joinedFrames(frames));
-    else for (const f of frames) this.ws.send(f.payload, { binary: false });
+    this.socket.write(joinedFrames(frames));
     return true;
   }
 
@@ -58,22 +58,10 @@ export class WsConnection implements Subscriber {
     return this.ws.readyState !== WebSocket.OPEN || this.ws.bufferedAmount < LOW_WATER;
   }
 
+  /** A message for this client alone (ack, pong, error): unlike broadcasts it has no newer copy to catch up with. */
   write(f: PreparedFrame): void {
-    const socket = this.idleSocket();
-    if (socket) socket.write(f.wsFrame);
-    else this.ws.send(f.payload, { binary: false });
-  }
-
-  /**
-   * ws writes a frame straight to the socket when its sender is idle (state 0, empty queue; no compression is
-   * configured), so writing our pre-built frames there is exactly what ws.send would do, minus the per-socket work.
-   */
-  private idleSocket(): Duplex | undefined {
-    const internals = this.ws as unknown as WsInternals;
-    const sender = internals._sender;
-    return internals._socket && sender?._state === 0 && sender._queue?.length === 0
-      ? internals._socket
-      : undefined;
+    // After ws.close() has sent its close frame, anything more would break the protocol; ws.send drops it too.
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(f.wsFrame);
   }
 
   /** Token bucket: 20 frames/s sustained, bursts of 40. */

@@ -46,6 +46,8 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_PAYLOAD,
+    // Required, not just cheaper: with compression ws would write frames later than ws.send returns, out of order
+    // with the pre-framed bytes WsConnection writes to the same socket.
     perMessageDeflate: false,
     clientTracking: false,
   });
@@ -73,7 +75,7 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
     const versionParam = url.searchParams.get('version');
     const known = versionParam !== null && /^\d{1,15}$/.test(versionParam) ? Number(versionParam) : undefined;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(randomUUID(), ws, voter);
+      const conn = new WsConnection(randomUUID(), ws, socket, voter);
       conns.add(conn);
       void welcome(conn, pollParam, known);
       ws.on('message', (data, isBinary) => void onMessage(conn, data, isBinary));
