@@ -2,46 +2,13 @@
 // subscriber whatever its source, interest-based watching, and publishes paced per poll under a burst.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingBus } from '../../testing/recording-bus.ts';
 import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
 import { webVoter } from '../domain/voter.ts';
-import type { Bus, BusEvent } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { castVote } from './cast-vote.ts';
 import { type Core, createCore } from './core.ts';
 import { closePoll, createPoll } from './manage-polls.ts';
-
-/** A bus that records what is published and watched, and can hand in events as if from another instance. */
-class RecordingBus implements Bus {
-  readonly published: BusEvent[] = [];
-  private readonly handlers = new Set<(e: BusEvent) => void>();
-  private readonly watched = new Set<string>();
-  async publish(e: BusEvent) {
-    this.published.push(structuredClone(e));
-  }
-  subscribe(h: (e: BusEvent) => void) {
-    this.handlers.add(h);
-    return () => this.handlers.delete(h);
-  }
-  async watch(id: string) {
-    this.watched.add(id);
-  }
-  async unwatch(id: string) {
-    this.watched.delete(id);
-  }
-  watching() {
-    return this.watched;
-  }
-  onReconnect() {
-    return () => {};
-  }
-  ready() {
-    return true;
-  }
-  /** An event from another instance. */
-  arrive(e: BusEvent) {
-    for (const h of this.handlers) h(structuredClone(e));
-  }
-}
 
 describe('EventPath', () => {
   let db: PGlite;

@@ -1,25 +1,13 @@
 // Presence counting on a hand-driven clock and a bus that only records what is published: local counts, the
 // voting TTL, other instances' shares (summed, then dropped when they stop repeating), and what tick() publishes.
-import type { Bus, BusEvent } from '@livevote/core';
+import type { BusEvent } from '@livevote/core';
+import { RecordingBus as BaseRecordingBus } from '@livevote/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HEARTBEAT_MS, Presence, REMOTE_TTL_MS, VOTING_TTL_MS } from './presence.ts';
 
 type PresenceEvent = Extract<BusEvent, { type: 'presence' }>;
 
-class RecordingBus implements Bus {
-  published: BusEvent[] = [];
-  async publish(event: BusEvent): Promise<void> {
-    this.published.push(event);
-  }
-  subscribe(): () => void {
-    return () => {};
-  }
-  onReconnect(): () => void {
-    return () => {};
-  }
-  ready(): boolean {
-    return true;
-  }
+class RecordingBus extends BaseRecordingBus {
   /** What was published since the last call, as poll id -> counts. */
   take(): Record<string, { online: number; voting: number }> {
     const out: Record<string, { online: number; voting: number }> = {};
