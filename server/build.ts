@@ -3,7 +3,7 @@
 // npm packages stay imports, resolved from node_modules at run time; the workspace packages export TypeScript
 // source and have no build of their own, so they are bundled in.
 import { readFile } from 'node:fs/promises';
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -26,13 +26,13 @@ const bundleWorkspace: Plugin = {
  * relative to the bundle: the paths stay right wherever dist/ sits beside web/ and manifests/ (checkout or
  * image).
  */
-const sourceImportMetaUrl: Plugin = {
+const sourceImportMetaUrl = (outDir: string): Plugin => ({
   name: 'source-import-meta-url',
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
-      const fromBundle = relative(OUT_DIR, args.path).split('\\').join('/');
+      const fromBundle = relative(outDir, args.path).split('\\').join('/');
       return {
         contents: source.replaceAll(
           'import.meta.url',
@@ -43,28 +43,32 @@ const sourceImportMetaUrl: Plugin = {
       };
     });
   },
-};
-
-const result = await build({
-  absWorkingDir: ROOT,
-  entryPoints: ['server/src/main.ts'],
-  outfile: `${OUT_DIR}/main.js`,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  plugins: [bundleWorkspace, sourceImportMetaUrl],
-  sourcemap: true,
-  logLevel: 'info',
-  metafile: true,
 });
 
-// A test helper or dev script in the bundle means product code imports one: fail rather than ship it.
-const stray = Object.keys(result.metafile.inputs).filter((f) =>
-  /(^|\/)(testing|test|dev)\/|\.test\.ts$/.test(f),
-);
-if (stray.length > 0) {
-  console.error(`not product code, yet bundled:\n  ${stray.join('\n  ')}`);
-  process.exit(1);
+/** Writes main.js and its source map to outDir; tests build elsewhere so they never touch dist/server. */
+export async function buildServer(outDir = OUT_DIR, logLevel: 'info' | 'warning' = 'info'): Promise<string> {
+  const outfile = join(outDir, 'main.js');
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['server/src/main.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    plugins: [bundleWorkspace, sourceImportMetaUrl(outDir)],
+    sourcemap: true,
+    logLevel,
+    metafile: true,
+  });
+  // A test helper or dev script in the bundle means product code imports one: fail rather than ship it.
+  const stray = Object.keys(result.metafile.inputs).filter((f) =>
+    /(^|\/)(testing|test|dev)\/|\.test\.ts$/.test(f),
+  );
+  if (stray.length > 0) throw new Error(`not product code, yet bundled:\n  ${stray.join('\n  ')}`);
+  return outfile;
 }
+
+// Run as a script (npm run build:server): the production build.
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildServer();
