@@ -1,5 +1,6 @@
 # One image for every role; ROLE (all | realtime | bot) picks what a container runs.
-# Stages: manifests → build (all deps, builds the web app) and deps (production deps only) → runtime (non-root).
+# Stages: manifests → build (all deps; builds the web app and compiles the server) and deps (production deps only)
+# → runtime (non-root): compiled JavaScript, production node_modules and the files read at run time, no sources.
 ARG NODE_VERSION=26
 
 # Only the package manifests: both install stages start from here, so npm ci is cached until a manifest changes.
@@ -17,10 +18,12 @@ COPY e2e/package.json e2e/
 FROM manifests AS build
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build:web
+RUN npm run build
 
 FROM manifests AS deps
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The workspace packages are bundled into dist/server/main.js: their links into the (absent) sources go.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+  && rm -rf node_modules/@livevote node_modules/.bin/livevote
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -29,16 +32,12 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+# "type": "module" makes dist/server/main.js an ES module.
 COPY package.json ./
-COPY core ./core
-COPY realtime ./realtime
-COPY bot ./bot
-COPY server ./server
+COPY --from=build /app/dist/server ./dist/server
+# Read at run time, found relative to the bundle: the Teams manifest and icons, and the built web app (without
+# web/src the server serves web/dist as it is and never tries to build).
 COPY manifests ./manifests
-COPY bench/package.json ./bench/
-COPY e2e/package.json ./e2e/
-# The web app ships built; without web/src the server serves web/dist as it is and never tries to build.
-COPY web/package.json ./web/
 COPY --from=build /app/web/dist ./web/dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
@@ -46,4 +45,5 @@ EXPOSE 5000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 5000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM reaches node directly (exec form, no shell): the process drains, then exits.
-CMD ["node", "--import", "tsx", "server/src/main.ts", "start"]
+# Compiled JavaScript: no TypeScript loader in the process (tsx is for development).
+CMD ["node", "dist/server/main.js", "start"]

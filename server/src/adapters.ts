@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import {
   type Archive,
   type Bus,
@@ -13,9 +12,7 @@ import {
   RedisBus,
   type Store,
 } from '@livevote/core';
-import { MongoArchive } from '@livevote/core/mongo';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -34,10 +31,15 @@ export interface Adapters {
  * The driver connects on first use and reconnects by itself, so a MongoDB that is down at start delays only the
  * outbox, never start-up or votes.
  */
-export function openArchive(
+export async function openArchive(
   config: Config,
-): { archive: Archive; name: string; close: () => Promise<void> } | null {
+): Promise<{ archive: Archive; name: string; close: () => Promise<void> } | null> {
   if (!config.MONGO_URL) return null;
+  // Imported only when configured: loading the driver alone adds ~24 MiB to a process that never uses it.
+  const [{ MongoClient }, { MongoArchive }] = await Promise.all([
+    import('mongodb'),
+    import('@livevote/core/mongo'),
+  ]);
   const client = new MongoClient(config.MONGO_URL, { serverSelectionTimeoutMS: 5_000, appName: 'livevote' });
   const url = new URL(config.MONGO_URL);
   const dbName = decodeURIComponent(url.pathname.slice(1)) || 'livevote';
@@ -62,6 +64,8 @@ export async function openStore(
   }
   const dir = resolve(config.DATA_DIR, 'pglite');
   await mkdir(dir, { recursive: true });
+  // Imported only in the embedded mode: a Postgres deployment never needs PGlite (Postgres in WebAssembly).
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dir);
   const store = await createPgliteStore(db, { audit });
   return { store, name: `PGlite in ${dir}`, close: () => db.close() };
@@ -75,7 +79,7 @@ export async function openAdapters(
 ): Promise<Adapters> {
   const a = options.archive
     ? { archive: options.archive, name: 'injected', close: async () => {} }
-    : openArchive(config);
+    : await openArchive(config);
   // The store writes the outbox exactly when an archive will drain it.
   const s = await openStore(config, log, a !== null);
   const archive = a ? { archive: a.archive } : {};

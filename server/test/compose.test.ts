@@ -92,14 +92,23 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
 });
 
 describe('Dockerfile and load balancer', () => {
-  it('builds in stages and runs as a non-root user, role by ROLE, signals straight to node', () => {
+  it('builds in stages, runs compiled JS as a non-root user, role by ROLE, signals straight to node', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const instructions = runtime.replace(/^#.*$/gm, '');
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/ROLE=all/);
-    expect(runtime).toMatch(/^CMD \["node", /m); // exec form: SIGTERM reaches the process, which drains
     expect(runtime).toMatch(/^HEALTHCHECK /m);
+    // Exec form (SIGTERM reaches the process, which drains) and the compiled bundle: no TypeScript loader.
+    const cmd = JSON.parse(runtime.match(/^CMD (\[.*\])$/m)?.[1] ?? '[]') as string[];
+    expect(cmd).toEqual(['node', 'dist/server/main.js', 'start']);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist\/server \.\/dist\/server$/m);
+    expect(instructions).not.toMatch(/tsx|\.ts\b|^COPY (core|realtime|bot|server|web)\b/m);
+    // What it reads at run time ships beside the bundle.
+    expect(runtime).toMatch(/^COPY manifests \.\/manifests$/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/web\/dist \.\/web\/dist$/m);
     // Only what the build context should hold reaches it.
     expect(read('.dockerignore')).toMatch(/node_modules/);
   });

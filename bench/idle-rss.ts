@@ -1,0 +1,130 @@
+// Idle memory of one realtime instance as the compose stack runs it (ROLE=realtime on Postgres + Redis, no
+// MONGO_URL, WEB_APP=off), started from the TypeScript sources through tsx (how the image ran before the
+// production build) and from the compiled bundle (how it runs now). RSS is read from /proc 5 s after /readyz
+// answers; the two alternate, so whatever else the machine does falls on both alike.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, freePort, TEST_REDIS_URL, testPrefix } from '@livevote/core/testing';
+import { machine, median, writeSection } from './lib/results.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RUNS = 5;
+const IDLE_MS = 5_000;
+const VARIANTS = [
+  { name: 'before: tsx', command: 'node --import tsx server/src/main.ts start' },
+  { name: 'after: compiled', command: 'node dist/server/main.js start' },
+] as const;
+
+interface Sample {
+  rssMiB: number;
+  readyMs: number;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was ready`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  throw new Error('server not ready within 60 s');
+}
+
+/** Starts one instance, waits for readiness (+ idle), reads its RSS and stops it with SIGTERM. */
+async function run(command: string, env: Record<string, string>, idleMs: number): Promise<Sample> {
+  const port = await freePort();
+  const [bin, ...args] = command.split(' ');
+  if (bin !== 'node') throw new Error(`expected a node command: ${command}`);
+  const t0 = performance.now();
+  // process.execPath directly, not npm or a shell: the pid read below is the server itself.
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitReady(`http://127.0.0.1:${port}`, child);
+    const readyMs = performance.now() - t0;
+    await sleep(idleMs);
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+    if (!Number.isFinite(kiB)) throw new Error(`no VmRSS in /proc/${child.pid}/status`);
+    return { rssMiB: kiB / 1024, readyMs };
+  } finally {
+    child.kill('SIGTERM');
+    const code = await exited(child);
+    if (code !== 0) console.warn(`${command}: exited with ${code}`);
+  }
+}
+
+async function main() {
+  if (!existsSync(`${ROOT}dist/server/main.js`))
+    throw new Error('dist/server/main.js is missing: npm run build:server');
+  const db = await createTestDatabase();
+  // A realtime container's variables and nothing inherited: a MONGO_URL in the shell would load the driver.
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    ROLE: 'realtime',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: testPrefix(),
+    WEB_APP: 'off',
+    SEED_DEMO: 'false',
+    ADMIN_TOKEN: 'bench-admin-token-0123',
+    LOG_LEVEL: 'warn',
+  };
+  const samples: Sample[][] = VARIANTS.map(() => []);
+  try {
+    // Unmeasured: the first start migrates the database and fills tsx's transform cache.
+    for (const v of VARIANTS) await run(v.command, env, 0);
+    for (let round = 0; round < RUNS; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const v = VARIANTS[i] as (typeof VARIANTS)[number];
+        const s = await run(v.command, env, IDLE_MS);
+        samples[i]?.push(s);
+        console.log(
+          `round ${round + 1} ${v.name}: ${s.rssMiB.toFixed(1)} MiB, ready in ${Math.round(s.readyMs)} ms`,
+        );
+      }
+    }
+  } finally {
+    await db.drop();
+  }
+
+  const rss = samples.map((xs) => xs.map((s) => s.rssMiB));
+  const rows = VARIANTS.map((v, i) => {
+    const xs = rss[i] ?? [];
+    const ready = median((samples[i] ?? []).map((s) => s.readyMs));
+    return `| ${v.name} | \`${v.command}\` | ${Math.min(...xs).toFixed(1)} | ${median(xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} | ${xs.map((x) => x.toFixed(1)).join(', ')} | ${Math.round(ready)} |`;
+  });
+  const ratio = median(rss[1] ?? []) / median(rss[0] ?? []);
+  console.log(`after/before (medians): ${ratio.toFixed(2)}×`);
+  writeSection(
+    `idle RSS — ${new Date().toISOString().slice(0, 10)}`,
+    `Machine: ${machine('PostgreSQL and Redis on the same machine')}. Command: \`npm run bench:rss\` (builds the server first). One realtime instance (\`ROLE=realtime\`, Postgres + Redis, no \`MONGO_URL\`, \`WEB_APP=off\`, \`NODE_ENV=production\`), ${RUNS} runs each, alternating; VmRSS from \`/proc/<pid>/status\` ${IDLE_MS / 1000} s after \`/readyz\` first answered 200.
+
+| run as | command | RSS MiB min | median | max | runs (MiB) | ready after (ms, median) |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+- after/before (medians): **${ratio.toFixed(2)}×**.
+- One unmeasured start of each comes first: it migrates the database and fills tsx's transform cache, so
+  "ready after" is a warm start for both.`,
+  );
+}
+
+await main();

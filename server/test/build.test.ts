@@ -1,0 +1,141 @@
+// The compiled server, as the image runs it (`node dist/server/main.js`): built into a scratch folder under dist/,
+// then started as a realtime instance on the real Postgres and Redis and in the embedded mode, and asked for the
+// Teams package, whose manifest it reads from manifests/ at run time.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createTestDatabase,
+  freePort,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  testPrefix,
+} from '@livevote/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../build.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ADMIN = 'build-test-admin-token-0123';
+// Under the checkout, like dist/server: npm packages resolve from its node_modules.
+const OUT = join(ROOT, 'dist', `test-build-${randomBytes(4).toString('hex')}`);
+let main: string;
+let db: TestDatabase;
+const scratch = mkdtempSync(join(tmpdir(), 'lv-build-test-'));
+
+beforeAll(async () => {
+  [main, db] = await Promise.all([buildServer(OUT, 'warning'), createTestDatabase()]);
+});
+afterAll(async () => {
+  rmSync(OUT, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+  await db?.drop();
+});
+
+async function startCompiled(env: Record<string, string>) {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [main, 'start'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  // A fresh PGlite directory runs initdb first: several seconds, more on a loaded machine.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const ok = await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { base, stop, output: () => out };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`compiled server did not become ready:\n${out}`);
+}
+
+describe('compiled server (dist/server/main.js)', () => {
+  it('bundles the workspace packages; npm packages stay imports, the optional drivers dynamic ones', () => {
+    const js = readFileSync(main, 'utf8');
+    expect(js).not.toMatch(/(from |import\()"@livevote\//);
+    expect(js).toMatch(/^import .* from "express";$/m);
+    // PGlite and the MongoDB driver load only when the config asks for them.
+    expect(js).not.toMatch(/from "(@electric-sql\/pglite|mongodb)"/);
+    expect(js).toContain('import("@electric-sql/pglite")');
+    expect(js).toContain('import("mongodb")');
+    expect(js).toMatch(/\/\/# sourceMappingURL=main\.js\.map\s*$/);
+    expect(JSON.parse(readFileSync(`${main}.map`, 'utf8')).sources).toContain('../../server/src/main.ts');
+  });
+
+  it('runs a realtime instance on Postgres and Redis: ready, a poll, a vote, drained on SIGTERM', async () => {
+    const app = await startCompiled({
+      ROLE: 'realtime',
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: testPrefix(),
+      WEB_APP: 'off',
+      ADMIN_TOKEN: ADMIN,
+    });
+    try {
+      const ready = await fetch(`${app.base}/readyz`);
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        checks: { store: 'up', bus: 'up', archive: 'off' },
+      });
+      const created = await fetch(`${app.base}/api/polls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+        body: JSON.stringify({ template: 'choice', title: 'Build', options: ['Pho', 'Bibimbap'] }),
+      });
+      expect(created.status).toBe(201);
+      const pollId = ((await created.json()) as { poll: { id: string } }).poll.id;
+      const voted = await fetch(`${app.base}/api/polls/${pollId}/votes?emp_no=4242`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ question_id: 'q1', option_ids: ['o2'] }),
+      });
+      expect(voted.status).toBe(200);
+      expect(await voted.json()).toMatchObject({ version: 1, option_ids: ['o2'], changed: true });
+    } finally {
+      expect(await app.stop(), app.output()).toBe(0);
+    }
+  });
+
+  it('runs embedded (PGlite, in-process bus) and serves the seeded demo poll', async () => {
+    const app = await startCompiled({ DATA_DIR: join(scratch, 'data'), WEB_APP: 'off' });
+    try {
+      const res = await fetch(`${app.base}/api/polls`);
+      expect(((await res.json()) as { polls: { id: string }[] }).polls.map((p) => p.id)).toContain(
+        'lunch-demo',
+      );
+    } finally {
+      expect(await app.stop(), app.output()).toBe(0);
+    }
+  }, 90_000);
+
+  it('finds manifests/ at run time: writes the Teams package', () => {
+    const file = join(scratch, 'teams.zip');
+    const r = spawnSync(process.execPath, [main, 'teams-package', file], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', TEAMS_CLIENT_ID: '00000000-0000-0000-0000-00000000beef' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const zip = readFileSync(file);
+    for (const entry of ['manifest.json', 'color.png', 'outline.png']) expect(zip.includes(entry)).toBe(true);
+  });
+});
