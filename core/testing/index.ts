@@ -41,5 +41,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export const testPrefix = (): string => `lvtest:${process.pid}:${randomBytes(4).toString('hex')}:`;
 
 export * from './free-port.ts';
+export * from './polls.ts';
 export * from './recording-bus.ts';
 export * from './redis-server.ts';

@@ -1,12 +1,8 @@
 // The Slack app end to end, offline: a local fake of Slack's Web API and correctly signed requests.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PollListResponse, Snapshot } from '@livevote/core/protocol';
-import { freePort } from '@livevote/core/testing';
-import { parseConfig, type Running, start } from '@livevote/server';
-import { pino } from 'pino';
+import type { Running } from '@livevote/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Booted, boot } from '../boot.ts';
 import { FakeSlack, slackHeaders } from './fake-slack.ts';
 import { slackRequests } from './slack-requests.ts';
 
@@ -14,35 +10,25 @@ const SECRET = 'slack-signing-secret-for-tests';
 
 describe('Slack app', () => {
   const slack = new FakeSlack();
+  let app: Booted;
   let running: Running;
   let base: string;
-  let dataDir: string;
 
   beforeAll(async () => {
     await slack.start();
-    dataDir = await mkdtemp(join(tmpdir(), 'lv-slack-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = parseConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-      SEED_DEMO: 'false',
-      PUBLIC_URL: 'https://lunch.example.test',
+    app = await boot({
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_BOT_TOKEN: 'xoxb-test',
       SLACK_API_URL: slack.url,
       AUTH_SECRET: 'a-voter-token-secret-of-32-characters!!',
     });
-    running = await start(config, pino({ level: 'silent' }));
+    ({ base, running } = app);
     ({ send, form, command, action, event } = slackRequests(base, SECRET, slack.url));
   }, 120_000);
 
   afterAll(async () => {
-    await running?.stop();
+    await app?.stop();
     await slack.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   let send: ReturnType<typeof slackRequests>['send'];

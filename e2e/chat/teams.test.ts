@@ -1,43 +1,13 @@
 // The Teams app end to end, offline: activities posted to /api/messages with a serviceUrl that points at a local
 // fake connector, which records the bot's sends and card updates.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PollListResponse, Snapshot } from '@livevote/core/protocol';
-import { freePort } from '@livevote/core/testing';
-import { parseConfig, type Running, start } from '@livevote/server';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Booted, boot } from '../boot.ts';
 import { FakeConnector } from './fake-connector.ts';
-
-async function boot(extra: Record<string, string>) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'lv-teams-'));
-  const port = await freePort();
-  const running = await start(
-    parseConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-      SEED_DEMO: 'false',
-      PUBLIC_URL: 'https://lunch.example.test',
-      ...extra,
-    }),
-    pino({ level: 'silent' }),
-  );
-  return {
-    base: `http://127.0.0.1:${port}`,
-    async stop() {
-      await running.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-    running,
-  };
-}
 
 describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)', () => {
   const connector = new FakeConnector();
-  let app: { base: string; stop(): Promise<void>; running: Running };
+  let app: Booted;
   let n = 0;
   beforeAll(async () => {
     await connector.start();
@@ -198,7 +168,7 @@ describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)
 });
 
 describe('Teams app with TEAMS_CLIENT_ID set', () => {
-  let app: { base: string; stop(): Promise<void>; running: Running };
+  let app: Booted;
   beforeAll(async () => {
     app = await boot({
       TEAMS_CLIENT_ID: '00000000-0000-0000-0000-000000000001',

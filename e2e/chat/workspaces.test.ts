@@ -1,8 +1,5 @@
 // Workspaces end to end: two Slack workspaces (signed requests with different team ids) and the web each create
 // polls; App Home, the /lunch catalog, the public poll list, CSV exports and the directory show only their own.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type {
   CatalogResponse,
   DirectoryImportResponse,
@@ -10,10 +7,8 @@ import type {
   PollListResponse,
   PollResponse,
 } from '@livevote/core/protocol';
-import { freePort } from '@livevote/core/testing';
-import { parseConfig, type Running, start } from '@livevote/server';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Booted, boot } from '../boot.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { slackRequests } from './slack-requests.ts';
 
@@ -30,13 +25,12 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe('Workspaces: two Slack workspaces and the web', () => {
   const slack = new FakeSlack();
-  let running: Running;
+  let app: Booted;
   let base: string;
-  let dataDir: string;
   let chat: ReturnType<typeof slackRequests>;
   const polls: Record<'T1' | 'T2' | 'web', string[]> = { T1: [], T2: [], web: [] };
 
-  const admin = () => ({ authorization: `Bearer ${running.adminToken}` });
+  const admin = () => ({ authorization: `Bearer ${app.running.adminToken}` });
   const json = async <T>(path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${path}`, { headers });
     expect(res.status).toBe(200);
@@ -74,23 +68,12 @@ describe('Workspaces: two Slack workspaces and the web', () => {
 
   beforeAll(async () => {
     await slack.start();
-    dataDir = await mkdtemp(join(tmpdir(), 'lv-ws-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    running = await start(
-      parseConfig({
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'silent',
-        SEED_DEMO: 'false',
-        PUBLIC_URL: 'https://lunch.example.test',
-        SLACK_SIGNING_SECRET: SECRET,
-        SLACK_BOT_TOKEN: 'xoxb-test',
-        SLACK_API_URL: slack.url,
-      }),
-      pino({ level: 'silent' }),
-    );
+    app = await boot({
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_API_URL: slack.url,
+    });
+    base = app.base;
     chat = slackRequests(base, SECRET, slack.url);
 
     // T1 runs a lunch poll with two of the starter places: from now on those two are T1's catalog.
@@ -138,9 +121,8 @@ describe('Workspaces: two Slack workspaces and the web', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await running?.stop();
+    await app?.stop();
     await slack.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('lists only the web workspace publicly, and exactly one workspace for the admin with ?workspace=', async () => {

@@ -2,13 +2,14 @@
 // subscriber whatever its source, interest-based watching, and publishes paced per poll under a burst.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { choicePoll, webVote } from '../../testing/polls.ts';
 import { RecordingBus } from '../../testing/recording-bus.ts';
 import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
 import { webVoter } from '../domain/voter.ts';
 import type { Store } from '../ports/store.ts';
 import { castVote } from './cast-vote.ts';
 import { type Core, createCore } from './core.ts';
-import { closePoll, createPoll } from './manage-polls.ts';
+import { closePoll } from './manage-polls.ts';
 
 describe('EventPath', () => {
   let db: PGlite;
@@ -26,17 +27,8 @@ describe('EventPath', () => {
     await db.close();
   });
 
-  const newPoll = async () => {
-    const r = await createPoll(
-      core,
-      { template: 'choice', title: 't', options: ['a', 'b'] },
-      { kind: 'admin' },
-    );
-    if (!r.ok) throw new Error(r.message);
-    return r.value.poll.id;
-  };
-  const vote = (pollId: string, emp: number, o = 'o1') =>
-    castVote(core, { pollId, questionId: 'q1', optionIds: [o], voter: webVoter(String(emp)) });
+  const newPoll = () => choicePoll(core);
+  const vote = (pollId: string, emp: number, o = 'o1') => webVote(core, pollId, emp, o);
 
   it('hands each version to a subscriber once, whether it came from this process or from the bus', async () => {
     const id = await newPoll();

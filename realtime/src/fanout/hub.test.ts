@@ -5,11 +5,11 @@ import {
   castVote,
   createCore,
   createPgliteStore,
-  createPoll,
   MemoryBus,
   type Store,
   webVoter,
 } from '@livevote/core';
+import { choicePoll, webVote } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub, type Subscriber } from './hub.ts';
 import type { PreparedFrame } from './prepared-frame.ts';
@@ -53,17 +53,8 @@ describe('Hub', () => {
     await db.close();
   });
 
-  async function poll() {
-    const r = await createPoll(
-      core,
-      { template: 'choice', title: 't', options: ['a', 'b'] },
-      { kind: 'admin' },
-    );
-    if (!r.ok) throw new Error(r.message);
-    return r.value.poll.id;
-  }
-  const vote = (pollId: string, emp: number, o = 'o1') =>
-    castVote(core, { pollId, questionId: 'q1', optionIds: [o], voter: webVoter(String(emp)) });
+  const poll = () => choicePoll(core);
+  const vote = (pollId: string, emp: number, o = 'o1') => webVote(core, pollId, emp, o);
 
   it('sends the first change at once and merges a burst into few, increasing snapshots ending on the last', async () => {
     const id = await poll();

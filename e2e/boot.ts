@@ -1,0 +1,39 @@
+// One livevote process for an end-to-end test: a free port, its own data folder (embedded PGlite), quiet logs, no
+// demo poll; `env` adds or overrides settings (chat secrets, fake API URLs).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@livevote/core/testing';
+import { parseConfig, type Running, start } from '@livevote/server';
+import { pino } from 'pino';
+
+export interface Booted {
+  base: string;
+  running: Running;
+  stop(): Promise<void>;
+}
+
+export async function boot(env: Record<string, string> = {}): Promise<Booted> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lv-e2e-'));
+  const port = await freePort();
+  const running = await start(
+    parseConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
+      PUBLIC_URL: 'https://lunch.example.test',
+      ...env,
+    }),
+    pino({ level: 'silent' }),
+  );
+  return {
+    base: `http://127.0.0.1:${port}`,
+    running,
+    async stop() {
+      await running.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
