@@ -1,6 +1,6 @@
 // Casting and retracting: rules first (cheap, friendly), then one atomic store call, then the event path.
 import { checkBallot } from '../domain/ballot-rules.ts';
-import { type Fail, fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
+import { fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
 import type { Voter } from '../domain/voter.ts';
 import type { BallotStore } from '../ports/store.ts';
 import type { Snapshot } from '../protocol/index.ts';
@@ -79,5 +79,3 @@ export async function retractVote(
   }
   return last as Result<CastResult>;
 }
-
-export type CastFailure = Fail;

@@ -18,7 +18,7 @@ export async function catalogOf(deps: CatalogDeps, workspace: string): Promise<P
 }
 
 /** A lunch poll's places with the menus that belong to each. */
-export function placesOf(poll: Poll): PlaceInput[] {
+function placesOf(poll: Poll): PlaceInput[] {
   const menus = poll.questions.find((q) => q.kind === 'menu')?.options ?? [];
   const labelEn = (o: { label_en?: string }) => (o.label_en ? { label_en: o.label_en } : {});
   return (poll.questions.find((q) => q.kind === 'place')?.options ?? []).map((p) => ({

@@ -7,7 +7,7 @@ import {
   WEB_WORKSPACE,
 } from '../protocol/index.ts';
 
-export const DEFAULT_SETTINGS: PollSettings = {
+const DEFAULT_SETTINGS: PollSettings = {
   anonymous: false,
   results_hidden: false,
   allow_add_options: false,
@@ -73,7 +73,7 @@ export function buildPoll(body: CreatePollBody, id: string, now: Date): Poll {
 }
 
 /** Option labels must be unique within a question (case- and space-insensitive), or voters can't tell them apart. */
-export const normalizeLabel = (label: string): string => label.trim().replace(/\s+/g, ' ').toLowerCase();
+const normalizeLabel = (label: string): string => label.trim().replace(/\s+/g, ' ').toLowerCase();
 
 export function duplicateLabels(poll: Poll): string[] {
   const dups: string[] = [];

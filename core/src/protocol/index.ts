@@ -248,7 +248,6 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), data: z.object({ code: z.string(), message: z.string() }) }),
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
-export type ServerFrameType = ServerFrame['type'];
 
 const pollRef = z.object({ poll_id: idSchema }).strict();
 export const clientFrameSchema = z.discriminatedUnion('type', [

@@ -254,6 +254,13 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     const etag = first.headers.get('etag') ?? '';
     expect(etag).toMatch(/^"\d+"$/);
     expect((await api(`/api/polls/${id}`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // A proxy that compresses may weaken the tag; a list of tags matches when one does.
+    expect((await api(`/api/polls/${id}`, { headers: { 'if-none-match': `W/${etag}` } })).status).toBe(304);
+    expect((await api(`/api/polls/${id}`, { headers: { 'if-none-match': `"999", ${etag}` } })).status).toBe(
+      304,
+    );
+    const stats = await api(`/api/votes/stats?poll_id=${id}`, { headers: { 'if-none-match': etag } });
+    expect(stats.status).toBe(304);
     await vote(id, '9', 'place', ['p1']);
     const after = await api(`/api/polls/${id}`, { headers: { 'if-none-match': etag } });
     expect(after.status).toBe(200);
@@ -271,6 +278,11 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect((await api(`/api/polls/${id}/close`, { method: 'POST' })).status).toBe(401);
     expect((await api(`/api/polls/${id}/export.csv`)).status).toBe(401);
     expect(await version(id)).toBe(0);
+    // Listing polls: a wrong token is refused rather than treated as no token; a malformed filter is a 400.
+    expect((await api('/api/polls', { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(
+      403,
+    );
+    expect((await api('/api/polls?workspace=nope', { headers: admin })).status).toBe(400);
   });
 
   it('creates a choice poll, lists it, and closes it with a winner-ready snapshot', async () => {

@@ -1,5 +1,5 @@
 // CSV cells for spreadsheets: quoted, and defused when they would start a formula.
-export function csvCell(value: string | number | undefined): string {
+function csvCell(value: string | number | undefined): string {
   let s = value === undefined ? '' : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -2,7 +2,7 @@
 import type { Reason } from '@livevote/core';
 import type { ErrorRequestHandler, Response } from 'express';
 
-export const REASON_STATUS: Record<Reason, number> = {
+const REASON_STATUS: Record<Reason, number> = {
   unknown_poll: 404,
   unknown_question: 422,
   unknown_option: 422,

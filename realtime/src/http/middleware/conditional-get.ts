@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 
 export const etagOf = (version: number): string => `"${version}"`;
 
-export function notModified(req: Request, version: number): boolean {
+function notModified(req: Request, version: number): boolean {
   const header = req.get('if-none-match');
   if (!header) return false;
   const want = etagOf(version);
