@@ -9,7 +9,10 @@ export interface CastCommand {
   voter: Voter;
   /** Empty retracts the voter's ballot in this question. */
   optionIds: string[];
-  /** Idempotency-Key or platform delivery id; a repeat returns the first outcome and changes nothing. */
+  /**
+   * Idempotency-Key or platform delivery id; a repeat returns the first outcome and changes nothing. Keys expire
+   * after the store's TTL (24 hours by default): a repeat after that counts as a new cast.
+   */
   idempotencyKey?: string;
 }
 
@@ -123,4 +126,10 @@ export interface Store {
   outboxDepth(): Promise<number>;
   /** A poll's audit entries in commit order, delivered or not: the archive's history is replayed from them. */
   auditTrail(pollId: string): Promise<Record<string, unknown>[]>;
+
+  /**
+   * Deletes idempotency keys older than `olderThanMs`; returns how many. Expired keys already count as new in
+   * `cast`, so this only keeps the table small and may run anywhere, any number of times at once.
+   */
+  purgeIdempotency(olderThanMs: number): Promise<number>;
 }

@@ -48,6 +48,10 @@ function toOutcome(r: CastRow | undefined): CastOutcome {
 
 const DEADLOCK_OR_SERIALIZATION = new Set(['40P01', '40001']);
 
+const DAY_MS = 86_400_000;
+/** Keys deleted per statement: a purge never holds many row locks, nor for long. */
+const PURGE_BATCH = 5_000;
+
 export interface SqlStoreOptions {
   /** Cast transactions in flight at once; more casts than this wait and go together in one transaction. */
   castSlots?: number;
@@ -56,11 +60,14 @@ export interface SqlStoreOptions {
    * nothing would ever deliver or purge those rows.
    */
   audit?: boolean;
+  /** How long an idempotency key replays its first outcome (default 24 hours); older keys count as new. */
+  idempotencyTtlMs?: number;
 }
 
 export class SqlStore implements Store {
   private readonly batcher: CastBatcher;
   private readonly audit: boolean;
+  private readonly idempotencyTtl: string;
 
   constructor(
     private readonly db: SqlDriver,
@@ -68,6 +75,7 @@ export class SqlStore implements Store {
   ) {
     this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
     this.audit = options.audit ?? true;
+    this.idempotencyTtl = String(Math.round(options.idempotencyTtlMs ?? DAY_MS));
   }
 
   async createPoll(poll: Poll, createdBy: string | null): Promise<void> {
@@ -196,8 +204,11 @@ export class SqlStore implements Store {
       if (cmds.length === 1) {
         const cmd = cmds[0] as CastCommand;
         const v = cmd.voter;
+        // The TTL rides along as a transaction-local setting (set before lv_cast runs, as its FROM item), so
+        // lv_cast keeps its signature and a vote still costs one round trip.
         const rows = await this.db.query<{ r: CastRow }>(
-          'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r',
+          `select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r
+           from set_config('livevote.idempotency_ttl_ms', $11, true)`,
           [
             cmd.pollId,
             cmd.questionId,
@@ -209,6 +220,7 @@ export class SqlStore implements Store {
             cmd.idempotencyKey ?? null,
             randomInt(SHARDS),
             this.audit,
+            this.idempotencyTtl,
           ],
         );
         return [toOutcome(rows[0]?.r)];
@@ -223,11 +235,10 @@ export class SqlStore implements Store {
         options: c.optionIds,
         key: c.idempotencyKey ?? null,
       }));
-      const rows = await this.db.query<{ r: CastRow[] }>('select lv_cast_batch($1::jsonb, $2, $3) as r', [
-        JSON.stringify(casts),
-        randomInt(SHARDS),
-        this.audit,
-      ]);
+      const rows = await this.db.query<{ r: CastRow[] }>(
+        `select lv_cast_batch($1::jsonb, $2, $3) as r from set_config('livevote.idempotency_ttl_ms', $4, true)`,
+        [JSON.stringify(casts), randomInt(SHARDS), this.audit, this.idempotencyTtl],
+      );
       return (rows[0]?.r ?? []).map(toOutcome);
     } catch (e) {
       // Postgres rolled the whole transaction back, so running it again cannot double anything.
@@ -505,6 +516,25 @@ export class SqlStore implements Store {
       [pollId],
     );
     return rows.map((r) => r.doc);
+  }
+
+  async purgeIdempotency(olderThanMs: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      // skip locked: a key a cast is replacing right now, or another instance is purging, is left to them.
+      const rows = await this.db.query<{ n: number }>(
+        `with old as (
+           select voter_key, key from idempotency where created_at < now() - $1 * interval '1 millisecond'
+           limit $2 for update skip locked
+         ), gone as (
+           delete from idempotency i using old where i.voter_key = old.voter_key and i.key = old.key returning 1
+         ) select count(*)::int as n from gone`,
+        [olderThanMs, PURGE_BATCH],
+      );
+      const n = rows[0]?.n ?? 0;
+      purged += n;
+      if (n < PURGE_BATCH) return purged;
+    }
   }
 }
 
