@@ -54,16 +54,17 @@ export async function openStore(
   /** Write the audit/archive outbox: only when something will deliver it (an archive is configured). */
   audit = config.MONGO_URL !== undefined,
 ): Promise<{ store: Store; name: string; close: () => Promise<void> }> {
+  const options = { audit, idempotencyTtlMs: config.idempotencyTtlMs };
   if (config.DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
-    const store = await createPgStore(pool, { audit });
+    const store = await createPgStore(pool, options);
     return { store, name: `postgres ${new URL(config.DATABASE_URL).host}`, close: () => pool.end() };
   }
   const dir = resolve(config.DATA_DIR, 'pglite');
   await mkdir(dir, { recursive: true });
   const db = await PGlite.create(dir);
-  const store = await createPgliteStore(db, { audit });
+  const store = await createPgliteStore(db, options);
   return { store, name: `PGlite in ${dir}`, close: () => db.close() };
 }
 
