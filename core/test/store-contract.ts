@@ -585,6 +585,75 @@ export function storeContract(
         expect(second.map((r) => r.id)).toEqual(first.map((r) => r.id));
         await store.outboxSent(second.map((r) => r.id));
       });
+
+      /** Leases everything pending; rows other than `mine` (left by other tests) are delivered out of the way. */
+      async function leaseOnly(mine: number[]) {
+        const leased = await store.leaseOutbox(10_000, 60_000);
+        await store.outboxSent(leased.filter((r) => !mine.includes(r.id)).map((r) => r.id));
+        return leased.filter((r) => mine.includes(r.id));
+      }
+      async function rowsOf(pollId: string) {
+        const rows = await fx.sql<{ id: string }>('select id from outbox where poll_id = $1 order by id', [
+          pollId,
+        ]);
+        return rows.map((r) => Number(r.id));
+      }
+
+      it('parks a row after N refusals of its own, not after retries of its batch, and stops leasing it', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '611', ['o1']);
+        const [created, voted] = (await rowsOf(poll.id)) as [number, number];
+        const refuse = async (parkAfter?: number) => {
+          const [row] = await leaseOnly([voted]);
+          expect(row?.id).toBe(voted);
+          return store.outboxFailed([voted], 'document too large', parkAfter);
+        };
+
+        expect(await refuse(3)).toEqual([]);
+        // Batch failures (archive down) give the row back without counting toward parking.
+        for (let i = 0; i < 4; i++) expect(await refuse()).toEqual([]);
+        expect(await refuse(3)).toEqual([]);
+        expect(await store.outboxParked()).toBe(0);
+        expect(await refuse(3)).toEqual([voted]);
+
+        expect(await store.outboxParked()).toBe(1);
+        expect(await store.outboxDepth()).toBe(0);
+        expect(await leaseOnly([voted])).toEqual([]);
+        const [kept] = await fx.sql<{ last_error: string; sent_at: Date | null }>(
+          'select last_error, sent_at from outbox where id = $1',
+          [voted],
+        );
+        expect(kept).toEqual({ last_error: 'document too large', sent_at: null });
+        // The poll's other row was not held back.
+        expect(
+          await fx.sql('select 1 from outbox where id = $1 and sent_at is not null', [created]),
+        ).toHaveLength(1);
+      });
+
+      it('retries parked rows, chosen or all, with a fresh count', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '612', ['o1']);
+        await vote(poll.id, '613', ['o2']);
+        const [, a, b] = (await rowsOf(poll.id)) as [number, number, number];
+        const parkedBefore = await store.outboxParked();
+        await leaseOnly([a, b]);
+        expect(await store.outboxFailed([a, b], 'rejected', 1)).toEqual([a, b]);
+        expect(await store.outboxParked()).toBe(parkedBefore + 2);
+
+        expect(await store.retryParkedOutbox([a])).toBe(1);
+        expect(await store.retryParkedOutbox([a])).toBe(0); // no longer parked
+        expect(await store.outboxParked()).toBe(parkedBefore + 1);
+        const [again] = await leaseOnly([a, b]);
+        expect([again?.id, again?.attempts]).toEqual([a, 1]);
+        // A fresh count: one more refusal parks it only once the threshold is reached again.
+        expect(await store.outboxFailed([a], 'rejected', 2)).toEqual([]);
+
+        expect(await store.retryParkedOutbox()).toBe(parkedBefore + 1);
+        expect(await store.outboxParked()).toBe(0);
+        expect((await leaseOnly([a, b])).map((r) => r.id)).toEqual([a, b]);
+        await store.outboxSent([a, b]);
+        expect(await store.outboxDepth()).toBe(0);
+      });
     });
   });
 }

@@ -465,6 +465,7 @@ export class SqlStore implements Store {
       `update outbox set locked_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1
        where id in (
          select id from outbox where sent_at is null and (locked_until is null or locked_until < now())
+           and parked_at is null
          order by id limit $1 for update skip locked)
        returning id, event_id, kind, poll_id, doc, created_at, attempts`,
       [limit, leaseMs],
@@ -494,19 +495,51 @@ export class SqlStore implements Store {
     });
   }
 
-  async outboxFailed(ids: number[], error: string): Promise<void> {
-    if (ids.length === 0) return;
+  async outboxFailed(ids: number[], error: string, parkAfter?: number): Promise<number[]> {
+    if (ids.length === 0) return [];
+    if (parkAfter !== undefined) {
+      const rows = await this.db.query<{ id: string; parked: boolean }>(
+        `update outbox set locked_until = null, last_error = $2, refusals = refusals + 1,
+           parked_at = case when refusals + 1 >= $3 then now() end
+         where id = any ($1) and sent_at is null and parked_at is null
+         returning id, parked_at is not null as parked`,
+        [ids, error.slice(0, 1000), parkAfter],
+      );
+      return rows
+        .filter((r) => r.parked)
+        .map((r) => Number(r.id))
+        .sort((x, y) => x - y);
+    }
     await this.db.query('update outbox set locked_until = null, last_error = $2 where id = any ($1)', [
       ids,
       error.slice(0, 1000),
     ]);
+    return [];
   }
 
   async outboxDepth(): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
-      'select count(*)::int as n from outbox where sent_at is null',
+      'select count(*)::int as n from outbox where sent_at is null and parked_at is null',
     );
     return rows[0]?.n ?? 0;
+  }
+
+  async outboxParked(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      'select count(*)::int as n from outbox where parked_at is not null and sent_at is null',
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async retryParkedOutbox(ids?: number[]): Promise<number> {
+    // last_error stays: it is what the archive said the last time, until the next attempt says otherwise.
+    const rows = await this.db.query(
+      `update outbox set parked_at = null, attempts = 0, refusals = 0
+       where parked_at is not null and sent_at is null and ($1::bigint[] is null or id = any ($1))
+       returning 1`,
+      [ids ?? null],
+    );
+    return rows.length;
   }
 
   async auditTrail(pollId: string): Promise<Record<string, unknown>[]> {
