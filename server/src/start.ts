@@ -49,6 +49,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
           if (archiveDown) log.info({}, 'archive reachable again; delivering the outbox');
           archiveDown = false;
         },
+        onParked: (ids, error) =>
+          log.error({ ids, error }, 'archive keeps refusing outbox rows; parked (livevote outbox-retry)'),
       })
     : undefined;
   drain?.start();

@@ -1,6 +1,8 @@
 // Operations of a whole process on the real Postgres and Redis: /readyz with the archive's state, /metrics, the
-// idempotency purge, and the drain on shutdown (WebSocket close 1012, outbox flushed). The archive is the
-// in-memory one: no MongoDB runs here.
+// idempotency purge, parked outbox rows and `livevote outbox-retry`, and the drain on shutdown (WebSocket close
+// 1012, outbox flushed). The archive is the in-memory one: no MongoDB runs here.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createPgStore, MemoryArchive } from '@livevote/core';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
 import pg from 'pg';
@@ -70,6 +72,28 @@ const vote = (pollId: string, emp: string, optionId: string, headers: Record<str
     `/api/polls/${pollId}/votes?emp_no=${emp}`,
     json({ question_id: 'q1', option_ids: [optionId] }, headers),
   );
+
+/** Runs the CLI as an operator would, against this test's database. */
+function livevote(...args: string[]): Promise<{ code: number | null; out: string }> {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
 
 const ACCEPTED = 'livevote_votes_total{outcome="accepted"}';
 function metric(text: string, name: string): number {
@@ -152,6 +176,32 @@ describe('operations', () => {
     const later = await vote(pollId, '4005', 'o2', key);
     expect(later.status).toBe(200);
     expect(later.headers.get('idempotent-replayed')).not.toBe('true');
+  });
+
+  it('counts parked outbox rows on /metrics, and `livevote outbox-retry` sends them again', async () => {
+    const parked = () => api('/metrics').then(async (r) => metric(await r.text(), 'livevote_outbox_parked'));
+    expect(await parked()).toBe(0);
+    const pollId = await newPoll();
+    // What the drainer leaves after MongoDB refused a row ten times on its own.
+    const [row] = await sql<{ id: string }>(
+      `insert into outbox (kind, poll_id, doc, refusals, parked_at, last_error)
+       values ('audit', $1,
+         jsonb_build_object('type', 'option_added', 'poll_id', $1::text, 'at', now(), 'label', 'Naengmyeon'),
+         10, now(), 'BSONObj size: 16793600 (0x1001000) is invalid')
+       returning id`,
+      [pollId],
+    );
+    expect(await parked()).toBe(1);
+    const retried = await livevote('outbox-retry', String(row?.id));
+    expect(retried).toMatchObject({ code: 0 });
+    expect(retried.out).toContain('1 parked outbox row(s) queued for delivery again');
+    await expect
+      .poll(async () => (await archive.auditOf(pollId)).map((e) => [e.type, e.label]))
+      .toEqual([
+        ['poll_created', 'Ops'],
+        ['option_added', 'Naengmyeon'],
+      ]);
+    expect(await parked()).toBe(0);
   });
 
   it('on stop: closes WebSockets with 1012 and flushes the outbox before exiting', async () => {
