@@ -1,5 +1,6 @@
 // The Store contract: one suite, run against every adapter (pg-store.test.ts, pglite-store.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlStoreOptions } from '../src/adapters/sql/sql-store.ts';
 import { buildPoll } from '../src/domain/poll-definition.ts';
 import { questionCountKey } from '../src/domain/tally.ts';
 import { webVoter } from '../src/domain/voter.ts';
@@ -10,6 +11,10 @@ export interface StoreFixture {
   store: Store;
   /** A second store on the same database through other connections (another instance), where the adapter has one. */
   close(): Promise<void>;
+  /** Another store on the same database with other options (a different idempotency TTL). */
+  withOptions(options: SqlStoreOptions): Store;
+  /** Raw SQL on the same database, for what the port cannot do: age a row, look at a column it doesn't return. */
+  sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
 }
 
 let seq = 0;
@@ -234,6 +239,93 @@ export function storeContract(
       });
       const t = await store.readTally(poll.id);
       expect([t?.version, t?.counts.o1, t?.counts.o2 ?? 0]).toEqual([v1, 1, 0]);
+    });
+
+    describe('idempotency keys expire', () => {
+      const HOUR = 3_600_000;
+      /** Moves a voter's keys back in time, as if they had been stored that long ago. */
+      const age = (voterKey: string, key: string, ms: number) =>
+        fx.sql(
+          `update idempotency set created_at = created_at - $3 * interval '1 millisecond'
+           where voter_key = $1 and key = $2`,
+          [voterKey, key, ms],
+        );
+
+      it('replays a key within the TTL and counts it as new after, purged or not', async () => {
+        const poll = await newPoll();
+        const cmd = {
+          pollId: poll.id,
+          questionId: 'q1',
+          voter: webVoter('5101'),
+          optionIds: ['o1'],
+          idempotencyKey: 'ttl-1',
+        };
+        expect(await store.cast(cmd)).toMatchObject({ ok: true, changed: true, replayed: false });
+        await age('emp:5101', 'ttl-1', 23 * HOUR);
+        expect(await store.cast({ ...cmd, optionIds: ['o2'] })).toEqual({
+          ok: false,
+          reason: 'idempotency_key_reused',
+        });
+        expect(await store.cast(cmd)).toMatchObject({ ok: true, replayed: true });
+
+        await age('emp:5101', 'ttl-1', 2 * HOUR); // 25 hours old now, and no purge has run
+        expect(await store.cast({ ...cmd, optionIds: ['o2'] })).toEqual({
+          ok: true,
+          changed: true,
+          replayed: false,
+          optionIds: ['o2'],
+        });
+        // The key now stands for the new cast.
+        expect(await store.cast({ ...cmd, optionIds: ['o2'] })).toMatchObject({ ok: true, replayed: true });
+        const t = await store.readTally(poll.id);
+        expect([t?.counts.o1 ?? 0, t?.counts.o2]).toEqual([0, 1]);
+      });
+
+      it("takes the TTL from the store's options, for a cast alone and in a batch", async () => {
+        const poll = await newPoll();
+        const cmd = (emp: string) => ({
+          pollId: poll.id,
+          questionId: 'q1',
+          voter: webVoter(emp),
+          optionIds: ['o3'],
+          idempotencyKey: `ttl-${emp}`,
+        });
+        // One slot: while the first cast is in flight the next ones queue and go together (lv_cast_batch).
+        const hourly = fx.withOptions({ idempotencyTtlMs: HOUR, castSlots: 1 });
+        const emps = ['5102', '5103', '5104'];
+        for (const emp of emps) expect(await hourly.cast(cmd(emp))).toMatchObject({ replayed: false });
+        expect(await hourly.cast(cmd('5102'))).toMatchObject({ ok: true, replayed: true });
+        for (const emp of emps) await age(`emp:${emp}`, `ttl-${emp}`, 2 * HOUR);
+        expect(await store.cast(cmd('5102'))).toMatchObject({ ok: true, replayed: true }); // 24 h by default
+        const again = await Promise.all(emps.map((emp) => hourly.cast(cmd(emp))));
+        expect(again).toEqual(
+          emps.map(() => ({ ok: true, changed: false, replayed: false, optionIds: ['o3'] })),
+        );
+      });
+
+      it('purges only keys older than asked, and what it purged no longer replays', async () => {
+        const poll = await newPoll();
+        const cast = (key: string) =>
+          store.cast({
+            pollId: poll.id,
+            questionId: 'q1',
+            voter: webVoter('5105'),
+            optionIds: ['o1'],
+            idempotencyKey: key,
+          });
+        await cast('old');
+        await cast('fresh');
+        await age('emp:5105', 'old', 25 * HOUR);
+        expect(await store.purgeIdempotency(24 * HOUR)).toBe(1);
+        expect(await store.purgeIdempotency(24 * HOUR)).toBe(0);
+        const keys = await fx.sql<{ key: string }>(
+          'select key from idempotency where voter_key = $1 order by key',
+          ['emp:5105'],
+        );
+        expect(keys.map((k) => k.key)).toEqual(['fresh']);
+        expect(await cast('fresh')).toMatchObject({ replayed: true });
+        expect(await cast('old')).toMatchObject({ replayed: false });
+      });
     });
 
     it('closes a poll: later votes are refused, the version moves, closing twice is a no-op', async () => {
@@ -557,6 +649,75 @@ export function storeContract(
         const second = await store.leaseOutbox(10_000, 60_000);
         expect(second.map((r) => r.id)).toEqual(first.map((r) => r.id));
         await store.outboxSent(second.map((r) => r.id));
+      });
+
+      /** Leases everything pending; rows other than `mine` (left by other tests) are delivered out of the way. */
+      async function leaseOnly(mine: number[]) {
+        const leased = await store.leaseOutbox(10_000, 60_000);
+        await store.outboxSent(leased.filter((r) => !mine.includes(r.id)).map((r) => r.id));
+        return leased.filter((r) => mine.includes(r.id));
+      }
+      async function rowsOf(pollId: string) {
+        const rows = await fx.sql<{ id: string }>('select id from outbox where poll_id = $1 order by id', [
+          pollId,
+        ]);
+        return rows.map((r) => Number(r.id));
+      }
+
+      it('parks a row after N refusals of its own, not after retries of its batch, and stops leasing it', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '611', ['o1']);
+        const [created, voted] = (await rowsOf(poll.id)) as [number, number];
+        const refuse = async (parkAfter?: number) => {
+          const [row] = await leaseOnly([voted]);
+          expect(row?.id).toBe(voted);
+          return store.outboxFailed([voted], 'document too large', parkAfter);
+        };
+
+        expect(await refuse(3)).toEqual([]);
+        // Batch failures (archive down) give the row back without counting toward parking.
+        for (let i = 0; i < 4; i++) expect(await refuse()).toEqual([]);
+        expect(await refuse(3)).toEqual([]);
+        expect(await store.outboxParked()).toBe(0);
+        expect(await refuse(3)).toEqual([voted]);
+
+        expect(await store.outboxParked()).toBe(1);
+        expect(await store.outboxDepth()).toBe(0);
+        expect(await leaseOnly([voted])).toEqual([]);
+        const [kept] = await fx.sql<{ last_error: string; sent_at: Date | null }>(
+          'select last_error, sent_at from outbox where id = $1',
+          [voted],
+        );
+        expect(kept).toEqual({ last_error: 'document too large', sent_at: null });
+        // The poll's other row was not held back.
+        expect(
+          await fx.sql('select 1 from outbox where id = $1 and sent_at is not null', [created]),
+        ).toHaveLength(1);
+      });
+
+      it('retries parked rows, chosen or all, with a fresh count', async () => {
+        const poll = await newPoll();
+        await vote(poll.id, '612', ['o1']);
+        await vote(poll.id, '613', ['o2']);
+        const [, a, b] = (await rowsOf(poll.id)) as [number, number, number];
+        const parkedBefore = await store.outboxParked();
+        await leaseOnly([a, b]);
+        expect(await store.outboxFailed([a, b], 'rejected', 1)).toEqual([a, b]);
+        expect(await store.outboxParked()).toBe(parkedBefore + 2);
+
+        expect(await store.retryParkedOutbox([a])).toBe(1);
+        expect(await store.retryParkedOutbox([a])).toBe(0); // no longer parked
+        expect(await store.outboxParked()).toBe(parkedBefore + 1);
+        const [again] = await leaseOnly([a, b]);
+        expect([again?.id, again?.attempts]).toEqual([a, 1]);
+        // A fresh count: one more refusal parks it only once the threshold is reached again.
+        expect(await store.outboxFailed([a], 'rejected', 2)).toEqual([]);
+
+        expect(await store.retryParkedOutbox()).toBe(parkedBefore + 1);
+        expect(await store.outboxParked()).toBe(0);
+        expect((await leaseOnly([a, b])).map((r) => r.id)).toEqual([a, b]);
+        await store.outboxSent([a, b]);
+        expect(await store.outboxDepth()).toBe(0);
       });
     });
   });

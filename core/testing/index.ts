@@ -30,6 +30,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const c = new pg.Client({ connectionString: TEST_PG_URL });
       await c.connect();
       try {
+        // pool.end() resolves before its connections have closed; forcing the drop on them now makes the server
+        // kill them mid-goodbye, and that FATAL surfaces in the test as an unhandled pool error. Let them go first.
+        for (let i = 0; i < 50; i++) {
+          const rows = await c.query('select 1 from pg_stat_activity where datname = $1', [name]);
+          if (rows.rowCount === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
         await c.query(`drop database if exists ${name} with (force)`);
       } finally {
         await c.end();

@@ -56,10 +56,11 @@ export async function openStore(
   /** Write the audit/archive outbox: only when something will deliver it (an archive is configured). */
   audit = config.MONGO_URL !== undefined,
 ): Promise<{ store: Store; name: string; close: () => Promise<void> }> {
+  const options = { audit, idempotencyTtlMs: config.idempotencyTtlMs };
   if (config.DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
-    const store = await createPgStore(pool, { audit });
+    const store = await createPgStore(pool, options);
     return { store, name: `postgres ${new URL(config.DATABASE_URL).host}`, close: () => pool.end() };
   }
   const dir = resolve(config.DATA_DIR, 'pglite');
@@ -67,7 +68,7 @@ export async function openStore(
   // Imported only in the embedded mode: a Postgres deployment never needs PGlite (Postgres in WebAssembly).
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dir);
-  const store = await createPgliteStore(db, { audit });
+  const store = await createPgliteStore(db, options);
   return { store, name: `PGlite in ${dir}`, close: () => db.close() };
 }
 

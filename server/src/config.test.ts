@@ -39,6 +39,13 @@ describe('configuration', () => {
     expect(fails({ AUTH_SECRET: 'short' })).toContain('AUTH_SECRET');
   });
 
+  it('keeps idempotency keys 24 hours unless IDEMPOTENCY_TTL_HOURS says otherwise', () => {
+    expect(parseConfig({}).idempotencyTtlMs).toBe(24 * 3_600_000);
+    expect(parseConfig({ IDEMPOTENCY_TTL_HOURS: '72' }).idempotencyTtlMs).toBe(72 * 3_600_000);
+    expect(fails({ IDEMPOTENCY_TTL_HOURS: '0' })).toContain('IDEMPOTENCY_TTL_HOURS');
+    expect(fails({ IDEMPOTENCY_TTL_HOURS: '1.5' })).toContain('IDEMPOTENCY_TTL_HOURS');
+  });
+
   it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {
     const msg = fails({ AUTH_MODE: 'signed' });
     expect(msg).toContain('AUTH_SECRET');

@@ -26,6 +26,8 @@ export const configSchema = z
     ROLE: z.enum(['all', 'realtime', 'bot']).default('all'),
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: int(16, 1, 200),
+    /** How long an Idempotency-Key (or chat delivery id) replays its first outcome; then it is purged. */
+    IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 366),
     DATA_DIR: optional.default('./data'),
     REDIS_URL: url(['redis:', 'rediss:']),
     REDIS_PREFIX: optional.default('livevote:'),
@@ -63,6 +65,7 @@ export const configSchema = z
     PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
     /** Embedded: no external services at all (PGlite + in-process bus). */
     embedded: c.DATABASE_URL === undefined,
+    idempotencyTtlMs: c.IDEMPOTENCY_TTL_HOURS * 3_600_000,
   }));
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,4 @@
-// The livevote CLI: `livevote start | migrate | seed-demo`.
+// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { teamsPackage } from '@livevote/bot';
@@ -13,7 +13,8 @@ const USAGE = `usage: livevote <command>
   start       serve the API (and, by ROLE, realtime and chat endpoints); default
   migrate     apply database migrations and exit
   seed-demo   create the demo lunch poll if missing and exit
-  teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL) to file (dist/livevote-teams.zip)`;
+  teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL) to file (dist/livevote-teams.zip)
+  outbox-retry [id ...]  send parked outbox rows (refused by MongoDB too often) again; all of them without ids`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] ?? 'start';
@@ -71,6 +72,21 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', onSignal);
       });
       log.info('stopped');
+      return 0;
+    }
+    case 'outbox-retry': {
+      const ids = argv.slice(1).map(Number);
+      if (!ids.every((id) => Number.isSafeInteger(id) && id > 0)) {
+        console.error(`outbox-retry: ids are outbox row numbers\n${USAGE}`);
+        return 64;
+      }
+      const s = await openStore(config, log);
+      try {
+        const n = await s.store.retryParkedOutbox(ids.length > 0 ? ids : undefined);
+        console.log(`${n} parked outbox row(s) queued for delivery again`);
+      } finally {
+        await s.close();
+      }
       return 0;
     }
     case 'teams-package': {

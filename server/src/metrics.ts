@@ -68,10 +68,18 @@ export class Metrics {
     );
     new client.Gauge({
       name: 'livevote_outbox_pending',
-      help: 'Audit/archive rows waiting in Postgres for MongoDB',
+      help: 'Audit/archive rows waiting in Postgres for MongoDB (parked rows not included)',
       registers: r,
       async collect() {
         if (self.sources) this.set(await self.sources.core.outbox.outboxDepth());
+      },
+    });
+    new client.Gauge({
+      name: 'livevote_outbox_parked',
+      help: 'Outbox rows MongoDB refused too often, set aside until `livevote outbox-retry`',
+      registers: r,
+      async collect() {
+        if (self.sources) this.set(await self.sources.core.outbox.outboxParked());
       },
     });
     this.monotonic('livevote_outbox_delivered_total', 'Outbox rows delivered to the archive', () => {

@@ -26,6 +26,7 @@ export interface StartOverrides {
 }
 
 const SWEEP_MS = 2_000;
+const IDEMPOTENCY_PURGE_MS = 10 * 60_000;
 
 export async function start(config: Config, log: Logger, overrides: StartOverrides = {}): Promise<Running> {
   const adapters = await openAdapters(config, log, overrides);
@@ -48,6 +49,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
           if (archiveDown) log.info({}, 'archive reachable again; delivering the outbox');
           archiveDown = false;
         },
+        onParked: (ids, error) =>
+          log.error({ ids, error }, 'archive keeps refusing outbox rows; parked (livevote outbox-retry)'),
       })
     : undefined;
   drain?.start();
@@ -158,6 +161,24 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   }, SWEEP_MS);
   sweeper.unref();
 
+  // Expired idempotency keys already count as new; this only keeps the table small. Every process runs it (once at
+  // start, then every 10 minutes): purges that meet skip each other's rows.
+  let purging = false;
+  const purgeIdempotency = () => {
+    if (purging) return;
+    purging = true;
+    store
+      .purgeIdempotency(config.idempotencyTtlMs)
+      .then((n) => n > 0 && log.info({ keys: n }, 'expired idempotency keys purged'))
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'purging idempotency keys failed'))
+      .finally(() => {
+        purging = false;
+      });
+  };
+  purgeIdempotency();
+  const purger = setInterval(purgeIdempotency, IDEMPOTENCY_PURGE_MS);
+  purger.unref();
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -170,6 +191,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(sweeper);
+      clearInterval(purger);
       // Stop accepting; tell WebSocket clients to reconnect elsewhere (1012); let in-flight requests finish (their
       // votes are committed before they answer), then close.
       const closingSockets = gateway?.close(1012, 'server restarting');

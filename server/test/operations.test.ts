@@ -1,7 +1,11 @@
-// Operations of a whole process on the real Postgres and Redis: /readyz with the archive's state, /metrics, and the
-// drain on shutdown (WebSocket close 1012, outbox flushed). The archive is the in-memory one: no MongoDB runs here.
-import { MemoryArchive } from '@livevote/core';
+// Operations of a whole process on the real Postgres and Redis: /readyz with the archive's state, /metrics, the
+// idempotency purge, parked outbox rows and `livevote outbox-retry`, and the drain on shutdown (WebSocket close
+// 1012, outbox flushed). The archive is the in-memory one: no MongoDB runs here.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createPgStore, MemoryArchive } from '@livevote/core';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -11,10 +15,20 @@ import { type Running, start } from '../src/start.ts';
 const ADMIN = 'ops-test-admin-token-0123456789';
 let db: TestDatabase;
 let app: Running;
+let pool: pg.Pool;
 const archive = new MemoryArchive();
+const sql = async <R = Record<string, unknown>>(text: string, params?: unknown[]) =>
+  (await pool.query(text, params)).rows as R[];
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await createPgStore(pool); // the schema, so keys can be planted before the app starts and purges
+  await sql(
+    `insert into idempotency (voter_key, key, poll_id, fingerprint, outcome, created_at) values
+       ('emp:1', 'three-hours-old', 'p', 'f', '{}', now() - interval '3 hours'),
+       ('emp:1', 'one-hour-old', 'p', 'f', '{}', now() - interval '1 hour')`,
+  );
   const config = parseConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -25,11 +39,13 @@ beforeAll(async () => {
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
     WEB_APP: 'off',
+    IDEMPOTENCY_TTL_HOURS: '2',
   });
   app = await start(config, pino({ level: 'silent' }), { archive });
 });
 afterAll(async () => {
   await app?.stop();
+  await pool?.end();
   await db?.drop();
 });
 
@@ -51,8 +67,33 @@ async function newPoll(): Promise<string> {
   expect(res.status).toBe(201);
   return ((await res.json()) as { poll: { id: string } }).poll.id;
 }
-const vote = (pollId: string, emp: string, optionId: string) =>
-  api(`/api/polls/${pollId}/votes?emp_no=${emp}`, json({ question_id: 'q1', option_ids: [optionId] }));
+const vote = (pollId: string, emp: string, optionId: string, headers: Record<string, string> = {}) =>
+  api(
+    `/api/polls/${pollId}/votes?emp_no=${emp}`,
+    json({ question_id: 'q1', option_ids: [optionId] }, headers),
+  );
+
+/** Runs the CLI as an operator would, against this test's database. */
+function livevote(...args: string[]): Promise<{ code: number | null; out: string }> {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
 
 const ACCEPTED = 'livevote_votes_total{outcome="accepted"}';
 function metric(text: string, name: string): number {
@@ -113,6 +154,54 @@ describe('operations', () => {
     await expect
       .poll(async () => (await archive.auditOf(pollId)).map((e) => e.type))
       .toEqual(['poll_created', 'vote']);
+  });
+
+  it('expires idempotency keys after IDEMPOTENCY_TTL_HOURS and purges them', async () => {
+    // Planted before start: the purge that runs at start removes the key older than the TTL (2 h), only that one.
+    await expect
+      .poll(async () =>
+        (await sql<{ key: string }>('select key from idempotency where voter_key = $1', ['emp:1'])).map(
+          (r) => r.key,
+        ),
+      )
+      .toEqual(['one-hour-old']);
+
+    const pollId = await newPoll();
+    const key = { 'idempotency-key': 'ops-click-1' };
+    expect((await vote(pollId, '4005', 'o1', key)).status).toBe(200);
+    expect((await vote(pollId, '4005', 'o2', key)).status).toBe(422); // reused for another choice
+    await sql(`update idempotency set created_at = now() - interval '3 hours' where key = $1`, [
+      'ops-click-1',
+    ]);
+    const later = await vote(pollId, '4005', 'o2', key);
+    expect(later.status).toBe(200);
+    expect(later.headers.get('idempotent-replayed')).not.toBe('true');
+  });
+
+  it('counts parked outbox rows on /metrics, and `livevote outbox-retry` sends them again', async () => {
+    const parked = () => api('/metrics').then(async (r) => metric(await r.text(), 'livevote_outbox_parked'));
+    expect(await parked()).toBe(0);
+    const pollId = await newPoll();
+    // What the drainer leaves after MongoDB refused a row ten times on its own.
+    const [row] = await sql<{ id: string }>(
+      `insert into outbox (kind, poll_id, doc, refusals, parked_at, last_error)
+       values ('audit', $1,
+         jsonb_build_object('type', 'option_added', 'poll_id', $1::text, 'at', now(), 'label', 'Naengmyeon'),
+         10, now(), 'BSONObj size: 16793600 (0x1001000) is invalid')
+       returning id`,
+      [pollId],
+    );
+    expect(await parked()).toBe(1);
+    const retried = await livevote('outbox-retry', String(row?.id));
+    expect(retried).toMatchObject({ code: 0 });
+    expect(retried.out).toContain('1 parked outbox row(s) queued for delivery again');
+    await expect
+      .poll(async () => (await archive.auditOf(pollId)).map((e) => [e.type, e.label]))
+      .toEqual([
+        ['poll_created', 'Ops'],
+        ['option_added', 'Naengmyeon'],
+      ]);
+    expect(await parked()).toBe(0);
   });
 
   it('on stop: closes WebSockets with 1012 and flushes the outbox before exiting', async () => {

@@ -7,6 +7,7 @@ import { createPgStore, pgDriver } from '../adapters/postgres/pg-store.ts';
 import { SqlStore } from '../adapters/sql/sql-store.ts';
 import { buildPoll } from '../domain/poll-definition.ts';
 import { webVoter } from '../domain/voter.ts';
+import type { AuditEntry } from '../ports/archive.ts';
 import type { CreatePollBody } from '../protocol/index.ts';
 import { backoffDelay, OutboxDrain } from './outbox-drain.ts';
 
@@ -36,6 +37,19 @@ async function newPoll(settings: CreatePollBody['settings'] = {}) {
 }
 const vote = (pollId: string, emp: string, option: string) =>
   store.cast({ pollId, questionId: 'q1', voter: webVoter(emp), optionIds: [option] });
+
+/** A MongoDB that answers and takes every document except those `refuse` picks (say, over its size limit). */
+class PickyArchive extends MemoryArchive {
+  refuse: (e: AuditEntry) => boolean = (e) => e.delivery_id === 'poison';
+
+  override async writeAudit(entries: AuditEntry[]): Promise<void> {
+    if (entries.some((e) => this.refuse(e))) {
+      this.writes++;
+      throw new Error('BSONObj size: 16793600 (0x1001000) is invalid');
+    }
+    await super.writeAudit(entries);
+  }
+}
 
 describe('OutboxDrain', () => {
   it('keeps accepting votes while the archive is down, then delivers every entry exactly once', async () => {
@@ -132,6 +146,68 @@ describe('OutboxDrain', () => {
     } finally {
       await drain.stop();
     }
+  });
+});
+
+describe('OutboxDrain with a document the archive refuses', () => {
+  it('parks it after N refusals of its own, delivers the rows behind it, and sends it after a retry', async () => {
+    const archive = new PickyArchive();
+    const parked: number[] = [];
+    const drain = new OutboxDrain({ store, archive, parkAfter: 3, onParked: (ids) => parked.push(...ids) });
+    const poll = await newPoll();
+    const poison = { pollId: poll.id, questionId: 'q1', voter: webVoter('700'), optionIds: ['o1'] };
+    await store.cast({ ...poison, idempotencyKey: 'poison' });
+    for (let i = 0; i < 5; i++) await vote(poll.id, `71${i}`, 'o2');
+
+    // Its batch fails; halving finds the one bad row and delivers the six others (poll_created and 5 votes).
+    expect(await drain.drainOnce()).toBe(6);
+    expect((await archive.auditOf(poll.id)).map((e) => e.delivery_id ?? null)).not.toContain('poison');
+    expect(await archive.auditOf(poll.id)).toHaveLength(6);
+    expect(await store.outboxDepth()).toBe(1);
+    // Refused alone twice more: the third refusal parks it.
+    expect(await drain.drainOnce()).toBe(0);
+    expect(await store.outboxParked()).toBe(0);
+    expect(await drain.drainOnce()).toBe(0);
+    expect(await store.outboxParked()).toBe(1);
+    expect(parked).toHaveLength(1);
+    expect(await store.outboxDepth()).toBe(0);
+
+    // Parked, it is no longer sent: new rows go through without a failed batch.
+    const failed = drain.failed;
+    await vote(poll.id, '720', 'o1');
+    expect(await drain.drainOnce()).toBe(1);
+    expect(drain.failed).toBe(failed);
+
+    archive.refuse = () => false; // fixed (say, the size limit of the collection was raised)
+    expect(await store.retryParkedOutbox()).toBe(1);
+    expect(await drain.drainOnce()).toBe(1);
+    expect((await archive.auditOf(poll.id)).filter((e) => e.delivery_id === 'poison')).toHaveLength(1);
+    expect([await store.outboxParked(), await store.outboxDepth()]).toEqual([0, 0]);
+  });
+
+  it('parks nothing while the archive is down, however many rounds fail', async () => {
+    const archive = new MemoryArchive();
+    archive.down = new Error('connect ECONNREFUSED 127.0.0.1:27017');
+    const drain = new OutboxDrain({ store, archive, parkAfter: 2 });
+    const poll = await newPoll(); // one row: alone, it could be blamed if the outage were not noticed
+    for (let i = 0; i < 4; i++) await expect(drain.drainOnce()).rejects.toThrow('ECONNREFUSED');
+    expect(await store.outboxParked()).toBe(0);
+    archive.down = null;
+    expect(await drain.flush(10_000)).toBe(0);
+    expect(await archive.auditOf(poll.id)).toHaveLength(1);
+  });
+
+  it('parks nothing while the archive answers but takes no document at all', async () => {
+    const archive = new PickyArchive();
+    archive.refuse = () => true; // say, the archive's user lost its write permission
+    const drain = new OutboxDrain({ store, archive, parkAfter: 2 });
+    const poll = await newPoll();
+    await vote(poll.id, '730', 'o1');
+    for (let i = 0; i < 4; i++) await expect(drain.drainOnce()).rejects.toThrow('BSONObj');
+    expect(await store.outboxParked()).toBe(0);
+    archive.refuse = () => false;
+    expect(await drain.flush(10_000)).toBe(0);
+    expect(await archive.auditOf(poll.id)).toHaveLength(2);
   });
 });
 

@@ -1,14 +1,16 @@
 // Moves the Postgres outbox into the Archive (MongoDB) in batches. Votes never wait for it: they only insert outbox
 // rows in their own transaction. When the archive is down the drainer backs off exponentially (with jitter) and
-// the rows wait in Postgres; nothing is lost and nothing is sent twice to the same id.
+// the rows wait in Postgres; nothing is lost and nothing is sent twice to the same id. A row the archive refuses
+// on its own (while it takes others) is set aside after a few refusals, so it cannot hold back the rows behind it.
 
 import { replayHistory } from '../domain/history.ts';
 import { buildSnapshot } from '../domain/tally.ts';
 import type { Archive, ArchivedPoll, AuditEntry } from '../ports/archive.ts';
-import type { OutboxRow, Store } from '../ports/store.ts';
+import type { OutboxRow, OutboxStore, PollStore } from '../ports/store.ts';
 
 export interface OutboxDrainOptions {
-  store: Store;
+  /** The outbox, and the poll and tally an archive document is built from. */
+  store: OutboxStore & Pick<PollStore, 'getPoll' | 'readTally'>;
   archive: Archive;
   /** Rows per batch (one bulk write each for audit and archive). */
   batch?: number;
@@ -22,7 +24,27 @@ export interface OutboxDrainOptions {
   onError?: (err: unknown) => void;
   /** After each batch that reached the archive. */
   onDelivered?: (rows: number) => void;
+  /**
+   * Refusals after which a row is parked (default 10): kept with its last error but no longer sent, until an
+   * operator retries it. Only refusals of the row alone count, never a batch it was in, nor an outage.
+   */
+  parkAfter?: number;
+  /** Rows just parked, with the archive's last answer. */
+  onParked?: (ids: number[], error: string) => void;
 }
+
+interface Round {
+  delivered: number;
+  /** Rows the archive refused on their own in this round (they go back to the queue, or are parked). */
+  refused: number;
+}
+
+interface Split {
+  sent: number[];
+  refused: { id: number; error: string }[];
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class OutboxDrain {
   private running = false;
@@ -66,28 +88,95 @@ export class OutboxDrain {
 
   /** One batch: lease, deliver, mark. Returns the rows delivered (0 when there was nothing to do). */
   async drainOnce(): Promise<number> {
+    return (await this.round()).delivered;
+  }
+
+  private async round(): Promise<Round> {
     const rows = await this.o.store.leaseOutbox(this.o.batch ?? 500, this.o.leaseMs ?? 30_000);
-    if (rows.length === 0) return 0;
-    const ids = rows.map((r) => r.id);
+    if (rows.length === 0) return { delivered: 0, refused: 0 };
     try {
-      const audit = rows.filter((r) => r.kind === 'audit').map(toAuditEntry);
-      const polls: ArchivedPoll[] = [];
-      for (const r of rows) {
-        if (r.kind !== 'archive') continue;
-        const doc = await this.archiveDocument(r);
-        if (doc) polls.push(doc); // a poll deleted since it closed has nothing left to archive
-      }
-      await this.o.archive.writeAudit(audit);
-      await this.o.archive.writeArchive(polls);
+      await this.send(rows);
     } catch (err) {
       this.failed++;
-      await this.o.store.outboxFailed(ids, err instanceof Error ? err.message : String(err)).catch(() => {});
-      throw err;
+      return this.isolate(rows, err);
     }
+    await this.markSent(rows.map((r) => r.id));
+    return { delivered: rows.length, refused: 0 };
+  }
+
+  private async send(rows: OutboxRow[]): Promise<void> {
+    const audit = rows.filter((r) => r.kind === 'audit').map(toAuditEntry);
+    const polls: ArchivedPoll[] = [];
+    for (const r of rows) {
+      if (r.kind !== 'archive') continue;
+      const doc = await this.archiveDocument(r);
+      if (doc) polls.push(doc); // a poll deleted since it closed has nothing left to archive
+    }
+    await this.o.archive.writeAudit(audit);
+    await this.o.archive.writeArchive(polls);
+  }
+
+  private async markSent(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.o.store.outboxSent(ids);
     this.delivered += ids.length;
     this.o.onDelivered?.(ids.length);
-    return ids.length;
+  }
+
+  /**
+   * A batch failed: the archive, or one of its rows? An archive that doesn't answer a ping, or answers but takes
+   * none of the rows, is an outage: every row goes back uncounted and the drainer backs off. Otherwise the batch is
+   * halved until each refused row stands alone, so the rows sharing its batch are delivered and only a row refused
+   * on its own counts toward parking. Halving costs about 2·log2(batch) writes per bad row, not one per row.
+   */
+  private async isolate(rows: OutboxRow[], batchError: unknown): Promise<Round> {
+    const split: Split = { sent: [], refused: [] };
+    let outage: { error: unknown } | null = null;
+    try {
+      await this.o.archive.ping();
+      await this.split(rows, split, { error: batchError });
+    } catch (error) {
+      outage = { error };
+    }
+    // A lone row gets the benefit of the ping alone: there is nothing else to compare it with.
+    if (!outage && split.sent.length === 0 && rows.length > 1) outage = { error: batchError };
+    await this.markSent(split.sent);
+    if (outage) {
+      const unsent = rows.filter((r) => !split.sent.includes(r.id)).map((r) => r.id);
+      await this.o.store.outboxFailed(unsent, message(outage.error)).catch(() => {});
+      throw outage.error;
+    }
+    for (const { id, error } of split.refused) {
+      const parked = await this.o.store
+        .outboxFailed([id], error, this.o.parkAfter ?? 10)
+        .catch((): number[] => []); // the lease runs out and the row comes back: nothing is lost
+      if (parked.length > 0) this.o.onParked?.(parked, error);
+    }
+    return { delivered: split.sent.length, refused: split.refused.length };
+  }
+
+  /** Sends `rows`, or (when that fails, or `failed` says it already did) each half of them, down to single rows. */
+  private async split(rows: OutboxRow[], into: Split, failed?: { error: unknown }): Promise<void> {
+    let error = failed?.error;
+    if (!failed) {
+      try {
+        await this.send(rows);
+        into.sent.push(...rows.map((r) => r.id));
+        return;
+      } catch (err) {
+        error = err;
+        // The archive may have gone away since the round began: then this is an outage (ping throws), not a row.
+        await this.o.archive.ping();
+      }
+    }
+    const [only] = rows;
+    if (rows.length === 1 && only) {
+      into.refused.push({ id: only.id, error: message(error) });
+      return;
+    }
+    const half = Math.ceil(rows.length / 2);
+    await this.split(rows.slice(0, half), into);
+    await this.split(rows.slice(half), into);
   }
 
   private async archiveDocument(row: OutboxRow): Promise<ArchivedPoll | null> {
@@ -123,9 +212,16 @@ export class OutboxDrain {
           });
           this.indexed = true;
         }
-        const n = await this.drainOnce();
-        this.failures = 0;
-        if (n > 0) wait = 0; // more may be waiting
+        const { delivered, refused } = await this.round();
+        if (delivered === 0 && refused > 0) {
+          // Only refused rows at the head of the queue: retry them at the failure pace, so that their refusals
+          // (and parking) take a while rather than a few idle ticks, in case the cause passes.
+          this.failures++;
+          wait = backoffDelay(this.failures, this.o.minBackoffMs ?? 250, this.o.maxBackoffMs ?? 30_000);
+        } else {
+          this.failures = 0;
+          if (delivered > 0) wait = 0; // more may be waiting
+        }
       } catch (err) {
         this.o.onError?.(err);
         this.failures++;

@@ -9,7 +9,10 @@ export interface CastCommand {
   voter: Voter;
   /** Empty retracts the voter's ballot in this question. */
   optionIds: string[];
-  /** Idempotency-Key or platform delivery id; a repeat returns the first outcome and changes nothing. */
+  /**
+   * Idempotency-Key or platform delivery id; a repeat returns the first outcome and changes nothing. Keys expire
+   * after the store's TTL (24 hours by default): a repeat after that counts as a new cast.
+   */
   idempotencyKey?: string;
 }
 
@@ -119,6 +122,12 @@ export interface BallotStore {
   ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>>;
   /** Who chose each option (voter keys such as `slack:T:U` or `emp:123`); empty for anonymous polls. */
   votersByOption(pollId: string): Promise<Record<string, string[]>>;
+
+  /**
+   * Deletes idempotency keys older than `olderThanMs`; returns how many. Expired keys already count as new in
+   * `cast`, so this only keeps the table small and may run anywhere, any number of times at once.
+   */
+  purgeIdempotency(olderThanMs: number): Promise<number>;
 }
 
 /** Tally messages posted in chats. A message belongs to its poll's workspace. */
@@ -153,10 +162,18 @@ export interface OutboxStore {
   leaseOutbox(limit: number, leaseMs: number): Promise<OutboxRow[]>;
   /** Marks rows as delivered; an archive row stamps its poll archived and purges the poll's delivered audit rows. */
   outboxSent(ids: number[]): Promise<void>;
-  /** Gives rows back at once (the drainer itself backs off), keeping the error for operators. */
-  outboxFailed(ids: number[], error: string): Promise<void>;
-  /** Rows not yet delivered (for /metrics and the drain on shutdown). */
+  /**
+   * Gives rows back at once (the drainer itself backs off), keeping the error for operators. With `parkAfter`,
+   * the archive refused each of these rows on its own: the refusal counts against the row, and a row refused
+   * `parkAfter` times is parked (kept, never leased again until retried). Returns the ids parked by this call.
+   */
+  outboxFailed(ids: number[], error: string, parkAfter?: number): Promise<number[]>;
+  /** Rows not yet delivered and not parked (for /metrics and the drain on shutdown). */
   outboxDepth(): Promise<number>;
+  /** Parked rows: refused by the archive too often, waiting for an operator (for /metrics). */
+  outboxParked(): Promise<number>;
+  /** Queues parked rows (all of them, or those ids) for delivery again with a fresh count; returns how many. */
+  retryParkedOutbox(ids?: number[]): Promise<number>;
   /** A poll's audit entries in commit order, delivered or not: the archive's history is replayed from them. */
   auditTrail(pollId: string): Promise<Record<string, unknown>[]>;
 }

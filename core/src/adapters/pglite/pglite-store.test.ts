@@ -6,13 +6,19 @@ import { describe, expect, it } from 'vitest';
 import { storeContract } from '../../../test/store-contract.ts';
 import { buildPoll } from '../../domain/poll-definition.ts';
 import { webVoter } from '../../domain/voter.ts';
-import { createPgliteStore } from './pglite-store.ts';
+import { SqlStore } from '../sql/sql-store.ts';
+import { createPgliteStore, pgliteDriver } from './pglite-store.ts';
 
 storeContract(
   'PGlite (embedded)',
   async () => {
     const db = await PGlite.create();
-    return { store: await createPgliteStore(db), close: () => db.close() };
+    return {
+      store: await createPgliteStore(db),
+      withOptions: (options) => new SqlStore(pgliteDriver(db), options),
+      sql: async (text, params) => (await db.query(text, params)).rows as never[],
+      close: () => db.close(),
+    };
   },
   { concurrency: 200 },
 );

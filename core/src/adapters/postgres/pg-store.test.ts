@@ -4,6 +4,7 @@ import { storeContract } from '../../../test/store-contract.ts';
 import { createTestDatabase } from '../../../testing/index.ts';
 import { migrate } from '../sql/migrate.ts';
 import { MIGRATIONS } from '../sql/migrations.ts';
+import { SqlStore } from '../sql/sql-store.ts';
 import { createPgStore, pgDriver } from './pg-store.ts';
 
 storeContract(
@@ -14,6 +15,8 @@ storeContract(
     const store = await createPgStore(pool);
     return {
       store,
+      withOptions: (options) => new SqlStore(pgDriver(pool), options),
+      sql: async (text, params) => (await pool.query(text, params)).rows,
       async close() {
         await pool.end();
         await db.drop();

@@ -341,4 +341,141 @@ alter table directory alter column workspace set not null;
 create index directory_workspace on directory (workspace, platform, tenant, user_id);
 `,
   },
+  {
+    version: 5,
+    name: 'idempotency keys expire; outbox rows the archive keeps refusing are parked',
+    sql: `
+-- lv_cast as in migration 1, except that a key older than the TTL no longer replays: it is deleted and the cast
+-- runs as new. Replays then never depend on when the purge job last ran.
+create or replace function lv_cast(
+  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
+  p_options text[], p_key text, p_shard int, p_audit boolean
+) returns jsonb language plpgsql as $fn$
+declare
+  v_voter text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
+  -- The caller passes the TTL as a transaction-local setting (see SqlStore); 24 hours when it doesn't.
+  v_ttl interval := coalesce(nullif(current_setting('livevote.idempotency_ttl_ms', true), '')::bigint, 86400000)
+    * interval '1 millisecond';
+  v_fp text;
+  v_status text;
+  v_closes timestamptz;
+  v_max int;
+  v_anonymous boolean;
+  v_prev text[];
+  -- Callers send choices sorted (checkBallot does); sorting here too keeps a ballot's identity exact regardless.
+  v_new text[] := case when cardinality(p_options) <= 1 then coalesce(p_options, '{}')
+    else (select array_agg(o order by o) from unnest(p_options) o) end;
+  v_others int;
+  v_dv int := 0;
+  v_out jsonb;
+  v_stored record;
+begin
+  v_fp := p_poll || '|' || p_question || '|' || array_to_string(v_new, ',');
+  -- Serialises one voter's changes in one poll (both questions), without touching any shared row.
+  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_voter, 0));
+
+  if p_key is not null then
+    select fingerprint, outcome, created_at into v_stored
+      from idempotency where voter_key = v_voter and key = p_key;
+    if found then
+      if v_stored.created_at > now() - v_ttl then
+        if v_stored.fingerprint <> v_fp then
+          return jsonb_build_object('ok', false, 'reason', 'idempotency_key_reused');
+        end if;
+        return v_stored.outcome || jsonb_build_object('replayed', true);
+      end if;
+      -- Expired: the key is new again, whether or not the purge job has run yet.
+      delete from idempotency where voter_key = v_voter and key = p_key;
+    end if;
+  end if;
+
+  select p.status, p.closes_at, q.max_choices, coalesce((p.settings->>'anonymous')::boolean, false)
+    into v_status, v_closes, v_max, v_anonymous
+    from polls p left join questions q on q.poll_id = p.id and q.id = p_question where p.id = p_poll;
+  if not found then return jsonb_build_object('ok', false, 'reason', 'unknown_poll'); end if;
+  if v_status <> 'open' or v_closes <= now() then
+    return jsonb_build_object('ok', false, 'reason', 'poll_closed');
+  end if;
+  if v_max is null then return jsonb_build_object('ok', false, 'reason', 'unknown_question'); end if;
+  if cardinality(v_new) > 0 then
+    -- Option rows are never deleted, so this check cannot go stale before commit.
+    if (select count(*) from options where poll_id = p_poll and question_id = p_question and id = any (v_new))
+        <> cardinality(v_new) then
+      if (select count(distinct o) from unnest(v_new) o) <> cardinality(v_new) then
+        return jsonb_build_object('ok', false, 'reason', 'duplicate_option');
+      end if;
+      return jsonb_build_object('ok', false, 'reason', 'unknown_option');
+    end if;
+    if cardinality(v_new) > v_max then
+      return jsonb_build_object('ok', false, 'reason', 'too_many_choices');
+    end if;
+  end if;
+
+  select option_ids into v_prev from ballots
+    where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+  v_out := jsonb_build_object('ok', true, 'replayed', false, 'option_ids', to_jsonb(v_new));
+
+  if coalesce(v_prev, '{}') = v_new then
+    v_out := v_out || jsonb_build_object('changed', false);
+  else
+    if v_prev is null or cardinality(v_new) = 0 then
+      select count(*) into v_others from ballots
+        where poll_id = p_poll and voter_key = v_voter and question_id <> p_question;
+      if v_others = 0 then v_dv := case when v_prev is null then 1 else -1 end; end if;
+    end if;
+    -- The gate: closing a poll flips every shard's open flag under the same row locks, so no vote slips past a close.
+    update poll_shards set changes = changes + 1, voters = voters + v_dv
+      where poll_id = p_poll and shard = p_shard and open;
+    if not found then return jsonb_build_object('ok', false, 'reason', 'poll_closed'); end if;
+
+    if cardinality(v_new) = 0 then
+      delete from ballots where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+    else
+      insert into ballots (poll_id, voter_key, question_id, option_ids, platform)
+        values (p_poll, v_voter, p_question, v_new, p_platform)
+        on conflict (poll_id, voter_key, question_id)
+        do update set option_ids = excluded.option_ids, platform = excluded.platform, cast_at = now();
+    end if;
+
+    insert into tally (poll_id, key, shard, n)
+      select p_poll, d.key, p_shard, sum(d.delta) from (
+        select o as key, -1 as delta from unnest(coalesce(v_prev, '{}')) o
+        union all select o, 1 from unnest(v_new) o
+        union all select '#' || p_question, case when v_prev is null then 1 else -1 end
+          where v_prev is null or cardinality(v_new) = 0
+      ) d group by d.key having sum(d.delta) <> 0 order by d.key
+      on conflict (poll_id, key, shard) do update set n = tally.n + excluded.n;
+    v_out := v_out || jsonb_build_object('changed', true);
+  end if;
+
+  if p_audit then
+    insert into outbox (kind, poll_id, doc) values ('audit', p_poll, jsonb_build_object(
+      'type', case when cardinality(v_new) = 0 then 'retract' else 'vote' end,
+      'poll_id', p_poll,
+      'at', now(),
+      'question_id', p_question,
+      'option_ids', to_jsonb(v_new),
+      'previous_option_ids', to_jsonb(coalesce(v_prev, '{}')),
+      'changed', v_out->'changed',
+      'platform', p_platform,
+      'delivery_id', p_key)
+      || case when v_anonymous then '{}'::jsonb else jsonb_build_object('voter', v_voter) end);
+  end if;
+
+  if p_key is not null then
+    insert into idempotency (voter_key, key, poll_id, fingerprint, outcome)
+      values (v_voter, p_key, p_poll, v_fp, v_out);
+  end if;
+  return v_out;
+end
+$fn$;
+
+-- Rows the archive refused on their own (not during an outage), and when one was set aside for good after too
+-- many refusals. A parked row keeps its last_error, is never leased and no longer counts as pending; an operator
+-- sends it again with: livevote outbox-retry.
+alter table outbox add column refusals int not null default 0;
+alter table outbox add column parked_at timestamptz;
+create index outbox_parked on outbox (id) where parked_at is not null and sent_at is null;
+`,
+  },
 ];

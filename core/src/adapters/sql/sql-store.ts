@@ -50,6 +50,10 @@ function toOutcome(r: CastRow | undefined): CastOutcome {
 
 const DEADLOCK_OR_SERIALIZATION = new Set(['40P01', '40001']);
 
+const DAY_MS = 86_400_000;
+/** Keys deleted per statement: a purge never holds many row locks, nor for long. */
+const PURGE_BATCH = 5_000;
+
 export interface SqlStoreOptions {
   /** Cast transactions in flight at once; more casts than this wait and go together in one transaction. */
   castSlots?: number;
@@ -58,11 +62,14 @@ export interface SqlStoreOptions {
    * nothing would ever deliver or purge those rows.
    */
   audit?: boolean;
+  /** How long an idempotency key replays its first outcome (default 24 hours); older keys count as new. */
+  idempotencyTtlMs?: number;
 }
 
 export class SqlStore implements Store {
   private readonly batcher: CastBatcher;
   private readonly audit: boolean;
+  private readonly idempotencyTtl: string;
 
   constructor(
     private readonly db: SqlDriver,
@@ -70,6 +77,7 @@ export class SqlStore implements Store {
   ) {
     this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
     this.audit = options.audit ?? true;
+    this.idempotencyTtl = String(Math.round(options.idempotencyTtlMs ?? DAY_MS));
   }
 
   async createPoll(poll: Poll, createdBy: string | null): Promise<void> {
@@ -205,8 +213,11 @@ export class SqlStore implements Store {
       if (cmds.length === 1) {
         const cmd = cmds[0] as CastCommand;
         const v = cmd.voter;
+        // The TTL rides along as a transaction-local setting (set before lv_cast runs, as its FROM item), so
+        // lv_cast keeps its signature and a vote still costs one round trip.
         const rows = await this.db.query<{ r: CastRow }>(
-          'select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r',
+          `select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r
+           from set_config('livevote.idempotency_ttl_ms', $11, true)`,
           [
             cmd.pollId,
             cmd.questionId,
@@ -218,6 +229,7 @@ export class SqlStore implements Store {
             cmd.idempotencyKey ?? null,
             randomInt(SHARDS),
             this.audit,
+            this.idempotencyTtl,
           ],
         );
         return [toOutcome(rows[0]?.r)];
@@ -232,11 +244,10 @@ export class SqlStore implements Store {
         options: c.optionIds,
         key: c.idempotencyKey ?? null,
       }));
-      const rows = await this.db.query<{ r: CastRow[] }>('select lv_cast_batch($1::jsonb, $2, $3) as r', [
-        JSON.stringify(casts),
-        randomInt(SHARDS),
-        this.audit,
-      ]);
+      const rows = await this.db.query<{ r: CastRow[] }>(
+        `select lv_cast_batch($1::jsonb, $2, $3) as r from set_config('livevote.idempotency_ttl_ms', $4, true)`,
+        [JSON.stringify(casts), randomInt(SHARDS), this.audit, this.idempotencyTtl],
+      );
       return (rows[0]?.r ?? []).map(toOutcome);
     } catch (e) {
       // Postgres rolled the whole transaction back, so running it again cannot double anything.
@@ -487,6 +498,7 @@ export class SqlStore implements Store {
       `update outbox set locked_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1
        where id in (
          select id from outbox where sent_at is null and (locked_until is null or locked_until < now())
+           and parked_at is null
          order by id limit $1 for update skip locked)
        returning id, event_id, kind, poll_id, doc, created_at, attempts`,
       [limit, leaseMs],
@@ -516,19 +528,51 @@ export class SqlStore implements Store {
     });
   }
 
-  async outboxFailed(ids: number[], error: string): Promise<void> {
-    if (ids.length === 0) return;
+  async outboxFailed(ids: number[], error: string, parkAfter?: number): Promise<number[]> {
+    if (ids.length === 0) return [];
+    if (parkAfter !== undefined) {
+      const rows = await this.db.query<{ id: string; parked: boolean }>(
+        `update outbox set locked_until = null, last_error = $2, refusals = refusals + 1,
+           parked_at = case when refusals + 1 >= $3 then now() end
+         where id = any ($1) and sent_at is null and parked_at is null
+         returning id, parked_at is not null as parked`,
+        [ids, error.slice(0, 1000), parkAfter],
+      );
+      return rows
+        .filter((r) => r.parked)
+        .map((r) => Number(r.id))
+        .sort((x, y) => x - y);
+    }
     await this.db.query('update outbox set locked_until = null, last_error = $2 where id = any ($1)', [
       ids,
       error.slice(0, 1000),
     ]);
+    return [];
   }
 
   async outboxDepth(): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
-      'select count(*)::int as n from outbox where sent_at is null',
+      'select count(*)::int as n from outbox where sent_at is null and parked_at is null',
     );
     return rows[0]?.n ?? 0;
+  }
+
+  async outboxParked(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      'select count(*)::int as n from outbox where parked_at is not null and sent_at is null',
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async retryParkedOutbox(ids?: number[]): Promise<number> {
+    // last_error stays: it is what the archive said the last time, until the next attempt says otherwise.
+    const rows = await this.db.query(
+      `update outbox set parked_at = null, attempts = 0, refusals = 0
+       where parked_at is not null and sent_at is null and ($1::bigint[] is null or id = any ($1))
+       returning 1`,
+      [ids ?? null],
+    );
+    return rows.length;
   }
 
   async auditTrail(pollId: string): Promise<Record<string, unknown>[]> {
@@ -538,6 +582,25 @@ export class SqlStore implements Store {
       [pollId],
     );
     return rows.map((r) => r.doc);
+  }
+
+  async purgeIdempotency(olderThanMs: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      // skip locked: a key a cast is replacing right now, or another instance is purging, is left to them.
+      const rows = await this.db.query<{ n: number }>(
+        `with old as (
+           select voter_key, key from idempotency where created_at < now() - $1 * interval '1 millisecond'
+           limit $2 for update skip locked
+         ), gone as (
+           delete from idempotency i using old where i.voter_key = old.voter_key and i.key = old.key returning 1
+         ) select count(*)::int as n from gone`,
+        [olderThanMs, PURGE_BATCH],
+      );
+      const n = rows[0]?.n ?? 0;
+      purged += n;
+      if (n < PURGE_BATCH) return purged;
+    }
   }
 }
 
