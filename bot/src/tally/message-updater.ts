@@ -82,7 +82,6 @@ export class MessageUpdater<T> {
     const snapshot = s.pending;
     if (!snapshot || s.inflight) return s.inflight ?? Promise.resolve();
     s.pending = undefined;
-    s.lastSentAt = Date.now();
     s.inflight = (async () => {
       try {
         const r = await this.o.send(s.target, snapshot);
@@ -100,6 +99,9 @@ export class MessageUpdater<T> {
         s.blockedUntil = Date.now() + (this.o.retryMs ?? 2_000);
         if (!s.pending) s.pending = snapshot;
       } finally {
+        // The interval counts from when the platform answered, not from when we asked: the platform measures
+        // arrivals, and a slow request followed by a fast one would otherwise land closer than the interval.
+        s.lastSentAt = Date.now();
         s.inflight = undefined;
       }
       this.schedule(s);
