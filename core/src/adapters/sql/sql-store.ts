@@ -35,6 +35,16 @@ interface PollRow {
   questions: Poll['questions'];
 }
 
+const summaryOf = (r: PollRow): PollSummary => ({
+  id: r.id,
+  workspace: r.workspace,
+  title: r.title,
+  template: r.template,
+  status: r.status,
+  created_at: iso(r.created_at) ?? '',
+  closes_at: iso(r.closes_at),
+});
+
 type CastRow = Record<string, unknown>;
 
 function toOutcome(r: CastRow | undefined): CastOutcome {
@@ -136,15 +146,7 @@ export class SqlStore implements Store {
        order by p.created_at desc, p.id limit $4`,
       [q.workspace ?? null, q.template ?? null, q.openOnly ?? false, q.limit ?? 100],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      workspace: r.workspace,
-      title: r.title,
-      template: r.template,
-      status: r.status,
-      created_at: iso(r.created_at) ?? '',
-      closes_at: iso(r.closes_at),
-    }));
+    return rows.map(summaryOf);
   }
 
   async getPoll(id: string): Promise<Poll | null> {
@@ -161,18 +163,7 @@ export class SqlStore implements Store {
       [id],
     );
     const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id,
-      workspace: r.workspace,
-      title: r.title,
-      template: r.template,
-      status: r.status,
-      created_at: iso(r.created_at) ?? '',
-      closes_at: iso(r.closes_at),
-      settings: r.settings,
-      questions: r.questions,
-    };
+    return r ? { ...summaryOf(r), settings: r.settings, questions: r.questions } : null;
   }
 
   async readTally(id: string) {
