@@ -6,7 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type PollStore, todaysLunchPoll, type Voter, WEB_WORKSPACE } from '@livevote/core';
 import { type ClientFrame, clientFrameSchema, ID_PATTERN, type ServerFrame } from '@livevote/core/protocol';
-import { WebSocketServer } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Hub } from '../fanout/hub.ts';
 import { PreparedFrame } from '../fanout/prepared-frame.ts';
 import { HttpError } from '../http/errors.ts';
@@ -93,6 +93,8 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
   async function welcome(conn: WsConnection, pollParam: string | null, known?: number): Promise<void> {
     // The original client connects with only ?emp_no= and expects today's lunch tally (of the web workspace).
     const pollId = pollParam ?? (await todaysLunchPoll(o.polls, WEB_WORKSPACE));
+    // Closed while the store answered: its close handler has run, so a join now would never be undone.
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
     const online = pollId ? o.hub.join(conn, pollId) : 0;
     if (pollId) conn.polls.add(pollId);
     conn.write(
