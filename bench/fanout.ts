@@ -60,6 +60,7 @@ async function livevote(instances: number, dbUrl: string): Promise<Target> {
         ADMIN_TOKEN: ADMIN,
         LOG_LEVEL: 'error',
         WEB_APP: 'off', // API and WebSocket only: no web build racing other runs
+        ABUSE_LIMITS: 'off', // thousands of sockets from this one address; Socket.IO's side has no limits either
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -30,5 +30,6 @@ export * from './domain/workspace.ts';
 export * from './identity/voter-token.ts';
 export * from './ports/archive.ts';
 export type * from './ports/bus.ts';
+export type * from './ports/rate-limit.ts';
 export type * from './ports/store.ts';
 export * from './protocol/index.ts';

@@ -33,7 +33,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   const stop = async () => {
     const p = proc;
-    if (!p || p.exitCode !== null) return;
+    // Killed by a signal, a process has a signalCode and no exitCode: either means it is gone.
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');

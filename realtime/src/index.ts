@@ -4,4 +4,5 @@ export * from './fanout/snapshot-frames.ts';
 export * from './http/app.ts';
 export * from './http/errors.ts';
 export * from './http/identity.ts';
+export * from './limits.ts';
 export * from './ws/ws-gateway.ts';

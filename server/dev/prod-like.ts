@@ -81,6 +81,7 @@ export async function startProdLike(o: ProdLikeOptions): Promise<ProdLike> {
           PUBLIC_URL: url,
           SEED_DEMO: r.seed ? 'true' : 'false',
           WEB_APP: o.web === false ? 'off' : 'on',
+          TRUST_PROXY: '1', // behind the local proxy, which names the client in X-Forwarded-For
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -16,12 +16,15 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { createLimits, type Limits } from './limits.ts';
 
 export interface Adapters {
   store: Store;
   bus: Bus;
   /** MongoDB audit log and archive; absent when MONGO_URL is unset (the outbox then just keeps its rows). */
   archive?: Archive;
+  /** Abuse limits; absent when ABUSE_LIMITS=off. Over Redis when REDIS_URL is set, else in memory. */
+  limits?: Limits;
   /** What the store and bus are, for the start-up banner and /readyz. */
   describe: { store: string; bus: string; archive: string };
   close(): Promise<void>;
@@ -86,10 +89,12 @@ export async function openAdapters(
   const archive = a ? { archive: a.archive } : {};
   const archiveName = a?.name ?? 'off';
   if (!config.REDIS_URL) {
+    const limits = createLimits(config, log);
     return {
       store: s.store,
       bus: new MemoryBus(),
       ...archive,
+      ...(limits ? { limits } : {}),
       describe: { store: s.name, bus: 'in-process', archive: archiveName },
       async close() {
         await a?.close();
@@ -107,17 +112,44 @@ export async function openAdapters(
   }) as [Redis, Redis];
   const bus = new RedisBus(clients[0], clients[1], config.REDIS_PREFIX);
   await bus.start();
+  const limiter = config.ABUSE_LIMITS === 'on' ? await openLimiterClient(config.REDIS_URL) : undefined;
+  const limits = createLimits(config, log, limiter);
   return {
     store: s.store,
     bus,
     ...archive,
+    ...(limits ? { limits } : {}),
     describe: { store: s.name, bus: `redis ${new URL(config.REDIS_URL).host}`, archive: archiveName },
     async close() {
       for (const c of clients) c.disconnect();
+      limiter?.disconnect();
       await a?.close();
       await s.close();
     },
   };
+}
+
+/** A slow Redis may hold a vote this long at most; then the limiter counts locally (see limits.ts). */
+const LIMITER_COMMAND_TIMEOUT_MS = 500;
+
+/**
+ * The abuse limiter's own connection: it fails fast (no offline queue, a command timeout) where the bus's waits,
+ * because a vote must never queue behind Redis. Its errors are reported by the limiter, once a minute.
+ */
+export async function openLimiterClient(url: string): Promise<Redis> {
+  const c = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: LIMITER_COMMAND_TIMEOUT_MS,
+    retryStrategy: (n) => Math.min(n * 100, 2000),
+  });
+  c.on('error', () => {});
+  // The bus just reached this Redis, so this is quick; if not, the limiter counts locally until it is ready.
+  await new Promise<void>((resolve) => {
+    c.once('ready', () => resolve());
+    setTimeout(resolve, 5_000).unref();
+  });
+  return c;
 }
 
 /** The embedded demo's admin token: kept in DATA_DIR so the admin link survives restarts. */

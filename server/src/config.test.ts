@@ -46,6 +46,26 @@ describe('configuration', () => {
     expect(fails({ IDEMPOTENCY_TTL_HOURS: '1.5' })).toContain('IDEMPOTENCY_TTL_HOURS');
   });
 
+  it('turns abuse limits on with their defaults; TRUST_PROXY is off or a number of proxies', () => {
+    const c = parseConfig({});
+    expect([
+      c.ABUSE_LIMITS,
+      c.VOTE_LIMIT_PER_MINUTE,
+      c.VOTE_LIMIT_BURST,
+      c.WS_CONNECT_LIMIT_PER_MINUTE,
+      c.POLL_CREATE_LIMIT_PER_MINUTE,
+      c.TRUST_PROXY,
+    ]).toEqual(['on', 30, 10, 1000, 30, 0]);
+    expect(parseConfig({ ABUSE_LIMITS: 'off' }).ABUSE_LIMITS).toBe('off');
+    expect(parseConfig({ TRUST_PROXY: 'off' }).TRUST_PROXY).toBe(0);
+    expect(parseConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    // `true` would mean "believe every hop", including the ones the client wrote: refused, not guessed.
+    expect(fails({ TRUST_PROXY: 'true' })).toContain('TRUST_PROXY');
+    expect(fails({ ABUSE_LIMITS: 'no' })).toContain('ABUSE_LIMITS');
+    expect(fails({ VOTE_LIMIT_PER_MINUTE: '0' })).toContain('VOTE_LIMIT_PER_MINUTE');
+    expect(fails({ WS_CONNECT_LIMIT_PER_MINUTE: 'many' })).toContain('WS_CONNECT_LIMIT_PER_MINUTE');
+  });
+
   it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {
     const msg = fails({ AUTH_MODE: 'signed' });
     expect(msg).toContain('AUTH_SECRET');

@@ -51,6 +51,31 @@ export const configSchema = z
     TEAMS_CLIENT_SECRET: optional,
     TEAMS_TENANT_ID: optional,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** off: no abuse limits at all (benchmarks that load from one address). */
+    ABUSE_LIMITS: z.enum(['on', 'off']).default('on'),
+    /** Ballot changes (casts and retracts) per voter: this many a minute, spread evenly, … */
+    VOTE_LIMIT_PER_MINUTE: int(30, 1, 6_000),
+    /** … plus this many more a minute, for the quick clicks of someone making up their mind. */
+    VOTE_LIMIT_BURST: int(10, 0, 6_000),
+    /** New WebSocket connections per client address a minute: an office behind one NAT address shares it. */
+    WS_CONNECT_LIMIT_PER_MINUTE: int(1_000, 1, 1_000_000),
+    /** POST /api/polls per client address a minute. */
+    POLL_CREATE_LIMIT_PER_MINUTE: int(30, 1, 100_000),
+    /**
+     * How many proxies in front of this process may name the client in X-Forwarded-For (Express's numeric
+     * `trust proxy`): off, or 1 behind one load balancer. Without it every client behind the proxy is one address.
+     */
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .transform((s) => (s === undefined || s.trim() === '' || s.trim() === 'off' ? '0' : s.trim()))
+      .pipe(
+        z
+          .string()
+          .regex(/^\d+$/, 'must be off or the number of proxies in front (1 behind one load balancer)'),
+      )
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(10)),
   })
   .superRefine((c, ctx) => {
     if (c.AUTH_MODE === 'signed') {

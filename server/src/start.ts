@@ -54,7 +54,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       })
     : undefined;
   drain?.start();
-  const core = createCore(store, bus);
+  const { limits } = adapters;
+  const core = createCore(store, bus, limits ? { voteLimit: limits.vote } : {});
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
   const appAuth = {
     mode: config.AUTH_MODE,
@@ -127,6 +128,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     routers: [...(slack?.router ? [slack.router] : []), ...(teams ? [teams.router] : [])],
     ...(archive ? { archive } : {}),
     metrics: () => metrics.expose(),
+    ...(limits ? { limits } : {}),
+    trustProxy: config.TRUST_PROXY,
     auth: {
       mode: config.AUTH_MODE,
       ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
@@ -137,7 +140,14 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const gateway: Gateway | undefined = hub
-    ? attachWebSocket(server, { hub, polls: core.polls, auth: appAuth, log })
+    ? attachWebSocket(server, {
+        hub,
+        polls: core.polls,
+        auth: appAuth,
+        log,
+        ...(limits ? { limits } : {}),
+        trustProxy: config.TRUST_PROXY,
+      })
     : undefined;
   metrics.attach({
     core,

@@ -77,6 +77,8 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
       expect(config.REDIS_URL, name).toBe('redis://redis:6379');
       expect(config.MONGO_URL, name).toBe('mongodb://mongo:27017/livevote');
       expect(config.AUTH_MODE, name).toBe('signed');
+      // Behind nginx: the client is the address nginx appended, or every client would share nginx's.
+      expect(config.TRUST_PROXY, name).toBe(1);
     }
     const seeding = ['realtime-1', 'realtime-2', 'bot'].filter(
       (n) => services[n]?.environment?.SEED_DEMO === 'true',
@@ -123,6 +125,12 @@ describe('Dockerfile and load balancer', () => {
     expect(ws).toContain('proxy_set_header Connection $connection_upgrade;');
     expect(ws).toContain('proxy_pass http://realtime;');
     expect(nginx).toMatch(/events\$ \{[^}]*proxy_buffering off;/);
+    // Abuse limits count by the client address: every location to the realtime instances must pass it on (a
+    // location with its own proxy_set_header lines inherits none of the server's).
+    const toRealtime = nginx.match(/location [^{]*\{[^}]*proxy_pass http:\/\/realtime;[^}]*\}/g) ?? [];
+    expect(toRealtime).toHaveLength(3);
+    for (const loc of toRealtime)
+      expect(loc).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
     // The same file the compose stack mounts.
     expect(read('docker-compose.yml')).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
   });

@@ -1,7 +1,8 @@
 // Casting and retracting: rules first (cheap, friendly), then one atomic store call, then the event path.
 import { checkBallot } from '../domain/ballot-rules.ts';
 import { fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
-import type { Voter } from '../domain/voter.ts';
+import { type Voter, voterKey } from '../domain/voter.ts';
+import type { RateLimit } from '../ports/rate-limit.ts';
 import type { BallotStore } from '../ports/store.ts';
 import type { Snapshot } from '../protocol/index.ts';
 import type { EventPath } from './event-path.ts';
@@ -12,6 +13,11 @@ export interface VoteDeps {
   snapshots: Snapshots;
   events: EventPath;
   now?: () => Date;
+  /**
+   * Caps how often one voter changes a ballot, whichever edge it comes from (web, Slack, Teams); absent: no cap.
+   * Only calls that reach the store count: a refused rule costs the voter nothing.
+   */
+  voteLimit?: RateLimit;
 }
 
 export interface CastInput {
@@ -42,6 +48,16 @@ export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result
     checked = checkBallot(poll, input.questionId, input.optionIds, now);
   }
   if (!checked.ok) return checked;
+  if (deps.voteLimit) {
+    const admitted = await deps.voteLimit.take(voterKey(input.voter));
+    if (!admitted.ok) {
+      const seconds = Math.max(1, Math.ceil(admitted.retryAfterMs / 1000));
+      return {
+        ...fail('rate_limited', `Too many vote changes in a short time; try again in ${seconds} s.`),
+        retryAfterMs: admitted.retryAfterMs,
+      };
+    }
+  }
 
   const outcome = await deps.ballots.cast({
     pollId: input.pollId,

@@ -1,6 +1,7 @@
 // What the edges are handed: the focused store ports, the bus, the snapshot cache and the event path, wired once.
 // Use cases take the parts they need (castVote takes ballots, snapshots and events), so passing a Core works.
 import type { Bus } from '../ports/bus.ts';
+import type { RateLimit } from '../ports/rate-limit.ts';
 import type {
   BallotStore,
   ChatMessageStore,
@@ -21,6 +22,8 @@ export interface Core {
   bus: Bus;
   snapshots: Snapshots;
   events: EventPath;
+  /** Per-voter cap on ballot changes (castVote reads it); absent: unlimited. */
+  voteLimit?: RateLimit;
   /** Whether the store answers (readiness). */
   ping(): Promise<void>;
 }
@@ -28,7 +31,7 @@ export interface Core {
 export function createCore(
   store: Store,
   bus: Bus,
-  options: Omit<EventPathOptions, 'snapshots' | 'bus'> = {},
+  { voteLimit, ...options }: Omit<EventPathOptions, 'snapshots' | 'bus'> & { voteLimit?: RateLimit } = {},
 ): Core {
   const snapshots = new Snapshots(store);
   const events = new EventPath({ snapshots, bus, ...options });
@@ -42,6 +45,7 @@ export function createCore(
     bus,
     snapshots,
     events,
+    ...(voteLimit ? { voteLimit } : {}),
     ping: () => store.ping(),
   };
 }

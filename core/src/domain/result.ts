@@ -11,11 +11,18 @@ export const REASONS = [
   'adding_options_disabled',
   'option_exists',
   'not_allowed',
+  'rate_limited',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
 export type Ok<T> = { ok: true; value: T };
-export type Fail<R extends string = Reason> = { ok: false; reason: R; message: string };
+export type Fail<R extends string = Reason> = {
+  ok: false;
+  reason: R;
+  message: string;
+  /** rate_limited: how long until the same call may succeed. */
+  retryAfterMs?: number;
+};
 export type Result<T, R extends string = Reason> = Ok<T> | Fail<R>;
 
 export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });
@@ -37,4 +44,5 @@ export const REASON_MESSAGES: Record<Reason, string> = {
   adding_options_disabled: 'Voters cannot add options to this poll.',
   option_exists: 'An option with this name already exists.',
   not_allowed: 'Only the person who created this poll, or an admin, can do that.',
+  rate_limited: 'Too many vote changes in a short time; try again in a moment.',
 };

@@ -19,6 +19,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false); // ours is the poll version
   app.set('query parser', 'simple');
+  if (deps.trustProxy) app.set('trust proxy', deps.trustProxy); // req.ip then agrees with clientAddress()
   app.use(requestLog(deps.log));
   app.use(operationsRoutes(deps));
 

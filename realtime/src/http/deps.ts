@@ -1,6 +1,7 @@
 // What the HTTP edge is built from.
 import type { Core } from '@livevote/core';
 import type { Hub } from '../fanout/hub.ts';
+import type { AddressLimits } from '../limits.ts';
 import type { AuthSettings } from './identity.ts';
 import type { Logger } from './logger.ts';
 
@@ -20,4 +21,8 @@ export interface HttpDeps {
   archive?: { ping(): Promise<void> };
   /** Prometheus exposition for GET /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Limits per client address (poll creation here; connections in the WebSocket gateway); absent: none. */
+  limits?: AddressLimits;
+  /** How many proxies in front may name the client in X-Forwarded-For (Express's numeric `trust proxy`). */
+  trustProxy?: number;
 }

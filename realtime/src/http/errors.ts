@@ -13,6 +13,7 @@ const REASON_STATUS: Record<Reason, number> = {
   adding_options_disabled: 403,
   option_exists: 409,
   not_allowed: 403,
+  rate_limited: 429,
 };
 
 export class HttpError extends Error {
@@ -30,8 +31,16 @@ export function sendError(res: Response, status: number, code: string, message: 
   res.status(status).json({ error: { code, message } });
 }
 
-export const sendFailure = (res: Response, f: { reason: Reason; message: string }) =>
+/** Retry-After in whole seconds, rounded up: a client that waits that long is let through. */
+export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+
+export function sendFailure(
+  res: Response,
+  f: { reason: Reason; message: string; retryAfterMs?: number },
+): void {
+  if (f.retryAfterMs !== undefined) res.set('Retry-After', retryAfterSeconds(f.retryAfterMs));
   sendError(res, REASON_STATUS[f.reason], f.reason, f.message);
+}
 
 interface BodyParserError {
   type?: string;

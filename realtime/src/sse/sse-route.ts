@@ -23,6 +23,9 @@ export function sseHandler(hub: Hub) {
       },
       drained: () => res.writableLength < HIGH_WATER / 8,
     };
+    // The route awaited the store before calling us: a client gone meanwhile has had its 'close' already, and a
+    // join now would never be undone.
+    if (res.closed || res.writableEnded) return;
     hub.join(sub, pollId);
     res.on('close', () => {
       clearInterval(keepalive);

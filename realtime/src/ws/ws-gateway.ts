@@ -2,15 +2,16 @@
 // mode, none for read-only viewers), every client frame checked against the protocol, app-level ping/pong,
 // protocol-level heartbeats that drop dead peers.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type PollStore, todaysLunchPoll, type Voter, WEB_WORKSPACE } from '@livevote/core';
 import { type ClientFrame, clientFrameSchema, ID_PATTERN, type ServerFrame } from '@livevote/core/protocol';
-import { WebSocketServer } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Hub } from '../fanout/hub.ts';
 import { PreparedFrame } from '../fanout/prepared-frame.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, retryAfterSeconds } from '../http/errors.ts';
 import { type AuthSettings, resolveVoter } from '../http/identity.ts';
+import { type AddressLimits, addressKey, clientAddress } from '../limits.ts';
 import { WsConnection } from './ws-connection.ts';
 
 export const WS_PATH = '/ws/votes';
@@ -23,6 +24,10 @@ export interface GatewayOptions {
   auth: AuthSettings;
   log: { warn(o: object, m?: string): void };
   heartbeatMs?: number;
+  /** New connections per client address; absent: unlimited. */
+  limits?: Pick<AddressLimits, 'connect'>;
+  /** How many proxies in front may name the client in X-Forwarded-For. */
+  trustProxy?: number;
 }
 
 export interface Gateway {
@@ -34,10 +39,19 @@ export interface Gateway {
 const frame = (f: ServerFrame) => new PreparedFrame(f);
 const errorFrame = (code: string, message: string) => frame({ type: 'error', data: { code, message } });
 
-function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ error: { code, message } });
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n${extra}` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
@@ -53,10 +67,29 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
   });
   const conns = new Set<WsConnection>();
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH)
       return rejectUpgrade(socket, 404, 'not_found', `WebSocket lives at ${WS_PATH}.`);
+    if (o.limits) {
+      // Until ws takes the socket over, nothing else listens for its errors; a reset while the limiter answers
+      // would otherwise be thrown.
+      const dropped = () => socket.destroy();
+      socket.on('error', dropped);
+      const admitted = await o.limits.connect.take(addressKey(clientAddress(req, o.trustProxy)));
+      socket.off('error', dropped);
+      if (socket.destroyed) return;
+      if (!admitted.ok) {
+        const seconds = retryAfterSeconds(admitted.retryAfterMs);
+        return rejectUpgrade(
+          socket,
+          429,
+          'rate_limited',
+          `Too many new connections from this address; try again in ${seconds} s.`,
+          { 'Retry-After': seconds },
+        );
+      }
+    }
     let voter: Voter | null = null;
     const token = url.searchParams.get('token') ?? undefined;
     const empNo = url.searchParams.get('emp_no') ?? undefined;
@@ -93,6 +126,8 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
   async function welcome(conn: WsConnection, pollParam: string | null, known?: number): Promise<void> {
     // The original client connects with only ?emp_no= and expects today's lunch tally (of the web workspace).
     const pollId = pollParam ?? (await todaysLunchPoll(o.polls, WEB_WORKSPACE));
+    // Closed while the store answered: its close handler has run, so a join now would never be undone.
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
     const online = pollId ? o.hub.join(conn, pollId) : 0;
     if (pollId) conn.polls.add(pollId);
     conn.write(

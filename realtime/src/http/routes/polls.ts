@@ -14,6 +14,7 @@ import { csvLine } from '../csv.ts';
 import type { HttpDeps } from '../deps.ts';
 import { HttpError, sendError, sendFailure } from '../errors.ts';
 import { isAdmin } from '../identity.ts';
+import { addressLimit } from '../middleware/address-limit.ts';
 import { adminOnly } from '../middleware/admin-auth.ts';
 import { etagOf, sendVersioned } from '../middleware/conditional-get.ts';
 import { pollIdOf, route, workspaceParam } from '../route.ts';
@@ -41,6 +42,7 @@ export function pollRoutes(deps: HttpDeps): Router {
   r.post(
     '/polls',
     adminOnly(auth),
+    addressLimit(deps.limits?.createPoll, deps.trustProxy ?? 0, 'polls created'),
     route(async (req, res) => {
       const body = parse(createPollSchema, req.body);
       const result = await createPoll(core, body, { kind: 'admin' });

@@ -1,0 +1,72 @@
+// The per-voter limit as castVote applies it, on a real (embedded) store: every edge's votes pass through here, so
+// the limit is keyed by the voter's one key, counts only calls that reach the store, and refuses as a value.
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { choicePoll } from '../../testing/polls.ts';
+import { MemoryBus } from '../adapters/memory-bus.ts';
+import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
+import { type Voter, webVoter } from '../domain/voter.ts';
+import type { Admission, RateLimit } from '../ports/rate-limit.ts';
+import type { Store } from '../ports/store.ts';
+import { castVote, retractVote } from './cast-vote.ts';
+import { type Core, createCore } from './core.ts';
+
+/** Allows `allowance` calls per key, then refuses with a fixed wait; records every key it was asked about. */
+class CountingLimit implements RateLimit {
+  readonly keys: string[] = [];
+  constructor(private readonly allowance: number) {}
+  async take(key: string): Promise<Admission> {
+    this.keys.push(key);
+    const used = this.keys.filter((k) => k === key).length;
+    return used <= this.allowance ? { ok: true } : { ok: false, retryAfterMs: 1_500 };
+  }
+}
+
+describe('castVote with a vote limit', () => {
+  let db: PGlite;
+  let store: Store;
+  let limit: CountingLimit;
+  let core: Core;
+  beforeAll(async () => {
+    db = await PGlite.create();
+    store = await createPgliteStore(db);
+    limit = new CountingLimit(3);
+    core = createCore(store, new MemoryBus(), { voteLimit: limit });
+  });
+  afterAll(async () => {
+    core.events.stop();
+    await db.close();
+  });
+
+  const cast = (pollId: string, voter: Voter, option = 'o1') =>
+    castVote(core, { pollId, questionId: 'q1', optionIds: [option], voter });
+
+  it('refuses a voter past the limit with rate_limited and a wait, and leaves the tally alone', async () => {
+    const id = await choicePoll(core);
+    const voter = webVoter('501');
+    for (const o of ['o1', 'o2', 'o1']) expect((await cast(id, voter, o)).ok).toBe(true);
+    const before = await store.readTally(id);
+    const refused = await cast(id, voter, 'o2');
+    expect(refused).toMatchObject({ ok: false, reason: 'rate_limited', retryAfterMs: 1_500 });
+    expect(!refused.ok && refused.message).toContain('2 s');
+    expect((await store.readTally(id))?.version).toBe(before?.version);
+    // Taking a vote back is a change too.
+    expect(await retractVote(core, { pollId: id, voter })).toMatchObject({
+      ok: false,
+      reason: 'rate_limited',
+    });
+    // Another voter is untouched.
+    expect((await cast(id, webVoter('502'))).ok).toBe(true);
+  });
+
+  it('keys chat voters by their platform identity and does not count refused rules', async () => {
+    const id = await choicePoll(core);
+    const slack: Voter = { platform: 'slack', tenant: 'T1', user: 'U1' };
+    const taken = limit.keys.length;
+    const unknown = await castVote(core, { pollId: id, questionId: 'q1', optionIds: ['o9'], voter: slack });
+    expect(unknown).toMatchObject({ ok: false, reason: 'unknown_option' });
+    expect(limit.keys.length).toBe(taken);
+    expect((await cast(id, slack)).ok).toBe(true);
+    expect(limit.keys.at(-1)).toBe('slack:T1:U1');
+  });
+});

@@ -1,0 +1,87 @@
+// The gateway's join against a slow store: a client that leaves while its poll is being looked up is never joined
+// to the hub afterwards (its close handler has already run, so nothing would ever take it out again).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { type Core, createCore, createPgliteStore, createPoll, MemoryBus } from '@livevote/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type SlowStore, slowPollReads } from '../../test/slow-store.ts';
+import { Hub } from '../fanout/hub.ts';
+import { attachWebSocket, type Gateway } from './ws-gateway.ts';
+
+describe('WebSocket gateway with a slow store', () => {
+  let db: PGlite;
+  let slow: SlowStore;
+  let core: Core;
+  let hub: Hub;
+  let server: Server;
+  let gateway: Gateway;
+  let url: string;
+  beforeAll(async () => {
+    db = await PGlite.create();
+    slow = slowPollReads(await createPgliteStore(db));
+    core = createCore(slow.store, new MemoryBus());
+    hub = new Hub({ polls: slow.store, bus: core.bus, events: core.events });
+    hub.start();
+    server = createServer();
+    const log = { warn() {} };
+    gateway = attachWebSocket(server, {
+      hub,
+      polls: slow.store,
+      auth: { mode: 'open', adminToken: 'x' },
+      log,
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws/votes`;
+  });
+  afterAll(async () => {
+    await gateway.close();
+    hub.stop();
+    core.events.stop();
+    await new Promise((r) => server.close(r));
+    await db.close();
+  });
+
+  const open = async (emp: string) => {
+    const ws = new WebSocket(`${url}?emp_no=${emp}`);
+    const frames: { type: string }[] = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    return { ws, frames };
+  };
+
+  it('does not join a client that closed while today’s poll was being looked up', async () => {
+    const created = await createPoll(
+      core,
+      {
+        template: 'lunch',
+        places: [
+          { name: 'A', menus: [] },
+          { name: 'B', menus: [] },
+        ],
+      },
+      { kind: 'admin' },
+    );
+    if (!created.ok) throw new Error(created.message);
+    const pollId = created.value.poll.id;
+
+    slow.hold();
+    const leaving = await open('1');
+    const staying = await open('2');
+    await expect.poll(() => slow.held()).toBe(2);
+    leaving.ws.close();
+    await expect.poll(() => gateway.connections()).toBe(1); // its close handler has run
+    slow.release();
+
+    // The one that stayed is joined and told so; by then the leaver's lookup has answered too.
+    await expect.poll(() => staying.frames.some((f) => f.type === 'connection_ack')).toBe(true);
+    expect(leaving.frames).toEqual([]);
+    expect(hub.subscribers()).toBe(1);
+    expect(hub.onlineCount(pollId)).toBe(1);
+
+    staying.ws.close();
+    await expect.poll(() => hub.subscribers()).toBe(0);
+    expect(hub.onlineCount(pollId)).toBe(0);
+  });
+});
