@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollResponse } from '@livevote/core/protocol';
@@ -509,7 +510,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     fault: 'Redis restarted',
-    how: 'SIGKILL to the private redis-server (pub/sub only, nothing persisted), then a new one on the same port.',
+    how: "SIGKILL to the private redis-server (pub/sub only, nothing persisted), then a new one on the same port. Votes do not pass through Redis, so they go on; what it carries is each instance's updates to the other's viewers, hence the convergence column.",
     channel: 'web',
     inject: async (s) => {
       s.redisDown = true;
@@ -834,6 +835,10 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<number> {
   const started = now();
+  // Restart times are mostly CPU: on a busy shared machine they say as much about the neighbours as about us.
+  const loadAtStart = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
   const only = process.argv[2];
   const scenarios = SCENARIOS.filter((s) => !only || s.fault.includes(only));
   if (scenarios.length === 0) throw new Error(`no fault matches "${only}"`);
@@ -884,7 +889,7 @@ async function main(): Promise<number> {
     const notes = rows.map((r) => `- **${r.scenario.fault}**: ${r.scenario.how} ${r.details}.`).join('\n');
     writeSection(
       `faults — ${new Date().toISOString().slice(0, 10)}`,
-      `Machine: ${machine('a private PostgreSQL 15 cluster and redis-server on the same machine')}. Command: \`npm run bench:faults\` (${secs(took)} in all).
+      `Machine: ${machine(`a private PostgreSQL 15 cluster and redis-server on the same machine, load average ${loadAtStart} at the start (the machine is shared)`)}. Command: \`npm run bench:faults\` (${secs(took)} in all).
 Two \`realtime\` processes and one \`bot\` run the compiled bundle (\`node dist/server/main.js start\`) on a Postgres
 cluster and a redis-server of their own. Each fault gets a fresh lunch poll and an open-loop burst of
 ${BURST_MS / 1000} s from distinct voters; the fault starts ${FAULT_AT_MS / 1000} s in and is healed ${(HEAL_AT_MS - FAULT_AT_MS) / 1000} s later. A client retries a network error,
@@ -918,7 +923,7 @@ let code = 1;
 try {
   code = await main();
 } catch (err) {
-  console.error(err);
+  if (!cleaning) console.error(err); // after a signal, whatever was starting fails as its processes go
   code = 2;
 } finally {
   clearTimeout(overall);
