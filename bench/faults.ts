@@ -55,6 +55,9 @@ const backoff = (attempt: number) => Math.min(2_000, 100 * 2 ** attempt) * (0.5 
 
 type Role = 'realtime' | 'bot';
 
+/** Every process ever started, so none outlives the suite (a hung scenario may still restart one behind our back). */
+const children = new Set<Instance['child']>();
+
 /** One process slot: the same port and environment across restarts. */
 class Slot {
   instance?: Instance;
@@ -76,6 +79,7 @@ class Slot {
 
   async start(): Promise<void> {
     this.instance = spawnInstance({ port: this.port, env: this.env, args: COMPILED, logFile: this.logFile });
+    children.add(this.instance.child);
     await waitReady(this.instance, 120);
   }
 
@@ -694,6 +698,7 @@ async function runScenario(stack: Stack, sc: Scenario, n: number, run: string): 
         ? [`${refused.length} refused (${[...new Set(refused.map((s) => s.refused))]})`]
         : []),
       `longest gap between acknowledgements ${secs(gap)}`,
+      `viewer connections closed under them: ${viewers.reduce((a, v) => a + v.closes, 0)}`,
       `fault ${secs(faultAt - t0)} in, heal ${secs(healAt - t0)} in, healed after ${secs(healedAt - healAt)}`,
       `version ${final.version} for ${byVoter.size} ballots`,
       ...(wrong.length ? [`${wrong.length} stored with another option`] : []),
@@ -813,7 +818,14 @@ async function setUp(log: (s: string) => void): Promise<Stack> {
     new Slot(label, await freePort(), env(role), join(logDir, `${label}.log`));
   const realtime = [await slot('realtime-1', 'realtime'), await slot('realtime-2', 'realtime')];
   const bot = await slot('bot', 'bot');
-  for (const s of [...realtime, bot]) cleanups.push(() => s.kill());
+  cleanups.push(() =>
+    Promise.all(
+      [...children].map((c) => {
+        c.kill('SIGKILL');
+        return exited(c);
+      }),
+    ),
+  );
   // The first one migrates the empty database; the others then start on a current schema.
   await (realtime[0] as Slot).start();
   await Promise.all([(realtime[1] as Slot).start(), bot.start()]);
