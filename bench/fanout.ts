@@ -2,13 +2,13 @@
 // connection, for livevote (realtime processes on Postgres + Redis) and, in the same run, a Socket.IO 4 +
 // @socket.io/redis-adapter server implementing the same live poll. Servers, clients and the voter are separate
 // processes; the voter sends open-loop at a fixed rate, identical for both targets.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createTestDatabase, freePort, testPrefix } from '@livevote/core/testing';
+import { spawnInstance, waitReady } from './lib/instances.ts';
 import { machine, writeSection } from './lib/results.ts';
 
-const root = new URL('../', import.meta.url).pathname;
 const ADMIN = 'bench-admin-token-0123456789';
 const now = () => performance.timeOrigin + performance.now();
 
@@ -27,31 +27,15 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function waitReady(base: string, child: ChildProcess, out: () => string) {
-  for (let i = 0; i < 160; i++) {
-    if (child.exitCode !== null) break;
-    if (
-      await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`livevote instance not ready:\n${out()}`);
-}
-
 async function livevote(instances: number, dbUrl: string): Promise<Target> {
   const prefix = testPrefix();
   const ports = await Promise.all(Array.from({ length: instances }, freePort));
-  const procs = ports.map((port) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', 'start'], {
-      cwd: root,
+  const procs = ports.map((port) =>
+    spawnInstance({
+      port,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        PORT: String(port),
         HOST: '127.0.0.1',
         ROLE: 'realtime',
         DATABASE_URL: dbUrl,
@@ -62,15 +46,9 @@ async function livevote(instances: number, dbUrl: string): Promise<Target> {
         WEB_APP: 'off', // API and WebSocket only: no web build racing other runs
         ABUSE_LIMITS: 'off', // thousands of sockets from this one address; Socket.IO's side has no limits either
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let out = '';
-    child.stderr?.on('data', (d) => {
-      out += d;
-    });
-    return { child, port, out: () => out };
-  });
-  await Promise.all(procs.map((p) => waitReady(`http://127.0.0.1:${p.port}`, p.child, p.out)));
+    }),
+  );
+  await Promise.all(procs.map((p) => waitReady(p)));
   const first = procs[0]?.port as number;
   const res = await fetch(`http://127.0.0.1:${first}/api/polls`, {
     method: 'POST',

@@ -9,6 +9,8 @@ export interface SlackCall {
   body: Record<string, unknown>;
   at: number;
   status: number;
+  /** What the fake answered (chat.postMessage: the new message's ts). */
+  answer: Record<string, unknown>;
 }
 
 export class FakeSlack {
@@ -51,7 +53,7 @@ export class FakeSlack {
         } else if (method === 'chat.update') {
           answer = { ok: true, channel: body.channel, ts: body.ts };
         }
-        this.calls.push({ method, body, at: Date.now(), status });
+        this.calls.push({ method, body, at: Date.now(), status, answer });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
       });

@@ -190,16 +190,19 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   };
 
   app.action(/^vote-/, async ({ ack, body, action, client }: ActionArgs) => {
-    await ack();
+    // Slack's 200 is the click's receipt: Slack sends a click again only when it got none. So the 200 waits for the
+    // commit; if the store fails, Bolt answers 500 instead and the redelivery (same action_ts, same key) counts once.
     const value: string | undefined = action.value ?? action.selected_option?.value;
     const target = value ? parseVoteValue(value) : null;
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id ?? body.container?.channel_id;
-    if (!target) return;
+    if (!target) return void (await ack());
     const poll = await core.snapshots.poll(target.pollId);
     const question = poll?.questions.find((q) => q.options.some((x) => x.id === target.optionId));
-    if (!poll || !question)
+    if (!poll || !question) {
+      await ack();
       return void (await ephemeral(client, channel, user, 'That poll or option no longer exists.'));
+    }
     // One click = one payload with its own action_ts; a redelivered payload carries the same one, so counts once.
     const key = `slack:${body.container?.message_ts ?? ''}:${action.action_ts ?? ''}:${user}`;
     const r = await castVote(core, {
@@ -209,6 +212,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       voter: voterFrom(body),
       idempotencyKey: key.slice(0, 200),
     });
+    await ack();
     if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${r.message}`));
     const label = question.options.find((x) => x.id === target.optionId)?.label ?? target.optionId;
     await ephemeral(
