@@ -22,7 +22,12 @@ describe('configuration', () => {
       'http://localhost:5000',
     ]);
     expect(
-      parseConfig({ PUBLIC_URL: 'https://x.test/', DATABASE_URL: 'postgres://h/db', REDIS_URL: '' }),
+      parseConfig({
+        PUBLIC_URL: 'https://x.test/',
+        DATABASE_URL: 'postgres://h/db',
+        ANONYMITY_KEY: 'k'.repeat(32),
+        REDIS_URL: '',
+      }),
     ).toMatchObject({
       PUBLIC_URL: 'https://x.test',
       embedded: false,
@@ -44,6 +49,16 @@ describe('configuration', () => {
     expect(parseConfig({ IDEMPOTENCY_TTL_HOURS: '72' }).idempotencyTtlMs).toBe(72 * 3_600_000);
     expect(fails({ IDEMPOTENCY_TTL_HOURS: '0' })).toContain('IDEMPOTENCY_TTL_HOURS');
     expect(fails({ IDEMPOTENCY_TTL_HOURS: '1.5' })).toContain('IDEMPOTENCY_TTL_HOURS');
+  });
+
+  it('requires ANONYMITY_KEY (32+ characters) with DATABASE_URL, where several processes must share it', () => {
+    expect(fails({ DATABASE_URL: 'postgres://h/db' })).toContain('ANONYMITY_KEY');
+    expect(fails({ DATABASE_URL: 'postgres://h/db', ANONYMITY_KEY: 'k'.repeat(31) })).toContain(
+      'ANONYMITY_KEY',
+    );
+    expect(fails({ ANONYMITY_KEY: 'short' })).toContain('ANONYMITY_KEY');
+    // Embedded: one process, which keeps its own key in DATA_DIR (adapters.ts).
+    expect(parseConfig({}).ANONYMITY_KEY).toBeUndefined();
   });
 
   it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {
