@@ -362,6 +362,26 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect(after.snapshot.place_votes.map((p) => p.vote_count)).toEqual([1, 0, 0]);
   });
 
+  it('hides the turnout of a poll that hides results, unless it was created to show it', async () => {
+    type Tally = { snapshot: { total_voters: number; questions: { voters: number }[] } };
+    const turnout = async (id: string) => {
+      const { snapshot } = (await (await api(`/api/polls/${id}`)).json()) as Tally;
+      return [snapshot.total_voters, snapshot.questions[0]?.voters];
+    };
+    const hidden = await newLunchPoll({ results_hidden: true });
+    const shown = await newLunchPoll({ results_hidden: true, show_turnout: true });
+    for (const id of [hidden, shown]) {
+      expect((await vote(id, '12', 'place', ['p1'])).status).toBe(200);
+      expect((await vote(id, '13', 'place', ['p2'])).status).toBe(200);
+    }
+    expect(await turnout(hidden)).toEqual([0, 0]);
+    expect(await turnout(shown)).toEqual([2, 2]);
+    const poll = (await (await api(`/api/polls/${shown}`)).json()) as { poll: { settings: object } };
+    expect(poll.poll.settings).toMatchObject({ results_hidden: true, show_turnout: true });
+    await api(`/api/polls/${hidden}/close`, { method: 'POST', headers: admin });
+    expect(await turnout(hidden)).toEqual([2, 2]);
+  });
+
   it('lets voters add an option when the poll allows it, then vote for it', async () => {
     const id = await newLunchPoll({ allow_add_options: true });
     const res = await api(`/api/polls/${id}/questions/place/options?emp_no=5`, json({ label: '버거킹' }));

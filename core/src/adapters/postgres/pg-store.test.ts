@@ -125,6 +125,7 @@ describe('Postgres migration 6 (anonymous polls keep keyed hashes)', () => {
         idempotencyKey: 'k602',
       });
       await sql(`update options set added_by = 'emp:603' where id = 'o2'`);
+      await sql(`update polls set settings = settings - 'show_turnout'`); // as polls were before the setting
       await sql(
         `update outbox set doc = doc || '{"delivery_id": "slack:1.1:2.2:U6"}' where poll_id = 'anon6'`,
       );
@@ -174,6 +175,9 @@ describe('Postgres migration 6 (anonymous polls keep keyed hashes)', () => {
         }),
       ).toMatchObject({ ok: true, replayed: true });
       expect((await after.readTally('anon6'))?.totalVoters).toBe(2);
+      // Polls made before show_turnout existed get it, off.
+      const settings = await sql('select settings from polls order by id');
+      expect(settings.map((r) => r.settings.show_turnout)).toEqual([false, false]);
     } finally {
       await pool.end();
       await db.drop();

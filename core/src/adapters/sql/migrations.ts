@@ -490,7 +490,7 @@ create index outbox_parked on outbox (id) where parked_at is not null and sent_a
   },
   {
     version: 6,
-    name: 'anonymous polls store keyed hashes, not voters or delivery ids',
+    name: 'anonymous polls store keyed hashes, not voters or delivery ids; show_turnout',
     sql: `
 -- The stored form of a value of an anonymous poll: 'anon:' || hex(HMAC-SHA256(k_poll, kind || chr(31) || value)).
 -- The caller passes each poll's key as its HMAC pads (inner || outer, 128 bytes, hex) in the transaction-local
@@ -661,6 +661,9 @@ update options o set added_by = null from polls p
 update outbox o set doc = o.doc - 'delivery_id' - 'voter' - 'actor' from polls p
   where p.id = o.poll_id and o.kind = 'audit' and coalesce((p.settings->>'anonymous')::boolean, false)
     and (o.doc ? 'delivery_id' or o.doc ? 'voter' or o.doc ? 'actor');
+
+-- A new setting: whether a poll that hides its results still shows how many have voted. Off for every poll so far.
+update polls set settings = settings || '{"show_turnout": false}'::jsonb where not settings ? 'show_turnout';
 `,
     async after(tx, ctx) {
       const legacy = await tx.query<{ id: string }>(
