@@ -382,6 +382,32 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect(await turnout(hidden)).toEqual([2, 2]);
   });
 
+  it('tells a bare emp_no its ballot only in ordinary polls; anonymous and hiding polls want a voter token', async () => {
+    const mine = (id: string, who: string) => api(`/api/polls/${id}/my-votes?${who}`);
+    const token = `token=${encodeURIComponent(issueVoterToken(SECRET, webVoter('21'), 600))}`;
+    const ordinary = await newLunchPoll();
+    const anonymous = await newLunchPoll({ anonymous: true });
+    const hiding = await newLunchPoll({ results_hidden: true });
+    for (const id of [ordinary, anonymous, hiding]) {
+      expect((await vote(id, '21', 'place', ['p2'])).status).toBe(200);
+      // A token vouches for the voter: their own choice, in every kind of poll.
+      expect(await (await mine(id, token)).json()).toEqual({ ballots: { place: ['p2'] } });
+    }
+    expect(await (await mine(ordinary, 'emp_no=21')).json()).toEqual({ ballots: { place: ['p2'] } });
+    for (const id of [anonymous, hiding]) {
+      const refused = await mine(id, 'emp_no=21');
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('token_required');
+    }
+    // Once closed, a poll that hid its results shows them, and a voter their choice; an anonymous one never does.
+    await api(`/api/polls/${hiding}/close`, { method: 'POST', headers: admin });
+    await api(`/api/polls/${anonymous}/close`, { method: 'POST', headers: admin });
+    expect(await (await mine(hiding, 'emp_no=21')).json()).toEqual({ ballots: { place: ['p2'] } });
+    expect((await mine(anonymous, 'emp_no=21')).status).toBe(403);
+    expect((await mine('nosuchpoll', token)).status).toBe(404);
+    expect((await mine(ordinary, '')).status).toBe(401);
+  });
+
   it('lets voters add an option when the poll allows it, then vote for it', async () => {
     const id = await newLunchPoll({ allow_add_options: true });
     const res = await api(`/api/polls/${id}/questions/place/options?emp_no=5`, json({ label: '버거킹' }));
