@@ -5,7 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createTestDatabase, freePort, testPrefix } from '@livevote/core/testing';
+import { createTestDatabase, freePort, TEST_ANONYMITY_KEY, testPrefix } from '@livevote/core/testing';
 import { spawnInstance, waitReady } from './lib/instances.ts';
 import { machine, writeSection } from './lib/results.ts';
 
@@ -39,6 +39,7 @@ async function livevote(instances: number, dbUrl: string): Promise<Target> {
         HOST: '127.0.0.1',
         ROLE: 'realtime',
         DATABASE_URL: dbUrl,
+        ANONYMITY_KEY: TEST_ANONYMITY_KEY,
         REDIS_URL: 'redis://127.0.0.1:6379',
         REDIS_PREFIX: prefix,
         ADMIN_TOKEN: ADMIN,

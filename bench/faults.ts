@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollResponse } from '@livevote/core/protocol';
-import { freePort, type PrivateRedis, startPrivateRedis } from '@livevote/core/testing';
+import { freePort, type PrivateRedis, startPrivateRedis, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import pg from 'pg';
 import { FakeSlack, slackHeaders } from '../e2e/chat/fake-slack.ts';
 import { COMPILED, exited, type Instance, ROOT, spawnInstance, waitReady } from './lib/instances.ts';
@@ -803,6 +803,7 @@ async function setUp(log: (s: string) => void): Promise<Stack> {
     HOST: '127.0.0.1',
     ROLE: role,
     DATABASE_URL: cluster.url('livevote'),
+    ANONYMITY_KEY: TEST_ANONYMITY_KEY,
     REDIS_URL: redis.url,
     ADMIN_TOKEN: ADMIN,
     // Rate limits for abuse are being added elsewhere; this load is one client machine, so keep them out of it.

@@ -6,7 +6,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, freePort, TEST_REDIS_URL, testPrefix } from '@livevote/core/testing';
+import {
+  createTestDatabase,
+  freePort,
+  TEST_ANONYMITY_KEY,
+  TEST_REDIS_URL,
+  testPrefix,
+} from '@livevote/core/testing';
 import { machine, median, writeSection } from './lib/results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -79,6 +85,7 @@ async function main() {
     ROLE: 'realtime',
     HOST: '127.0.0.1',
     DATABASE_URL: db.url,
+    ANONYMITY_KEY: TEST_ANONYMITY_KEY,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: testPrefix(),
     WEB_APP: 'off',

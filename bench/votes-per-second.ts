@@ -16,7 +16,7 @@ import {
   type Store,
   webVoter,
 } from '@livevote/core';
-import { createTestDatabase } from '@livevote/core/testing';
+import { createTestDatabase, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { createHttpApp } from '@livevote/realtime';
 import pg from 'pg';
 import { machine, median, percentile, writeSection } from './lib/results.ts';
@@ -178,8 +178,8 @@ async function main() {
   const db = await createTestDatabase();
   const pool = new pg.Pool({ connectionString: db.url, max: 16 });
   // As deployed with MongoDB: every change also writes its audit row to the outbox in the same transaction.
-  const pgStore = await createPgStore(pool, { audit: true });
-  const pgPlain = await createPgStore(pool, { audit: false });
+  const pgStore = await createPgStore(pool, { audit: true, anonymityKey: TEST_ANONYMITY_KEY });
+  const pgPlain = await createPgStore(pool, { audit: false, anonymityKey: TEST_ANONYMITY_KEY });
   await pool.query('create table naive_polls (id text primary key, version bigint not null)');
   await pool.query(
     'create table naive_ballots (poll text, voter text, option text, primary key (poll, voter))',
@@ -187,7 +187,7 @@ async function main() {
   const version = ((await pool.query('show server_version')).rows[0] as { server_version: string })
     .server_version;
   const lite = await PGlite.create();
-  const liteStore = await createPgliteStore(lite, { audit: false }); // as embedded runs: no archive, no outbox
+  const liteStore = await createPgliteStore(lite, { audit: false, anonymityKey: TEST_ANONYMITY_KEY }); // as embedded runs: no archive, no outbox
   const cells: Cell[] = [];
   const ROUNDS = 3;
   const plan: { target: 'service' | 'http'; store: 'Postgres' | 'PGlite'; c: number; n: number }[] = [

@@ -1,11 +1,12 @@
 // One livevote process for an end-to-end test: a free port, its own data folder (embedded PGlite), quiet logs, no
-// demo poll; `env` adds or overrides settings (chat secrets, fake API URLs).
+// demo poll; `env` adds or overrides settings (chat secrets, fake API URLs), `options` the logger and start()'s
+// test seams (the in-memory archive).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@livevote/core/testing';
-import { parseConfig, type Running, start } from '@livevote/server';
-import { pino } from 'pino';
+import { parseConfig, type Running, type StartOverrides, start } from '@livevote/server';
+import { type Logger, pino } from 'pino';
 
 export interface Booted {
   base: string;
@@ -13,7 +14,13 @@ export interface Booted {
   stop(): Promise<void>;
 }
 
-export async function boot(env: Record<string, string> = {}): Promise<Booted> {
+export interface BootOptions {
+  /** Where the process logs; silent when absent. */
+  log?: Logger;
+  overrides?: StartOverrides;
+}
+
+export async function boot(env: Record<string, string> = {}, options: BootOptions = {}): Promise<Booted> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lv-e2e-'));
   const port = await freePort();
   const running = await start(
@@ -26,7 +33,8 @@ export async function boot(env: Record<string, string> = {}): Promise<Booted> {
       PUBLIC_URL: 'https://lunch.example.test',
       ...env,
     }),
-    pino({ level: 'silent' }),
+    options.log ?? pino({ level: 'silent' }),
+    options.overrides,
   );
   return {
     base: `http://127.0.0.1:${port}`,

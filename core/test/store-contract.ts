@@ -1,11 +1,13 @@
 // The Store contract: one suite, run against every adapter (pg-store.test.ts, pglite-store.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PollKeys } from '../src/adapters/sql/anonymity.ts';
 import type { SqlStoreOptions } from '../src/adapters/sql/sql-store.ts';
 import { buildPoll } from '../src/domain/poll-definition.ts';
 import { questionCountKey } from '../src/domain/tally.ts';
-import { webVoter } from '../src/domain/voter.ts';
+import { type Voter, webVoter } from '../src/domain/voter.ts';
 import type { Store } from '../src/ports/store.ts';
 import type { CreatePollBody } from '../src/protocol/index.ts';
+import { TEST_ANONYMITY_KEY } from '../testing/index.ts';
 
 export interface StoreFixture {
   store: Store;
@@ -291,7 +293,11 @@ export function storeContract(
           idempotencyKey: `ttl-${emp}`,
         });
         // One slot: while the first cast is in flight the next ones queue and go together (lv_cast_batch).
-        const hourly = fx.withOptions({ idempotencyTtlMs: HOUR, castSlots: 1 });
+        const hourly = fx.withOptions({
+          idempotencyTtlMs: HOUR,
+          castSlots: 1,
+          anonymityKey: TEST_ANONYMITY_KEY,
+        });
         const emps = ['5102', '5103', '5104'];
         for (const emp of emps) expect(await hourly.cast(cmd(emp))).toMatchObject({ replayed: false });
         expect(await hourly.cast(cmd('5102'))).toMatchObject({ ok: true, replayed: true });
@@ -415,6 +421,84 @@ export function storeContract(
       expect(rows).toEqual([
         expect.objectContaining({ option_id: 'o3', voter: 'emp:9009', platform: 'web' }),
       ]);
+    });
+
+    describe('anonymous polls', () => {
+      const keys = new PollKeys(TEST_ANONYMITY_KEY);
+      const rowsOf = (pollIds: string[]) =>
+        fx.sql<{ poll_id: string; voter_key: string; key?: string }>(
+          `select poll_id, voter_key, null as key from ballots where poll_id = any ($1)
+           union all select poll_id, voter_key, key from idempotency where poll_id = any ($1)`,
+          [pollIds],
+        );
+
+      it('store a keyed hash of the person (after the directory), stable in a poll, different in every other', async () => {
+        const a = await newPoll(choice({ settings: { anonymous: true } }));
+        const b = await newPoll(choice({ settings: { anonymous: true } }));
+        const user = `UANON${pollId().toUpperCase()}`;
+        const slack: Voter = { platform: 'slack', tenant: 'TANON', user };
+        await store.importDirectory('slack:TANON', [
+          { platform: 'slack', tenant: 'TANON', user, emp_no: '880001' },
+        ]);
+        const slackKey = `slack:1700000001.000100:1700000002.1:${user}`;
+        const cast = (id: string, voter: Voter, optionIds: string[], idempotencyKey?: string) =>
+          store.cast({ pollId: id, questionId: 'q1', voter, optionIds, idempotencyKey });
+
+        // Employee 880001 votes on the web, then from the Slack account the directory maps to them: one ballot.
+        await cast(a.id, webVoter('880001'), ['o1'], 'web-880001');
+        expect(await cast(a.id, slack, ['o2'], slackKey)).toMatchObject({ ok: true, changed: true });
+        expect(await cast(a.id, slack, ['o2'], slackKey)).toMatchObject({ ok: true, replayed: true });
+        await cast(b.id, webVoter('880001'), ['o3']);
+        expect((await store.readTally(a.id))?.totalVoters).toBe(1);
+        expect(await store.ballotsOf(a.id, webVoter('880001'))).toEqual({ q1: ['o2'] });
+        expect(await store.ballotsOf(a.id, slack)).toEqual({ q1: ['o2'] });
+        expect(await store.exportBallots(a.id)).toEqual([expect.objectContaining({ option_id: 'o2' })]);
+
+        const person = (id: string) => keys.hash(id, 'voter', 'emp:880001');
+        expect(person(a.id)).not.toBe(person(b.id));
+        expect(await rowsOf([a.id, b.id])).toEqual(
+          expect.arrayContaining([
+            { poll_id: a.id, voter_key: person(a.id), key: null },
+            { poll_id: b.id, voter_key: person(b.id), key: null },
+            { poll_id: a.id, voter_key: person(a.id), key: keys.hash(a.id, 'key', 'web-880001') },
+            { poll_id: a.id, voter_key: person(a.id), key: keys.hash(a.id, 'key', slackKey) },
+          ]),
+        );
+        const stored = JSON.stringify([
+          await rowsOf([a.id, b.id]),
+          await fx.sql('select doc from outbox where poll_id = any ($1)', [[a.id, b.id]]),
+        ]);
+        expect(stored).not.toMatch(/880001|UANON|web-880001/);
+
+        // Another secret finds nothing: the hash is keyed, not just a digest of the person.
+        const other = fx.withOptions({ anonymityKey: 'another-anonymity-key-of-32-characters' });
+        expect(await other.ballotsOf(a.id, webVoter('880001'))).toEqual({});
+
+        expect(await cast(a.id, webVoter('880001'), [])).toMatchObject({ ok: true, changed: true });
+        expect((await store.readTally(a.id))?.totalVoters).toBe(0);
+        expect(await store.ballotsOf(a.id, slack)).toEqual({});
+      });
+
+      it('hash in the batched path too', async () => {
+        const poll = await newPoll(choice({ settings: { anonymous: true } }));
+        // One slot: casts queue up behind the first and go together through lv_cast_batch.
+        const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
+        const emps = Array.from({ length: 20 }, (_, i) => String(881000 + i));
+        const results = await Promise.all(
+          emps.map((emp) =>
+            batched.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter(emp), optionIds: ['o1'] }),
+          ),
+        );
+        expect(results.every((r) => r.ok && r.changed)).toBe(true);
+        const stored = (await rowsOf([poll.id])).map((r) => r.voter_key).sort();
+        expect(stored).toEqual(emps.map((emp) => keys.hash(poll.id, 'voter', `emp:${emp}`)).sort());
+      });
+
+      it('refuse to hash without the poll key rather than store the person', async () => {
+        await expect(fx.sql(`select lv_anon('some-poll', 'voter', 'emp:1')`)).rejects.toThrow(
+          /no anonymity key/,
+        );
+      });
     });
 
     it("returns a voter's own ballots, and only theirs", async () => {
@@ -596,14 +680,17 @@ export function storeContract(
         expect(new Set(votes.map((e) => e.voter)).size).toBe(n);
       });
 
-      it('never names a person for an anonymous poll', async () => {
+      it('never names a person for an anonymous poll, nor the delivery id, nor who added an option', async () => {
         const poll = await newPoll(choice({ settings: { anonymous: true, allow_add_options: true } }));
-        await vote(poll.id, '777001', ['o1']);
+        await vote(poll.id, '777001', ['o1'], 'delivery-777001');
         await store.addOption(poll.id, 'q1', 'Ramen', 'emp:777002');
         await store.closePoll(poll.id, 'emp:777003');
         const trail = await store.auditTrail(poll.id);
         expect(trail.map((e) => e.type)).toEqual(['poll_created', 'vote', 'option_added', 'poll_closed']);
+        expect(trail[1]).not.toHaveProperty('delivery_id');
         expect(JSON.stringify(trail)).not.toMatch(/77700|admin/);
+        const options = await fx.sql('select added_by from options where poll_id = $1', [poll.id]);
+        expect(options.every((o) => o.added_by === null)).toBe(true);
       });
 
       it('queues one archive row per close, leases rows to one drainer at a time, and purges after archiving', async () => {

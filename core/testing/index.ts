@@ -5,6 +5,8 @@ import pg from 'pg';
 
 export const TEST_PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The anonymity key of test stores and servers (a store needs one; see SqlStoreOptions.anonymityKey). */
+export const TEST_ANONYMITY_KEY = 'test-anonymity-key-of-at-least-32-characters';
 
 export interface TestDatabase {
   url: string;

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCore, createPgStore, RedisBus, type Store } from '@livevote/core';
 import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
+import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -23,7 +24,7 @@ export interface Instance {
 
 export async function startInstance(dbUrl: string, redisUrl: string, prefix: string): Promise<Instance> {
   const pool = new pg.Pool({ connectionString: dbUrl, max: 8 });
-  const store = await createPgStore(pool);
+  const store = await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY });
   const redis = [0, 1].map(() => {
     const r = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     r.on('error', () => {}); // outages are part of these tests

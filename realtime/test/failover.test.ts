@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import {
   createTestDatabase,
   freePort,
+  TEST_ANONYMITY_KEY,
   TEST_REDIS_URL,
   type TestDatabase,
   testPrefix,
@@ -30,6 +31,7 @@ async function spawnInstance(db: TestDatabase, prefix: string): Promise<Proc> {
       HOST: '127.0.0.1',
       ROLE: 'realtime',
       DATABASE_URL: db.url,
+      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
       ADMIN_TOKEN: ADMIN,

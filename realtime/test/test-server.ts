@@ -12,7 +12,7 @@ import {
   MemoryBus,
   type Store,
 } from '@livevote/core';
-import { createTestDatabase } from '@livevote/core/testing';
+import { createTestDatabase, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import pg from 'pg';
 import { createHttpApp, type Logger } from '../src/http/app.ts';
 import type { AuthSettings } from '../src/http/identity.ts';
@@ -40,14 +40,14 @@ export async function startTestServer(
   if (kind === 'postgres') {
     const db = await createTestDatabase();
     const pool = new pg.Pool({ connectionString: db.url, max: 20 });
-    store = await createPgStore(pool);
+    store = await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY });
     closeStore = async () => {
       await pool.end();
       await db.drop();
     };
   } else {
     const db = await PGlite.create();
-    store = await createPgliteStore(db);
+    store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
     closeStore = () => db.close();
   }
   const bus = new MemoryBus();

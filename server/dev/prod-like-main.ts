@@ -7,6 +7,8 @@ const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/livevote';
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const adminToken = env.ADMIN_TOKEN ?? 'prod-like-admin-token';
+// A fixed key for a local stack (its database outlives a run, so the key must too); set your own anywhere else.
+const anonymityKey = env.ANONYMITY_KEY ?? 'prod-like-anonymity-key-for-local-runs-only';
 
 // The database named in DATABASE_URL is created on first use.
 const target = new URL(databaseUrl);
@@ -24,6 +26,7 @@ const stack = await startProdLike({
   redisUrl,
   ...(env.MONGO_URL ? { mongoUrl: env.MONGO_URL } : {}),
   adminToken,
+  anonymityKey,
   port: Number(env.PORT ?? 5000),
   onLog: (proc, line) => console.log(`${proc.padEnd(10)} ${line}`),
 });

@@ -14,6 +14,8 @@ export interface ProdLikeOptions {
   redisPrefix?: string;
   mongoUrl?: string;
   adminToken: string;
+  /** ANONYMITY_KEY: every process must hash anonymous polls' voters alike. */
+  anonymityKey: string;
   /** The proxy's port (0: any free port). */
   port?: number;
   /** Serve the web pages (needs web/dist or a build); off for API-only fault tests. */
@@ -78,6 +80,7 @@ export async function startProdLike(o: ProdLikeOptions): Promise<ProdLike> {
           REDIS_PREFIX: o.redisPrefix ?? 'livevote:',
           ...(o.mongoUrl ? { MONGO_URL: o.mongoUrl } : {}),
           ADMIN_TOKEN: o.adminToken,
+          ANONYMITY_KEY: o.anonymityKey,
           PUBLIC_URL: url,
           SEED_DEMO: r.seed ? 'true' : 'false',
           WEB_APP: o.web === false ? 'off' : 'on',

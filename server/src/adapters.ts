@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  ANONYMITY_KEY_MIN_LENGTH,
   type Archive,
   type Bus,
   createPgliteStore,
@@ -59,7 +60,11 @@ export async function openStore(
   /** Write the audit/archive outbox: only when something will deliver it (an archive is configured). */
   audit = config.MONGO_URL !== undefined,
 ): Promise<{ store: Store; name: string; close: () => Promise<void> }> {
-  const options = { audit, idempotencyTtlMs: config.idempotencyTtlMs };
+  const options = {
+    audit,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    anonymityKey: await anonymityKey(config),
+  };
   if (config.DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
@@ -152,17 +157,38 @@ export async function openLimiterClient(url: string): Promise<Redis> {
   return c;
 }
 
-/** The embedded demo's admin token: kept in DATA_DIR so the admin link survives restarts. */
-export async function embeddedAdminToken(config: Config): Promise<string> {
-  const file = join(resolve(config.DATA_DIR), 'admin-token');
+/** A secret the embedded mode makes on its first start and keeps in DATA_DIR (mode 600), so it survives restarts. */
+async function embeddedSecret(
+  config: Config,
+  name: string,
+  bytes: number,
+  minLength: number,
+): Promise<string> {
+  const file = join(resolve(config.DATA_DIR), name);
   try {
     const t = (await readFile(file, 'utf8')).trim();
-    if (t.length >= 16) return t;
+    if (t.length >= minLength) return t;
   } catch {
     // first start
   }
-  const token = randomBytes(18).toString('base64url');
+  const secret = randomBytes(bytes).toString('base64url');
   await mkdir(resolve(config.DATA_DIR), { recursive: true });
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
+
+/** The embedded demo's admin token: kept in DATA_DIR so the admin link survives restarts. */
+export const embeddedAdminToken = (config: Config): Promise<string> =>
+  embeddedSecret(config, 'admin-token', 18, 16);
+
+/**
+ * The key anonymous polls are hashed with: ANONYMITY_KEY, or in the embedded mode one kept in DATA_DIR beside the
+ * database (one process, so nothing else must agree with it). Losing it while an anonymous poll is open lets its
+ * voters vote again there, as strangers.
+ */
+export const anonymityKey = async (config: Config): Promise<string> => {
+  if (config.ANONYMITY_KEY) return config.ANONYMITY_KEY;
+  // The config refuses DATABASE_URL without ANONYMITY_KEY; this guards a Config built some other way.
+  if (!config.embedded) throw new Error('ANONYMITY_KEY is required with DATABASE_URL');
+  return embeddedSecret(config, 'anonymity-key', 32, ANONYMITY_KEY_MIN_LENGTH);
+};

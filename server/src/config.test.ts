@@ -22,7 +22,12 @@ describe('configuration', () => {
       'http://localhost:5000',
     ]);
     expect(
-      parseConfig({ PUBLIC_URL: 'https://x.test/', DATABASE_URL: 'postgres://h/db', REDIS_URL: '' }),
+      parseConfig({
+        PUBLIC_URL: 'https://x.test/',
+        DATABASE_URL: 'postgres://h/db',
+        ANONYMITY_KEY: 'k'.repeat(32),
+        REDIS_URL: '',
+      }),
     ).toMatchObject({
       PUBLIC_URL: 'https://x.test',
       embedded: false,
@@ -64,6 +69,16 @@ describe('configuration', () => {
     expect(fails({ ABUSE_LIMITS: 'no' })).toContain('ABUSE_LIMITS');
     expect(fails({ VOTE_LIMIT_PER_MINUTE: '0' })).toContain('VOTE_LIMIT_PER_MINUTE');
     expect(fails({ WS_CONNECT_LIMIT_PER_MINUTE: 'many' })).toContain('WS_CONNECT_LIMIT_PER_MINUTE');
+  });
+
+  it('requires ANONYMITY_KEY (32+ characters) with DATABASE_URL, where several processes must share it', () => {
+    expect(fails({ DATABASE_URL: 'postgres://h/db' })).toContain('ANONYMITY_KEY');
+    expect(fails({ DATABASE_URL: 'postgres://h/db', ANONYMITY_KEY: 'k'.repeat(31) })).toContain(
+      'ANONYMITY_KEY',
+    );
+    expect(fails({ ANONYMITY_KEY: 'short' })).toContain('ANONYMITY_KEY');
+    // Embedded: one process, which keeps its own key in DATA_DIR (adapters.ts).
+    expect(parseConfig({}).ANONYMITY_KEY).toBeUndefined();
   });
 
   it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {

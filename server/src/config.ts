@@ -1,4 +1,5 @@
 // The one place that reads process.env: every setting parsed once at start; a bad value stops start-up naming it.
+import { ANONYMITY_KEY_MIN_LENGTH } from '@livevote/core';
 import { z } from 'zod';
 
 const optional = z
@@ -40,6 +41,10 @@ export const configSchema = z
     ADMIN_TOKEN: optional.refine((s) => s === undefined || s.length >= 16, {
       message: 'must be at least 16 characters',
     }),
+    /** The secret anonymous polls' voter keys are hashed with (README, Anonymous polls); generated when embedded. */
+    ANONYMITY_KEY: optional.refine((s) => s === undefined || s.length >= ANONYMITY_KEY_MIN_LENGTH, {
+      message: `must be at least ${ANONYMITY_KEY_MIN_LENGTH} characters`,
+    }),
     SEED_DEMO: z.enum(['true', 'false', 'auto']).default('auto'),
     /** off: this process serves the API, WebSocket and chat endpoints only (no web pages, no build). */
     WEB_APP: z.enum(['on', 'off']).default('on'),
@@ -78,6 +83,15 @@ export const configSchema = z
       .pipe(z.number().int().min(0).max(10)),
   })
   .superRefine((c, ctx) => {
+    // Every process on a shared database must hash alike (or a person gets a vote per process), and the key must
+    // not live in that database (or a copy of it could be reversed), so only the embedded mode may make its own.
+    if (c.DATABASE_URL && !c.ANONYMITY_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ANONYMITY_KEY'],
+        message:
+          'is required with DATABASE_URL (the same value for every process; e.g. openssl rand -hex 32)',
+      });
     if (c.AUTH_MODE === 'signed') {
       if (!c.AUTH_SECRET)
         ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when AUTH_MODE=signed' });

@@ -3,7 +3,13 @@
 // the limit; a whole office behind one address is not; connections and poll creation are counted per address, once
 // for every instance.
 import { createCore, createPgStore, createPoll, MemoryBus } from '@livevote/core';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
+import {
+  createTestDatabase,
+  TEST_ANONYMITY_KEY,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  testPrefix,
+} from '@livevote/core/testing';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +36,7 @@ const boot = (env: Record<string, string>) =>
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: db.url,
+      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
       DATABASE_POOL_SIZE: '8',
       REDIS_URL: TEST_REDIS_URL,
       ADMIN_TOKEN: ADMIN,
@@ -56,7 +63,7 @@ beforeAll(async () => {
   off = await boot({ ...limited, REDIS_PREFIX: testPrefix(), ABUSE_LIMITS: 'off' });
   // The poll the votes go to, made beside the servers so no test spends an address's poll allowance on it.
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  const core = createCore(await createPgStore(pool), new MemoryBus());
+  const core = createCore(await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
   const created = await createPoll(
     core,
     { template: 'choice', title: 'Lunch', options: ['Pizza', 'Sushi'] },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createTestDatabase,
   freePort,
+  TEST_ANONYMITY_KEY,
   TEST_REDIS_URL,
   type TestDatabase,
   testPrefix,
@@ -85,6 +86,7 @@ describe('compiled server (dist/server/main.js)', () => {
     const app = await startCompiled({
       ROLE: 'realtime',
       DATABASE_URL: db.url,
+      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: testPrefix(),
       WEB_APP: 'off',

@@ -10,7 +10,11 @@ import { parseConfig } from '../src/config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (file: string) => readFileSync(`${ROOT}${file}`, 'utf8');
-const SECRETS = { AUTH_SECRET: 's'.repeat(40), ADMIN_TOKEN: 'admin-token-0123456789' };
+const SECRETS = {
+  AUTH_SECRET: 's'.repeat(40),
+  ADMIN_TOKEN: 'admin-token-0123456789',
+  ANONYMITY_KEY: 'k'.repeat(40),
+};
 
 const cli = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' });
 const hasCli = cli.status === 0;
@@ -87,9 +91,12 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
   });
 
   it('refuses to resolve without the secrets, naming the missing one', () => {
-    const out = composeConfig({ ADMIN_TOKEN: SECRETS.ADMIN_TOKEN });
+    const out = composeConfig({ ADMIN_TOKEN: SECRETS.ADMIN_TOKEN, ANONYMITY_KEY: SECRETS.ANONYMITY_KEY });
     expect(out.status).not.toBe(0);
     expect(out.stderr).toContain('AUTH_SECRET');
+    const noKey = composeConfig({ AUTH_SECRET: SECRETS.AUTH_SECRET, ADMIN_TOKEN: SECRETS.ADMIN_TOKEN });
+    expect(noKey.status).not.toBe(0);
+    expect(noKey.stderr).toContain('ANONYMITY_KEY');
   });
 });
 

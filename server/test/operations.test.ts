@@ -4,7 +4,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createPgStore, MemoryArchive } from '@livevote/core';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
+import {
+  createTestDatabase,
+  TEST_ANONYMITY_KEY,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  testPrefix,
+} from '@livevote/core/testing';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +29,7 @@ const sql = async <R = Record<string, unknown>>(text: string, params?: unknown[]
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  await createPgStore(pool); // the schema, so keys can be planted before the app starts and purges
+  await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY }); // the schema, so keys can be planted before the app starts and purges
   await sql(
     `insert into idempotency (voter_key, key, poll_id, fingerprint, outcome, created_at) values
        ('emp:1', 'three-hours-old', 'p', 'f', '{}', now() - interval '3 hours'),
@@ -33,6 +39,7 @@ beforeAll(async () => {
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: db.url,
+    ANONYMITY_KEY: TEST_ANONYMITY_KEY,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: testPrefix(),
     ADMIN_TOKEN: ADMIN,
@@ -81,6 +88,7 @@ function livevote(...args: string[]): Promise<{ code: number | null; out: string
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       DATABASE_URL: db.url,
+      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
       LOG_LEVEL: 'silent',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,13 @@
 // Fault test on the production-like stack (2 realtime + 1 bot processes behind the local proxy, real Postgres and
 // Redis): a realtime process is stopped mid-session and its clients carry on through the other one.
 import type { ServerFrame } from '@livevote/core/protocol';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testPrefix } from '@livevote/core/testing';
+import {
+  createTestDatabase,
+  TEST_ANONYMITY_KEY,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  testPrefix,
+} from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { exited, type ProdLike, startProdLike } from '../dev/prod-like.ts';
@@ -17,6 +23,7 @@ beforeAll(async () => {
     redisUrl: TEST_REDIS_URL,
     redisPrefix: testPrefix(),
     adminToken: 'prod-like-test-admin-0123456789',
+    anonymityKey: TEST_ANONYMITY_KEY,
     web: false,
     env: { LOG_LEVEL: 'warn' },
     onLog: (name, line) => logs.push(`${name} ${line}`),

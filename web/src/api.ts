@@ -96,5 +96,15 @@ export async function exportCsv(token: string, pollId: string): Promise<Blob> {
 
 export const fetchCatalog = () => call<CatalogResponse>('/api/catalog/places');
 
-export const fetchMyVotes = (pollId: string, who: Who) =>
-  call<MyVotesResponse>(`/api/polls/${encodeURIComponent(pollId)}/my-votes?${whoQuery(who)}`);
+/**
+ * The caller's own ballots. An anonymous poll, or one hiding its results, tells them only to a signed voter link;
+ * for a bare employee number the page starts without their earlier choice, and their next tap votes anew.
+ */
+export async function fetchMyVotes(pollId: string, who: Who): Promise<MyVotesResponse> {
+  try {
+    return await call<MyVotesResponse>(`/api/polls/${encodeURIComponent(pollId)}/my-votes?${whoQuery(who)}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'token_required') return { ballots: {} };
+    throw e;
+  }
+}

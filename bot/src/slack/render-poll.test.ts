@@ -90,6 +90,7 @@ describe('renderPoll', () => {
     const s = buildSnapshot(poll, { version: 1, status: 'open', totalVoters: 1, counts: { o1: 1 } });
     const json = JSON.stringify(renderPoll(poll, s, { ...opts, voters: { o1: ['slack:T:U5'] } }).blocks);
     expect(json).not.toContain('U5');
+    expect(json).not.toMatch(/\d voters?/); // nor how many voted: the poll does not show its turnout
     expect(json).toContain('&lt;b&gt;&amp;');
   });
 

@@ -1,6 +1,7 @@
 // The poll message in Block Kit: counts and bars, voters unless anonymous, a button per option while that fits,
 // a select menu past that, and links to the board and the browser. Always within Slack's 50 blocks and 3,000
 // characters per text.
+import { votersLine } from '@livevote/core';
 import type { Poll, PollQuestion, QuestionTally, Snapshot } from '@livevote/core/protocol';
 
 // biome-ignore lint/suspicious/noExplicitAny: Block Kit is a wide JSON shape; Slack validates it
@@ -151,7 +152,7 @@ export function renderPoll(poll: Poll, s: Snapshot, o: RenderOptions): { text: s
       elements: [
         {
           type: 'mrkdwn',
-          text: `${status} · ${s.total_voters} voter${s.total_voters === 1 ? '' : 's'}${closes}${poll.settings.anonymous ? ' · anonymous' : ''}${s.results_hidden ? ' · results hidden until close' : ''}`,
+          text: `${status}${votersLine(poll, s)}${closes}${poll.settings.anonymous ? ' · anonymous' : ''}${s.results_hidden ? ' · results hidden until close' : ''}`,
         },
       ],
     },

@@ -1,5 +1,6 @@
 // The poll as an Adaptive Card (schema 1.5): counts and bars, the clicker's own vote when known, Action.Execute
 // (verb "vote") with an Action.Submit fallback for clients without Universal Actions. Under 28 KB with 100 options.
+import { votersLine } from '@livevote/core';
 import type { Poll, PollQuestion, Snapshot } from '@livevote/core/protocol';
 
 // biome-ignore lint/suspicious/noExplicitAny: Adaptive Cards are a wide JSON schema; Teams validates them
@@ -91,7 +92,7 @@ export function pollCard(
     { type: 'TextBlock', text: clip(poll.title, 120), size: 'Large', weight: 'Bolder', wrap: true },
     {
       type: 'TextBlock',
-      text: `${open ? '🟢 Open' : '🏁 Closed'} · ${s.total_voters} voter${s.total_voters === 1 ? '' : 's'}${poll.settings.anonymous ? ' · anonymous' : ''}${s.results_hidden ? ' · results hidden until close' : ''}`,
+      text: `${open ? '🟢 Open' : '🏁 Closed'}${votersLine(poll, s)}${poll.settings.anonymous ? ' · anonymous' : ''}${s.results_hidden ? ' · results hidden until close' : ''}`,
       isSubtle: true,
       spacing: 'None',
     },

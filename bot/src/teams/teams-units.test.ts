@@ -56,6 +56,7 @@ describe('the Teams poll card', () => {
     );
     expect(open).toContain('✅ B');
     expect(open).not.toContain('█');
+    expect(open).not.toMatch(/\d voters?/);
     const closed = JSON.stringify(
       pollCard(
         poll,

@@ -2,6 +2,7 @@
 // the limit is keyed by the voter's one key, counts only calls that reach the store, and refuses as a value.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ANONYMITY_KEY } from '../../testing/index.ts';
 import { choicePoll } from '../../testing/polls.ts';
 import { MemoryBus } from '../adapters/memory-bus.ts';
 import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
@@ -29,7 +30,7 @@ describe('castVote with a vote limit', () => {
   let core: Core;
   beforeAll(async () => {
     db = await PGlite.create();
-    store = await createPgliteStore(db);
+    store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
     limit = new CountingLimit(3);
     core = createCore(store, new MemoryBus(), { voteLimit: limit });
   });

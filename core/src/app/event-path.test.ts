@@ -2,6 +2,7 @@
 // subscriber whatever its source, interest-based watching, and publishes paced per poll under a burst.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ANONYMITY_KEY } from '../../testing/index.ts';
 import { choicePoll, webVote } from '../../testing/polls.ts';
 import { RecordingBus } from '../../testing/recording-bus.ts';
 import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
@@ -18,7 +19,7 @@ describe('EventPath', () => {
   let core: Core;
   beforeAll(async () => {
     db = await PGlite.create();
-    store = await createPgliteStore(db);
+    store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
     bus = new RecordingBus();
     core = createCore(store, bus, { publishEveryMs: 100, burst: 2 });
   });

@@ -1,7 +1,7 @@
 // The outbox drainer against the real Postgres, with the in-memory Archive standing in for MongoDB.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../testing/index.ts';
+import { createTestDatabase, TEST_ANONYMITY_KEY, type TestDatabase } from '../../testing/index.ts';
 import { MemoryArchive } from '../adapters/memory-archive.ts';
 import { createPgStore, pgDriver } from '../adapters/postgres/pg-store.ts';
 import { SqlStore } from '../adapters/sql/sql-store.ts';
@@ -19,7 +19,7 @@ let seq = 0;
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 10 });
-  store = await createPgStore(pool);
+  store = await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY });
 });
 afterAll(async () => {
   await pool?.end();
@@ -213,7 +213,7 @@ describe('OutboxDrain with a document the archive refuses', () => {
 
 describe('without an archive', () => {
   it('writes no outbox rows at all (nothing would deliver or purge them)', async () => {
-    const plain = new SqlStore(pgDriver(pool), { audit: false });
+    const plain = new SqlStore(pgDriver(pool), { audit: false, anonymityKey: TEST_ANONYMITY_KEY });
     const before = await plain.outboxDepth();
     const poll = buildPoll(
       { template: 'choice', title: 'No archive', options: ['A', 'B'], settings: { allow_add_options: true } },

@@ -10,6 +10,7 @@ import {
 const DEFAULT_SETTINGS: PollSettings = {
   anonymous: false,
   results_hidden: false,
+  show_turnout: false,
   allow_add_options: false,
   quorum: null,
 };

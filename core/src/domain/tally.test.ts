@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../protocol/index.ts';
-import { winnerText } from './tally.ts';
+import { buildPoll } from './poll-definition.ts';
+import { buildSnapshot, votersLine, winnerText } from './tally.ts';
 
 const snapshot = (place: number[], menu: number[]): Snapshot => ({
   poll_id: 'p',
@@ -25,6 +26,39 @@ const snapshot = (place: number[], menu: number[]): Snapshot => ({
       options: menu.map((n, i) => ({ option_id: `m${i}`, label: `Menu ${i}`, vote_count: n })),
     },
   ],
+});
+
+describe('buildSnapshot while results are hidden', () => {
+  const counts = { o1: 2, o2: 1, '#q1': 3 };
+  const poll = (settings: { show_turnout?: boolean } = {}) =>
+    buildPoll(
+      {
+        template: 'choice',
+        title: 'T',
+        options: ['A', 'B'],
+        settings: { results_hidden: true, ...settings },
+      },
+      'p',
+      new Date(),
+    );
+
+  it('hides the turnout with the counts, unless the poll shows it; all of it once closed', () => {
+    const hidden = buildSnapshot(poll(), { version: 3, status: 'open', totalVoters: 3, counts });
+    expect([hidden.total_voters, hidden.questions[0]?.voters]).toEqual([0, 0]);
+    expect(hidden.questions[0]?.options.map((o) => o.vote_count)).toEqual([0, 0]);
+    expect(votersLine(poll(), hidden)).toBe('');
+
+    const turnout = poll({ show_turnout: true });
+    const shown = buildSnapshot(turnout, { version: 3, status: 'open', totalVoters: 3, counts });
+    expect([shown.total_voters, shown.questions[0]?.voters]).toEqual([3, 3]);
+    expect(shown.questions[0]?.options.map((o) => o.vote_count)).toEqual([0, 0]);
+    expect(votersLine(turnout, shown)).toBe(' · 3 voters');
+
+    const closed = buildSnapshot(poll(), { version: 4, status: 'closed', totalVoters: 3, counts });
+    expect([closed.total_voters, closed.questions[0]?.voters]).toEqual([3, 3]);
+    expect(closed.questions[0]?.options.map((o) => o.vote_count)).toEqual([2, 1]);
+    expect(votersLine(poll(), closed)).toBe(' · 3 voters');
+  });
 });
 
 describe('winnerText', () => {

@@ -14,6 +14,10 @@ export const questionCountKey = (questionId: string): string => `#${questionId}`
 export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
   const hidden = poll.settings.results_hidden && t.status === 'open';
   const count = (key: string) => (hidden ? 0 : (t.counts[key] ?? 0));
+  // Turnout is a result too: watching it move while a colleague taps tells that they voted, and whether a quorum is
+  // near. A poll that hides its results shows it only when its creator chose to.
+  const turnoutHidden = hidden && poll.settings.show_turnout !== true;
+  const turnout = (n: number) => (turnoutHidden ? 0 : n);
   const questions: QuestionTally[] = poll.questions.map((q) => {
     const options = q.options.map((o) => ({
       option_id: o.id,
@@ -24,7 +28,7 @@ export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
     return {
       question_id: q.id,
       kind: q.kind,
-      voters: count(questionCountKey(q.id)),
+      voters: turnout(t.counts[questionCountKey(q.id)] ?? 0),
       leader: leaderOf(options)?.option_id ?? null,
       options,
     };
@@ -36,7 +40,7 @@ export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
     version: t.version,
     status: t.status,
     results_hidden: hidden,
-    total_voters: t.totalVoters,
+    total_voters: turnout(t.totalVoters),
     leader: first && top ? { question_id: first.question_id, ...top } : null,
     questions,
   };
@@ -55,6 +59,16 @@ export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
   }
   return snapshot;
 }
+
+/** Whether a snapshot's voter counts are real: not while results are hidden, unless the poll shows its turnout. */
+export const turnoutShown = (poll: Poll, snapshot: Snapshot): boolean =>
+  !snapshot.results_hidden || poll.settings.show_turnout === true;
+
+/** "· N voters" for a chat message, or nothing while the count is hidden (a "0 voters" there would mislead). */
+export const votersLine = (poll: Poll, snapshot: Snapshot): string =>
+  turnoutShown(poll, snapshot)
+    ? ` · ${snapshot.total_voters} voter${snapshot.total_voters === 1 ? '' : 's'}`
+    : '';
 
 const optionsOf = (questions: QuestionTally[], kind: QuestionTally['kind']) =>
   questions.find((q) => q.kind === kind)?.options ?? [];

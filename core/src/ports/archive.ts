@@ -15,7 +15,7 @@ export interface AuditEntry {
   /** False for a repeated click that chose what the voter already had. */
   changed?: boolean;
   platform?: string;
-  /** Idempotency-Key or the platform's delivery id, when the interaction carried one. */
+  /** Idempotency-Key or the platform's delivery id, when the interaction carried one; never for an anonymous poll. */
   delivery_id?: string | null;
   /** Voter key (`emp:123`, `slack:T:U`); never present for an anonymous poll. */
   voter?: string;

@@ -24,6 +24,8 @@ export const pollStatusSchema = z.enum(['open', 'closed']);
 export const pollSettingsSchema = z.object({
   anonymous: z.boolean(),
   results_hidden: z.boolean(),
+  /** While results are hidden, still show how many have voted (`total_voters`, each question's `voters`). */
+  show_turnout: z.boolean(),
   allow_add_options: z.boolean(),
   quorum: z.number().int().min(1).nullable(),
 });
@@ -195,7 +197,10 @@ export const snapshotSchema = z.object({
   poll_id: z.string(),
   version: z.number().int(),
   status: pollStatusSchema,
-  /** Counts are zero and leaders null while a poll hides results until it closes. */
+  /**
+   * Counts are zero and leaders null while a poll hides results until it closes; so are `total_voters` and each
+   * question's `voters`, unless the poll shows its turnout (`settings.show_turnout`).
+   */
   results_hidden: z.boolean(),
   total_voters: z.number(),
   leader: leaderSchema.nullable(),

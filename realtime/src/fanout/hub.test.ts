@@ -9,7 +9,7 @@ import {
   type Store,
   webVoter,
 } from '@livevote/core';
-import { choicePoll, webVote } from '@livevote/core/testing';
+import { choicePoll, TEST_ANONYMITY_KEY, webVote } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub, type Subscriber } from './hub.ts';
 import type { PreparedFrame } from './prepared-frame.ts';
@@ -43,7 +43,7 @@ describe('Hub', () => {
   let hub: Hub;
   beforeAll(async () => {
     db = await PGlite.create();
-    store = await createPgliteStore(db);
+    store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
     core = createCore(store, new MemoryBus());
     hub = new Hub({ polls: store, bus: core.bus, events: core.events, coalesceMs: 200 });
     hub.start();

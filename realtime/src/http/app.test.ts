@@ -362,6 +362,52 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect(after.snapshot.place_votes.map((p) => p.vote_count)).toEqual([1, 0, 0]);
   });
 
+  it('hides the turnout of a poll that hides results, unless it was created to show it', async () => {
+    type Tally = { snapshot: { total_voters: number; questions: { voters: number }[] } };
+    const turnout = async (id: string) => {
+      const { snapshot } = (await (await api(`/api/polls/${id}`)).json()) as Tally;
+      return [snapshot.total_voters, snapshot.questions[0]?.voters];
+    };
+    const hidden = await newLunchPoll({ results_hidden: true });
+    const shown = await newLunchPoll({ results_hidden: true, show_turnout: true });
+    for (const id of [hidden, shown]) {
+      expect((await vote(id, '12', 'place', ['p1'])).status).toBe(200);
+      expect((await vote(id, '13', 'place', ['p2'])).status).toBe(200);
+    }
+    expect(await turnout(hidden)).toEqual([0, 0]);
+    expect(await turnout(shown)).toEqual([2, 2]);
+    const poll = (await (await api(`/api/polls/${shown}`)).json()) as { poll: { settings: object } };
+    expect(poll.poll.settings).toMatchObject({ results_hidden: true, show_turnout: true });
+    await api(`/api/polls/${hidden}/close`, { method: 'POST', headers: admin });
+    expect(await turnout(hidden)).toEqual([2, 2]);
+  });
+
+  it('tells a bare emp_no its ballot only in ordinary polls; anonymous and hiding polls want a voter token', async () => {
+    const mine = (id: string, who: string) => api(`/api/polls/${id}/my-votes?${who}`);
+    const token = `token=${encodeURIComponent(issueVoterToken(SECRET, webVoter('21'), 600))}`;
+    const ordinary = await newLunchPoll();
+    const anonymous = await newLunchPoll({ anonymous: true });
+    const hiding = await newLunchPoll({ results_hidden: true });
+    for (const id of [ordinary, anonymous, hiding]) {
+      expect((await vote(id, '21', 'place', ['p2'])).status).toBe(200);
+      // A token vouches for the voter: their own choice, in every kind of poll.
+      expect(await (await mine(id, token)).json()).toEqual({ ballots: { place: ['p2'] } });
+    }
+    expect(await (await mine(ordinary, 'emp_no=21')).json()).toEqual({ ballots: { place: ['p2'] } });
+    for (const id of [anonymous, hiding]) {
+      const refused = await mine(id, 'emp_no=21');
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('token_required');
+    }
+    // Once closed, a poll that hid its results shows them, and a voter their choice; an anonymous one never does.
+    await api(`/api/polls/${hiding}/close`, { method: 'POST', headers: admin });
+    await api(`/api/polls/${anonymous}/close`, { method: 'POST', headers: admin });
+    expect(await (await mine(hiding, 'emp_no=21')).json()).toEqual({ ballots: { place: ['p2'] } });
+    expect((await mine(anonymous, 'emp_no=21')).status).toBe(403);
+    expect((await mine('nosuchpoll', token)).status).toBe(404);
+    expect((await mine(ordinary, '')).status).toBe(401);
+  });
+
   it('lets voters add an option when the poll allows it, then vote for it', async () => {
     const id = await newLunchPoll({ allow_add_options: true });
     const res = await api(`/api/polls/${id}/questions/place/options?emp_no=5`, json({ label: '버거킹' }));

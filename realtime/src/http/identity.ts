@@ -15,8 +15,14 @@ const first = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : Array.isArray(v) ? first(v[0]) : undefined;
 
 /** The voter of a request; throws a 401/400 HttpError when there is none or it is malformed. */
-export function voterOf(req: Request, auth: AuthSettings): Voter {
-  return resolveVoter(
+export const voterOf = (req: Request, auth: AuthSettings): Voter => identityOf(req, auth).voter;
+
+/**
+ * The voter of a request and how they proved it: `signed` when a voter token vouches for them, false for a bare
+ * emp_no (open mode), which anyone can type.
+ */
+export function identityOf(req: Request, auth: AuthSettings): { voter: Voter; signed: boolean } {
+  return resolveIdentity(
     {
       token: first(req.query.token) ?? req.get('x-voter-token'),
       empNo: first(req.query.emp_no) ?? req.get('x-emp-no'),
@@ -25,14 +31,19 @@ export function voterOf(req: Request, auth: AuthSettings): Voter {
   );
 }
 
-export function resolveVoter(
+export const resolveVoter = (
   given: { token?: string | undefined; empNo?: string | undefined },
   auth: AuthSettings,
-): Voter {
+): Voter => resolveIdentity(given, auth).voter;
+
+function resolveIdentity(
+  given: { token?: string | undefined; empNo?: string | undefined },
+  auth: AuthSettings,
+): { voter: Voter; signed: boolean } {
   if (given.token !== undefined && auth.secret) {
     const v = verifyVoterToken(auth.secret, given.token);
     if (!v.ok) throw new HttpError(401, v.reason, v.message);
-    return v.value;
+    return { voter: v.value, signed: true };
   }
   if (auth.mode === 'signed') {
     throw new HttpError(
@@ -50,7 +61,7 @@ export function resolveVoter(
   }
   const emp = empNoSchema.safeParse(given.empNo);
   if (!emp.success) throw new HttpError(400, 'invalid_emp_no', 'emp_no must be 1-20 digits.');
-  return webVoter(emp.data);
+  return { voter: webVoter(emp.data), signed: false };
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

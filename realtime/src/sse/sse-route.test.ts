@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { type Core, createCore, createPgliteStore, MemoryBus } from '@livevote/core';
-import { choicePoll } from '@livevote/core/testing';
+import { choicePoll, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SlowStore, slowPollReads } from '../../test/slow-store.ts';
 import { Hub } from '../fanout/hub.ts';
@@ -20,7 +20,7 @@ describe('SSE with a slow store', () => {
   let closedResponses = 0;
   beforeAll(async () => {
     db = await PGlite.create();
-    slow = slowPollReads(await createPgliteStore(db));
+    slow = slowPollReads(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }));
     core = createCore(slow.store, new MemoryBus());
     hub = new Hub({ polls: slow.store, bus: core.bus, events: core.events });
     hub.start();

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { type Core, createCore, createPgliteStore, createPoll, MemoryBus } from '@livevote/core';
+import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type SlowStore, slowPollReads } from '../../test/slow-store.ts';
@@ -20,7 +21,7 @@ describe('WebSocket gateway with a slow store', () => {
   let url: string;
   beforeAll(async () => {
     db = await PGlite.create();
-    slow = slowPollReads(await createPgliteStore(db));
+    slow = slowPollReads(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }));
     core = createCore(slow.store, new MemoryBus());
     hub = new Hub({ polls: slow.store, bus: core.bus, events: core.events });
     hub.start();

@@ -113,6 +113,7 @@ function NewPollForm({ token }: { token: string }) {
   const [closesAt, setClosesAt] = useState('');
   const [anonymous, setAnonymous] = useState(false);
   const [hidden, setHidden] = useState(false);
+  const [showTurnout, setShowTurnout] = useState(false);
   const [allowAdd, setAllowAdd] = useState(false);
   const [maxChoices, setMaxChoices] = useState(1);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
@@ -133,7 +134,12 @@ function NewPollForm({ token }: { token: string }) {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const settings = { anonymous, results_hidden: hidden, allow_add_options: allowAdd };
+    const settings = {
+      anonymous,
+      results_hidden: hidden,
+      show_turnout: hidden && showTurnout,
+      allow_add_options: allowAdd,
+    };
     const closes_at = localToIso(closesAt);
     const body: CreatePollBody =
       template === 'lunch'
@@ -238,6 +244,12 @@ function NewPollForm({ token }: { token: string }) {
         <input type="checkbox" checked={hidden} onChange={(e) => setHidden(e.target.checked)} />{' '}
         {t('hideResults')}
       </label>
+      {hidden && (
+        <label className="check check-sub">
+          <input type="checkbox" checked={showTurnout} onChange={(e) => setShowTurnout(e.target.checked)} />{' '}
+          {t('showTurnout')}
+        </label>
+      )}
       <label className="check">
         <input type="checkbox" checked={allowAdd} onChange={(e) => setAllowAdd(e.target.checked)} />{' '}
         {t('allowAdd')}

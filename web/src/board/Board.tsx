@@ -97,11 +97,16 @@ export function Board({ pollId }: { pollId: string }) {
           <p className="qr-label">{t('scanToVote')}</p>
           <p className="qr-url">{voteUrl.replace(/^https?:\/\//, '')}</p>
         </div>
-        <div className="total">
-          <span className="total-n">{snapshot.total_voters}</span>
-          <span className="total-label">{t('voters', { n: '' }).trim()}</span>
-        </div>
-        <VotesChart total={snapshot.total_voters} label={t('votesOverTime')} />
+        {/* While results are hidden the count is too (the server sends 0), unless the poll shows its turnout. */}
+        {(!snapshot.results_hidden || poll.settings.show_turnout) && (
+          <>
+            <div className="total">
+              <span className="total-n">{snapshot.total_voters}</span>
+              <span className="total-label">{t('voters', { n: '' }).trim()}</span>
+            </div>
+            <VotesChart total={snapshot.total_voters} label={t('votesOverTime')} />
+          </>
+        )}
       </aside>
 
       <p className="sr-only" aria-live="polite">

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { storeContract } from '../../../test/store-contract.ts';
+import { TEST_ANONYMITY_KEY } from '../../../testing/index.ts';
 import { buildPoll } from '../../domain/poll-definition.ts';
 import { webVoter } from '../../domain/voter.ts';
 import { SqlStore } from '../sql/sql-store.ts';
@@ -14,7 +15,7 @@ storeContract(
   async () => {
     const db = await PGlite.create();
     return {
-      store: await createPgliteStore(db),
+      store: await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }),
       withOptions: (options) => new SqlStore(pgliteDriver(db), options),
       sql: async (text, params) => (await db.query(text, params)).rows as never[],
       close: () => db.close(),
@@ -28,13 +29,13 @@ describe('PGlite in a data directory', () => {
     const dir = await mkdtemp(join(tmpdir(), 'lv-pglite-'));
     try {
       let db = await PGlite.create(dir);
-      let store = await createPgliteStore(db);
+      let store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
       const poll = buildPoll({ template: 'choice', title: 'T', options: ['a', 'b'] }, 'persist1', new Date());
       await store.createPoll(poll, null);
       await store.cast({ pollId: 'persist1', questionId: 'q1', voter: webVoter('1'), optionIds: ['o2'] });
       await db.close();
       db = await PGlite.create(dir);
-      store = await createPgliteStore(db);
+      store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
       expect((await store.readTally('persist1'))?.counts.o2).toBe(1);
       await db.close();
     } finally {

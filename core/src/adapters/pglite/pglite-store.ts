@@ -1,6 +1,8 @@
 // Store adapter for embedded PGlite (Postgres in WebAssembly, one connection): the zero-setup default.
 import type { PGlite } from '@electric-sql/pglite';
+import { PollKeys } from '../sql/anonymity.ts';
 import { migrate } from '../sql/migrate.ts';
+import { MIGRATIONS } from '../sql/migrations.ts';
 import type { SqlDriver } from '../sql/sql-driver.ts';
 import { SqlStore, type SqlStoreOptions } from '../sql/sql-store.ts';
 
@@ -20,8 +22,8 @@ export function pgliteDriver(db: PGlite): SqlDriver {
   };
 }
 
-export async function createPgliteStore(db: PGlite, options: SqlStoreOptions = {}): Promise<SqlStore> {
+export async function createPgliteStore(db: PGlite, options: SqlStoreOptions): Promise<SqlStore> {
   const driver = pgliteDriver(db);
-  await migrate(driver);
+  await migrate(driver, MIGRATIONS, { pollKeys: new PollKeys(options.anonymityKey) });
   return new SqlStore(driver, options);
 }

@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { storeContract } from '../../../test/store-contract.ts';
-import { createTestDatabase } from '../../../testing/index.ts';
+import { createTestDatabase, TEST_ANONYMITY_KEY } from '../../../testing/index.ts';
+import { buildPoll } from '../../domain/poll-definition.ts';
+import { webVoter } from '../../domain/voter.ts';
+import { PollKeys } from '../sql/anonymity.ts';
 import { migrate } from '../sql/migrate.ts';
 import { MIGRATIONS } from '../sql/migrations.ts';
 import { SqlStore } from '../sql/sql-store.ts';
@@ -12,7 +15,7 @@ storeContract(
   async () => {
     const db = await createTestDatabase();
     const pool = new pg.Pool({ connectionString: db.url, max: 20 });
-    const store = await createPgStore(pool);
+    const store = await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY });
     return {
       store,
       withOptions: (options) => new SqlStore(pgDriver(pool), options),
@@ -78,6 +81,103 @@ describe('Postgres migration 4 (workspaces)', () => {
       expect(chat.rows[0].workspace).toBe('slack:T123');
       const dir = await pool.query('select user_id, workspace from directory order by user_id');
       expect(dir.rows.map((r) => r.workspace)).toEqual(['web', 'slack:T123', 'teams:0f3c-tenant']);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('Postgres migration 6 (anonymous polls keep keyed hashes)', () => {
+  it("hashes existing anonymous polls' voters and keys, drops what names a person, and leaves other polls alone", async () => {
+    const db = await createTestDatabase();
+    const pool = new pg.Pool({ connectionString: db.url });
+    const sql = async (text: string, params?: unknown[]) => (await pool.query(text, params)).rows;
+    const keys = new PollKeys(TEST_ANONYMITY_KEY);
+    try {
+      await migrate(
+        pgDriver(pool),
+        MIGRATIONS.filter((m) => m.version < 6),
+      );
+      // Rows as migration 5's lv_cast wrote them: the store's calls still fit its signature.
+      const before = new SqlStore(pgDriver(pool), { anonymityKey: TEST_ANONYMITY_KEY });
+      const anon = buildPoll(
+        { template: 'choice', title: 'A', options: ['x', 'y'], settings: { anonymous: true } },
+        'anon6',
+        new Date(),
+      );
+      const open = buildPoll({ template: 'choice', title: 'O', options: ['x', 'y'] }, 'open6', new Date());
+      for (const p of [anon, open]) await before.createPoll(p, 'admin');
+      const slack = { platform: 'slack', tenant: 'T6', user: 'U6' } as const;
+      await before.cast({ pollId: 'anon6', questionId: 'q1', voter: webVoter('601'), optionIds: ['o1'] });
+      await before.cast({
+        pollId: 'anon6',
+        questionId: 'q1',
+        voter: slack,
+        optionIds: ['o2'],
+        idempotencyKey: 'slack:1.1:2.2:U6',
+      });
+      await before.cast({
+        pollId: 'open6',
+        questionId: 'q1',
+        voter: webVoter('602'),
+        optionIds: ['o1'],
+        idempotencyKey: 'k602',
+      });
+      await sql(`update options set added_by = 'emp:603' where id = 'o2'`);
+      await sql(`update polls set settings = settings - 'show_turnout'`); // as polls were before the setting
+      await sql(
+        `update outbox set doc = doc || '{"delivery_id": "slack:1.1:2.2:U6"}' where poll_id = 'anon6'`,
+      );
+
+      // Hashing needs the key; without it the migration stops, and nothing of it is applied.
+      await expect(migrate(pgDriver(pool))).rejects.toThrow(/anonymity key/);
+      expect((await sql('select max(version)::int as v from schema_migrations'))[0].v).toBe(5);
+
+      expect(await migrate(pgDriver(pool), MIGRATIONS, { pollKeys: keys })).toEqual([6]);
+      const ballots = await sql('select poll_id, voter_key from ballots order by poll_id, voter_key');
+      expect(ballots).toEqual(
+        [
+          { poll_id: 'anon6', voter_key: keys.hash('anon6', 'voter', 'emp:601') },
+          { poll_id: 'anon6', voter_key: keys.hash('anon6', 'voter', 'slack:T6:U6') },
+          { poll_id: 'open6', voter_key: 'emp:602' },
+        ].sort((a, b) => (a.poll_id + a.voter_key).localeCompare(b.poll_id + b.voter_key)),
+      );
+      expect(await sql('select voter_key, key from idempotency order by poll_id')).toEqual([
+        {
+          voter_key: keys.hash('anon6', 'voter', 'slack:T6:U6'),
+          key: keys.hash('anon6', 'key', 'slack:1.1:2.2:U6'),
+        },
+        { voter_key: 'emp:602', key: 'k602' },
+      ]);
+      const anonRows = JSON.stringify(
+        await sql(
+          `select o.added_by, x.doc from options o, outbox x where o.poll_id = 'anon6' and x.poll_id = 'anon6'`,
+        ),
+      );
+      expect(anonRows).not.toMatch(/60[13]|U6/);
+      const plain = await sql(`select doc from outbox where poll_id = 'open6' and doc->>'type' = 'vote'`);
+      expect(plain[0].doc).toMatchObject({ voter: 'emp:602', delivery_id: 'k602' });
+
+      // The same people, after: their ballots are found, a repeat changes nothing, a redelivery replays.
+      const after = await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY });
+      expect(await after.ballotsOf('anon6', webVoter('601'))).toEqual({ q1: ['o1'] });
+      expect(
+        await after.cast({ pollId: 'anon6', questionId: 'q1', voter: webVoter('601'), optionIds: ['o1'] }),
+      ).toMatchObject({ ok: true, changed: false });
+      expect(
+        await after.cast({
+          pollId: 'anon6',
+          questionId: 'q1',
+          voter: slack,
+          optionIds: ['o2'],
+          idempotencyKey: 'slack:1.1:2.2:U6',
+        }),
+      ).toMatchObject({ ok: true, replayed: true });
+      expect((await after.readTally('anon6'))?.totalVoters).toBe(2);
+      // Polls made before show_turnout existed get it, off.
+      const settings = await sql('select settings from polls order by id');
+      expect(settings.map((r) => r.settings.show_turnout)).toEqual([false, false]);
     } finally {
       await pool.end();
       await db.drop();

@@ -1,6 +1,8 @@
 // Store adapter for a Postgres server through a caller-owned pg.Pool.
 import type pg from 'pg';
+import { PollKeys } from '../sql/anonymity.ts';
 import { migrate } from '../sql/migrate.ts';
+import { MIGRATIONS } from '../sql/migrations.ts';
 import type { SqlDriver } from '../sql/sql-driver.ts';
 import { SqlStore, type SqlStoreOptions } from '../sql/sql-store.ts';
 
@@ -45,8 +47,8 @@ export function pgDriver(pool: pg.Pool): SqlDriver {
 }
 
 /** Applies pending migrations, then returns the store. */
-export async function createPgStore(pool: pg.Pool, options: SqlStoreOptions = {}): Promise<SqlStore> {
+export async function createPgStore(pool: pg.Pool, options: SqlStoreOptions): Promise<SqlStore> {
   const driver = pgDriver(pool);
-  await migrate(driver);
+  await migrate(driver, MIGRATIONS, { pollKeys: new PollKeys(options.anonymityKey) });
   return new SqlStore(driver, options);
 }

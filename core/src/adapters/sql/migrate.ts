@@ -1,10 +1,14 @@
-import { MIGRATIONS, type Migration } from './migrations.ts';
+import { MIGRATIONS, type Migration, type MigrationContext } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 const MIGRATION_LOCK = 7_270_001; // any constant; only our migrations take it
 
 /** Applies every migration not yet applied, in one transaction. Returns the versions it applied. */
-export async function migrate(driver: SqlDriver, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(
+  driver: SqlDriver,
+  migrations: Migration[] = MIGRATIONS,
+  ctx: MigrationContext = {},
+): Promise<number[]> {
   return driver.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.exec(`create table if not exists schema_migrations (
@@ -16,6 +20,7 @@ export async function migrate(driver: SqlDriver, migrations: Migration[] = MIGRA
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       await tx.exec(m.sql);
+      await m.after?.(tx, ctx);
       await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }

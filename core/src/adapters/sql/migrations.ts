@@ -1,11 +1,21 @@
 // Versioned schema migrations, applied in order at start under an advisory lock (safe to run twice, or from two
 // processes at once). Never edit a shipped migration: add the next one. (No release has shipped yet, so the
 // audit outbox was folded into migrations 1 and 2 rather than layered on top.)
+import { ANON_PREFIX, type PollKeys } from './anonymity.ts';
+import type { SqlTx } from './sql-driver.ts';
+
+/** What a migration may need beyond the database: secrets that must never be stored in it. */
+export interface MigrationContext {
+  /** Derives the keys of anonymous polls from the server's anonymity key (ANONYMITY_KEY). */
+  pollKeys?: PollKeys;
+}
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql`, in the same transaction, for what needs this process (a secret) rather than SQL alone. */
+  after?: (tx: SqlTx, ctx: MigrationContext) => Promise<void>;
 }
 
 /** Tally rows and version counters are spread over this many shards so a hot poll doesn't queue on one row. */
@@ -477,5 +487,208 @@ alter table outbox add column refusals int not null default 0;
 alter table outbox add column parked_at timestamptz;
 create index outbox_parked on outbox (id) where parked_at is not null and sent_at is null;
 `,
+  },
+  {
+    version: 6,
+    name: 'anonymous polls store keyed hashes, not voters or delivery ids; show_turnout',
+    sql: `
+-- The stored form of a value of an anonymous poll: 'anon:' || hex(HMAC-SHA256(k_poll, kind || chr(31) || value)).
+-- The caller passes each poll's key as its HMAC pads (inner || outer, 128 bytes, hex) in the transaction-local
+-- setting livevote.poll_keys ({"<poll id>": "<hex>"}): Postgres has sha256() but no hmac() without pgcrypto, and
+-- the server's secret stays out of the database (see anonymity.ts). Without a key the cast fails rather than store
+-- who voted.
+create function lv_anon(p_poll text, p_kind text, p_value text) returns text language plpgsql stable as $fn$
+declare
+  v_pads bytea := decode(
+    coalesce(nullif(current_setting('livevote.poll_keys', true), ''), '{}')::jsonb ->> p_poll, 'hex');
+begin
+  if v_pads is null or length(v_pads) <> 128 then
+    raise exception 'lv_anon: no anonymity key was given for poll %', p_poll;
+  end if;
+  return '${ANON_PREFIX}' || encode(sha256(substring(v_pads from 65 for 64)
+    || sha256(substring(v_pads from 1 for 64) || convert_to(p_kind || chr(31) || p_value, 'UTF8'))), 'hex');
+end
+$fn$;
+
+-- lv_cast as in migration 5, except for anonymous polls: the ballot and the idempotency row hold lv_anon of the
+-- voter key (after the directory, so one person keeps one vote) and of the idempotency key (a Slack delivery id
+-- names the user), and the audit row names neither voter nor delivery id. The poll is read before the
+-- idempotency lookup, which needs to know how the key is stored; a replay still answers before any refusal.
+create or replace function lv_cast(
+  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
+  p_options text[], p_key text, p_shard int, p_audit boolean
+) returns jsonb language plpgsql as $fn$
+declare
+  -- The person, after the directory. Their lock is taken on it (as lv_cast_batch does, before any cast); a lock
+  -- is held in memory for the transaction only, never stored.
+  v_person text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
+  -- What the rows hold: v_person and p_key, or their keyed hashes in an anonymous poll.
+  v_voter text;
+  v_key text;
+  -- The caller passes the TTL as a transaction-local setting (see SqlStore); 24 hours when it doesn't.
+  v_ttl interval := coalesce(nullif(current_setting('livevote.idempotency_ttl_ms', true), '')::bigint, 86400000)
+    * interval '1 millisecond';
+  v_fp text;
+  v_found boolean;
+  v_status text;
+  v_closes timestamptz;
+  v_max int;
+  v_anonymous boolean;
+  v_prev text[];
+  -- Callers send choices sorted (checkBallot does); sorting here too keeps a ballot's identity exact regardless.
+  v_new text[] := case when cardinality(p_options) <= 1 then coalesce(p_options, '{}')
+    else (select array_agg(o order by o) from unnest(p_options) o) end;
+  v_others int;
+  v_dv int := 0;
+  v_out jsonb;
+  v_stored record;
+begin
+  v_fp := p_poll || '|' || p_question || '|' || array_to_string(v_new, ',');
+  -- Serialises one voter's changes in one poll (both questions), without touching any shared row.
+  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_person, 0));
+
+  select p.status, p.closes_at, q.max_choices, coalesce((p.settings->>'anonymous')::boolean, false)
+    into v_status, v_closes, v_max, v_anonymous
+    from polls p left join questions q on q.poll_id = p.id and q.id = p_question where p.id = p_poll;
+  v_found := found;
+  if coalesce(v_anonymous, false) then
+    v_voter := lv_anon(p_poll, 'voter', v_person);
+    v_key := case when p_key is not null then lv_anon(p_poll, 'key', p_key) end;
+  else
+    v_anonymous := false;
+    v_voter := v_person;
+    v_key := p_key;
+  end if;
+
+  if v_key is not null then
+    select fingerprint, outcome, created_at into v_stored
+      from idempotency where voter_key = v_voter and key = v_key;
+    if found then
+      if v_stored.created_at > now() - v_ttl then
+        if v_stored.fingerprint <> v_fp then
+          return jsonb_build_object('ok', false, 'reason', 'idempotency_key_reused');
+        end if;
+        return v_stored.outcome || jsonb_build_object('replayed', true);
+      end if;
+      -- Expired: the key is new again, whether or not the purge job has run yet.
+      delete from idempotency where voter_key = v_voter and key = v_key;
+    end if;
+  end if;
+
+  if not v_found then return jsonb_build_object('ok', false, 'reason', 'unknown_poll'); end if;
+  if v_status <> 'open' or v_closes <= now() then
+    return jsonb_build_object('ok', false, 'reason', 'poll_closed');
+  end if;
+  if v_max is null then return jsonb_build_object('ok', false, 'reason', 'unknown_question'); end if;
+  if cardinality(v_new) > 0 then
+    -- Option rows are never deleted, so this check cannot go stale before commit.
+    if (select count(*) from options where poll_id = p_poll and question_id = p_question and id = any (v_new))
+        <> cardinality(v_new) then
+      if (select count(distinct o) from unnest(v_new) o) <> cardinality(v_new) then
+        return jsonb_build_object('ok', false, 'reason', 'duplicate_option');
+      end if;
+      return jsonb_build_object('ok', false, 'reason', 'unknown_option');
+    end if;
+    if cardinality(v_new) > v_max then
+      return jsonb_build_object('ok', false, 'reason', 'too_many_choices');
+    end if;
+  end if;
+
+  select option_ids into v_prev from ballots
+    where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+  v_out := jsonb_build_object('ok', true, 'replayed', false, 'option_ids', to_jsonb(v_new));
+
+  if coalesce(v_prev, '{}') = v_new then
+    v_out := v_out || jsonb_build_object('changed', false);
+  else
+    if v_prev is null or cardinality(v_new) = 0 then
+      select count(*) into v_others from ballots
+        where poll_id = p_poll and voter_key = v_voter and question_id <> p_question;
+      if v_others = 0 then v_dv := case when v_prev is null then 1 else -1 end; end if;
+    end if;
+    -- The gate: closing a poll flips every shard's open flag under the same row locks, so no vote slips past a close.
+    update poll_shards set changes = changes + 1, voters = voters + v_dv
+      where poll_id = p_poll and shard = p_shard and open;
+    if not found then return jsonb_build_object('ok', false, 'reason', 'poll_closed'); end if;
+
+    if cardinality(v_new) = 0 then
+      delete from ballots where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+    else
+      insert into ballots (poll_id, voter_key, question_id, option_ids, platform)
+        values (p_poll, v_voter, p_question, v_new, p_platform)
+        on conflict (poll_id, voter_key, question_id)
+        do update set option_ids = excluded.option_ids, platform = excluded.platform, cast_at = now();
+    end if;
+
+    insert into tally (poll_id, key, shard, n)
+      select p_poll, d.key, p_shard, sum(d.delta) from (
+        select o as key, -1 as delta from unnest(coalesce(v_prev, '{}')) o
+        union all select o, 1 from unnest(v_new) o
+        union all select '#' || p_question, case when v_prev is null then 1 else -1 end
+          where v_prev is null or cardinality(v_new) = 0
+      ) d group by d.key having sum(d.delta) <> 0 order by d.key
+      on conflict (poll_id, key, shard) do update set n = tally.n + excluded.n;
+    v_out := v_out || jsonb_build_object('changed', true);
+  end if;
+
+  if p_audit then
+    insert into outbox (kind, poll_id, doc) values ('audit', p_poll, jsonb_build_object(
+      'type', case when cardinality(v_new) = 0 then 'retract' else 'vote' end,
+      'poll_id', p_poll,
+      'at', now(),
+      'question_id', p_question,
+      'option_ids', to_jsonb(v_new),
+      'previous_option_ids', to_jsonb(coalesce(v_prev, '{}')),
+      'changed', v_out->'changed',
+      'platform', p_platform)
+      || case when v_anonymous then '{}'::jsonb
+        else jsonb_build_object('voter', v_voter, 'delivery_id', p_key) end);
+  end if;
+
+  if v_key is not null then
+    insert into idempotency (voter_key, key, poll_id, fingerprint, outcome)
+      values (v_voter, v_key, p_poll, v_fp, v_out);
+  end if;
+  return v_out;
+end
+$fn$;
+
+-- What anonymous polls already hold that names a person and is needed for nothing: who added an option, and the
+-- audit rows' delivery ids (their voter and actor were never written). Their ballots and idempotency rows are
+-- hashed after this script (see after), with the key this process holds.
+update options o set added_by = null from polls p
+  where p.id = o.poll_id and coalesce((p.settings->>'anonymous')::boolean, false) and o.added_by is not null;
+update outbox o set doc = o.doc - 'delivery_id' - 'voter' - 'actor' from polls p
+  where p.id = o.poll_id and o.kind = 'audit' and coalesce((p.settings->>'anonymous')::boolean, false)
+    and (o.doc ? 'delivery_id' or o.doc ? 'voter' or o.doc ? 'actor');
+
+-- A new setting: whether a poll that hides its results still shows how many have voted. Off for every poll so far.
+update polls set settings = settings || '{"show_turnout": false}'::jsonb where not settings ? 'show_turnout';
+`,
+    async after(tx, ctx) {
+      const legacy = await tx.query<{ id: string }>(
+        `select p.id from polls p
+         where coalesce((p.settings->>'anonymous')::boolean, false) and (
+           exists (select 1 from ballots b where b.poll_id = p.id and b.voter_key not like '${ANON_PREFIX}%')
+           or exists (select 1 from idempotency i where i.poll_id = p.id and i.voter_key not like '${ANON_PREFIX}%'))`,
+      );
+      if (legacy.length === 0) return;
+      if (!ctx.pollKeys)
+        throw new Error(
+          `migration 6 hashes the voter keys of ${legacy.length} existing anonymous poll(s) and needs the anonymity key`,
+        );
+      const ids = legacy.map((r) => r.id);
+      await tx.query(`select set_config('livevote.poll_keys', $1, true)`, [ctx.pollKeys.setting(ids)]);
+      await tx.query(
+        `update ballots set voter_key = lv_anon(poll_id, 'voter', voter_key)
+         where poll_id = any ($1) and voter_key not like '${ANON_PREFIX}%'`,
+        [ids],
+      );
+      await tx.query(
+        `update idempotency set voter_key = lv_anon(poll_id, 'voter', voter_key), key = lv_anon(poll_id, 'key', key)
+         where poll_id = any ($1) and voter_key not like '${ANON_PREFIX}%'`,
+        [ids],
+      );
+    },
   },
 ];

@@ -14,6 +14,7 @@ import type {
   Store,
 } from '../../ports/store.ts';
 import type { Poll, PollSummary } from '../../protocol/index.ts';
+import { PollKeys } from './anonymity.ts';
 import { CastBatcher } from './cast-batcher.ts';
 import { SHARDS } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -65,6 +66,12 @@ const DAY_MS = 86_400_000;
 const PURGE_BATCH = 5_000;
 
 export interface SqlStoreOptions {
+  /**
+   * The server's anonymity secret (≥ 32 characters): anonymous polls store keyed hashes derived from it in place of
+   * voter keys and delivery ids (see anonymity.ts). Every store on one database must use the same one, or a person
+   * gets a second vote; it must not live in that database, or the hashes could be reversed from a copy of it.
+   */
+  anonymityKey: string;
   /** Cast transactions in flight at once; more casts than this wait and go together in one transaction. */
   castSlots?: number;
   /**
@@ -80,11 +87,13 @@ export class SqlStore implements Store {
   private readonly batcher: CastBatcher;
   private readonly audit: boolean;
   private readonly idempotencyTtl: string;
+  private readonly pollKeys: PollKeys;
 
   constructor(
     private readonly db: SqlDriver,
-    options: SqlStoreOptions = {},
+    options: SqlStoreOptions,
   ) {
+    this.pollKeys = new PollKeys(options.anonymityKey);
     this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
     this.audit = options.audit ?? true;
     this.idempotencyTtl = String(Math.round(options.idempotencyTtlMs ?? DAY_MS));
@@ -204,11 +213,12 @@ export class SqlStore implements Store {
       if (cmds.length === 1) {
         const cmd = cmds[0] as CastCommand;
         const v = cmd.voter;
-        // The TTL rides along as a transaction-local setting (set before lv_cast runs, as its FROM item), so
-        // lv_cast keeps its signature and a vote still costs one round trip.
+        // The TTL and the poll's anonymity key ride along as transaction-local settings (set before lv_cast runs,
+        // as its FROM items), so lv_cast keeps its signature and a vote still costs one round trip.
         const rows = await this.db.query<{ r: CastRow }>(
           `select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r
-           from set_config('livevote.idempotency_ttl_ms', $11, true)`,
+           from set_config('livevote.idempotency_ttl_ms', $11, true) ttl,
+             set_config('livevote.poll_keys', $12, true) keys`,
           [
             cmd.pollId,
             cmd.questionId,
@@ -221,6 +231,7 @@ export class SqlStore implements Store {
             randomInt(SHARDS),
             this.audit,
             this.idempotencyTtl,
+            this.pollKeys.setting([cmd.pollId]),
           ],
         );
         return [toOutcome(rows[0]?.r)];
@@ -236,8 +247,16 @@ export class SqlStore implements Store {
         key: c.idempotencyKey ?? null,
       }));
       const rows = await this.db.query<{ r: CastRow[] }>(
-        `select lv_cast_batch($1::jsonb, $2, $3) as r from set_config('livevote.idempotency_ttl_ms', $4, true)`,
-        [JSON.stringify(casts), randomInt(SHARDS), this.audit, this.idempotencyTtl],
+        `select lv_cast_batch($1::jsonb, $2, $3) as r
+         from set_config('livevote.idempotency_ttl_ms', $4, true) ttl,
+           set_config('livevote.poll_keys', $5, true) keys`,
+        [
+          JSON.stringify(casts),
+          randomInt(SHARDS),
+          this.audit,
+          this.idempotencyTtl,
+          this.pollKeys.setting(new Set(cmds.map((c) => c.pollId))),
+        ],
       );
       return (rows[0]?.r ?? []).map(toOutcome);
     } catch (e) {
@@ -324,7 +343,8 @@ export class SqlStore implements Store {
          select $1, $2, 'x' || (count(*) + 1)::text, coalesce(max(position), -1) + 1, $3, $4
          from options where poll_id = $1
          on conflict do nothing returning id`,
-          [pollId, questionId, label.trim().replace(/\s+/g, ' '), addedBy],
+          // An anonymous poll keeps no trace of who took part, this one included.
+          [pollId, questionId, label.trim().replace(/\s+/g, ' '), poll.settings.anonymous ? null : addedBy],
         );
         const id = inserted[0]?.id;
         if (!id) throw new OptionExists();
@@ -378,9 +398,22 @@ export class SqlStore implements Store {
   }
 
   async ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>> {
+    // The voter's key as lv_cast stores it: after the directory, and hashed with the poll's key when anonymous.
+    // lv_anon runs in the subquery's select list, so the setting (its FROM item) is in place when it reads it.
     const rows = await this.db.query<{ question_id: string; option_ids: string[] }>(
-      'select question_id, option_ids from ballots where poll_id = $1 and voter_key = lv_voter_key($2, $3, $4, $5)',
-      [pollId, voter.platform, voter.tenant, voter.user, voter.emp_no ?? null],
+      `select question_id, option_ids from ballots where poll_id = $1 and voter_key = (
+         select case when coalesce((p.settings->>'anonymous')::boolean, false)
+             then lv_anon(p.id, 'voter', lv_voter_key($2, $3, $4, $5))
+             else lv_voter_key($2, $3, $4, $5) end
+         from set_config('livevote.poll_keys', $6, true), polls p where p.id = $1)`,
+      [
+        pollId,
+        voter.platform,
+        voter.tenant,
+        voter.user,
+        voter.emp_no ?? null,
+        this.pollKeys.setting([pollId]),
+      ],
     );
     return Object.fromEntries(rows.map((r) => [r.question_id, r.option_ids]));
   }

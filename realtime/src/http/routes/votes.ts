@@ -5,6 +5,7 @@ import {
   type CastResult,
   castVote,
   castVoteSchema,
+  effectiveStatus,
   ID_PATTERN,
   idempotencyKeySchema,
   retractVote,
@@ -14,7 +15,7 @@ import type { AddOptionResponse, MyVotesResponse, VoteResponse } from '@livevote
 import { Router } from 'express';
 import type { HttpDeps } from '../deps.ts';
 import { HttpError, sendError, sendFailure } from '../errors.ts';
-import { voterOf } from '../identity.ts';
+import { identityOf, voterOf } from '../identity.ts';
 import { etagOf } from '../middleware/conditional-get.ts';
 import { pollIdOf, route } from '../route.ts';
 import { parse } from '../validate.ts';
@@ -62,8 +63,19 @@ export function voteRoutes(deps: HttpDeps): Router {
     '/polls/:id/my-votes',
     route(async (req, res) => {
       const pollId = pollIdOf(req);
-      const voter = voterOf(req, auth);
-      if (!(await core.snapshots.poll(pollId))) return sendError(res, 404, 'unknown_poll', 'No such poll.');
+      const { voter, signed } = identityOf(req, auth);
+      const poll = await core.snapshots.poll(pollId);
+      if (!poll) return sendError(res, 404, 'unknown_poll', 'No such poll.');
+      // A bare emp_no is a claim anyone can type: answering it would show anyone's choice in an anonymous poll,
+      // and the results a poll hides while it is open. Those polls tell a voter their ballot only on a token.
+      const hiding = poll.settings.results_hidden && effectiveStatus(poll, new Date()) === 'open';
+      if (!signed && (poll.settings.anonymous || hiding))
+        return sendError(
+          res,
+          403,
+          'token_required',
+          'This poll shows your own choice only to a signed voter link (from Slack or Teams).',
+        );
       res.json({ ballots: await core.ballots.ballotsOf(pollId, voter) } satisfies MyVotesResponse);
     }),
   );
