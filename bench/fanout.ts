@@ -3,7 +3,7 @@
 // @socket.io/redis-adapter server implementing the same live poll. Servers, clients and the voter are separate
 // processes; the voter sends open-loop at a fixed rate, identical for both targets.
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createTestDatabase, freePort, TEST_ANONYMITY_KEY, testPrefix } from '@livevote/core/testing';
 import { spawnInstance, waitReady } from './lib/instances.ts';
@@ -24,7 +24,19 @@ interface Target {
   procs: ChildProcess[];
   urls: string[];
   vote(i: number): { path: string; body?: string; port: number };
+  /** Per instance: snapshots it published on the bus so far (livevote's /metrics, null where not counted). */
+  busPublishes?(): Promise<(number | null)[]>;
   stop(): Promise<void>;
+}
+
+/** One counter from an instance's Prometheus exposition; null when the instance doesn't expose it. */
+async function scrape(port: number, metric: string): Promise<number | null> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
+  const m = new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : null;
 }
 
 async function livevote(instances: number, dbUrl: string): Promise<Target> {
@@ -70,6 +82,7 @@ async function livevote(instances: number, dbUrl: string): Promise<Target> {
       path: `/api/polls/${pollId}/votes?emp_no=${++voter + 1_000_000}`,
       body: JSON.stringify({ question_id: 'place', option_ids: [`p${(i % 3) + 1}`] }),
     }),
+    busPublishes: () => Promise.all(procs.map((p) => scrape(p.port, 'livevote_bus_publishes_total'))),
     stop: async () => {
       for (const p of procs) p.child.kill('SIGKILL');
     },
@@ -117,6 +130,8 @@ interface Load {
   rate: number;
   seconds: number;
   instances: number;
+  /** Short name for LOADS=… */
+  key: string;
 }
 
 async function run(make: () => Promise<Target>, load: Load) {
@@ -148,6 +163,7 @@ async function run(make: () => Promise<Target>, load: Load) {
     await new Promise((r) => setTimeout(r, 2_000)); // settle, then measure idle connections
     const rssAfter = pids.reduce((a, p) => a + rssKb(p), 0);
     const cpu0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const bus0 = (await target.busPublishes?.()) ?? [];
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     const total = load.rate * load.seconds;
     const t0 = now();
@@ -194,8 +210,15 @@ async function run(make: () => Promise<Target>, load: Load) {
     const { stats } = await message<{ stats: ClientStats }>('stats');
     const cpu1 = pids.reduce((a, p) => a + cpuTicks(p), 0);
     agent.destroy();
+    // Published during the load: the counter at its end minus at its start (poll creation publishes too).
+    const busPublishes = ((await target.busPublishes?.()) ?? []).map((n, i) => {
+      const before = bus0[i];
+      return n === null || before === null || before === undefined ? null : n - before;
+    });
     return {
       ...stats,
+      votes: total,
+      busPublishes,
       failed,
       kbPerConn: (rssAfter - rssBefore) / load.clients,
       serverCpuPct: ((cpu1 - cpu0) / 100 / sendSeconds) * 100,
@@ -214,11 +237,26 @@ async function main() {
   const db = await createTestDatabase();
   const loads: Load[] = [
     // The floor: one client per instance, so neither the servers nor the measuring process is busy.
-    { name: '2 clients (1 per instance), 20 votes/s', clients: 2, rate: 20, seconds: 10, instances: 2 },
-    { name: '1,000 clients, 20 votes/s', clients: 1_000, rate: 20, seconds: 10, instances: 2 },
-    { name: '2,000 clients, 20 votes/s', clients: 2_000, rate: 20, seconds: 10, instances: 2 },
-    { name: 'burst: 2,000 clients, 200 votes/s', clients: 2_000, rate: 200, seconds: 5, instances: 2 },
     {
+      key: 'floor',
+      name: '2 clients (1 per instance), 20 votes/s',
+      clients: 2,
+      rate: 20,
+      seconds: 10,
+      instances: 2,
+    },
+    { key: '1k', name: '1,000 clients, 20 votes/s', clients: 1_000, rate: 20, seconds: 10, instances: 2 },
+    { key: '2k', name: '2,000 clients, 20 votes/s', clients: 2_000, rate: 20, seconds: 10, instances: 2 },
+    {
+      key: 'burst',
+      name: 'burst: 2,000 clients, 200 votes/s',
+      clients: 2_000,
+      rate: 200,
+      seconds: 5,
+      instances: 2,
+    },
+    {
+      key: '10k',
       name: '10,000 clients over 3 instances, 20 votes/s',
       clients: 10_000,
       rate: 20,
@@ -227,16 +265,34 @@ async function main() {
     },
   ];
   const rows: string[] = [];
-  // `npm run bench:fanout -- <words>`: only the loads whose name contains them, printed, RESULTS.md untouched.
+  const busNotes: string[] = [];
+  // Only some loads, printed, RESULTS.md untouched: `npm run bench:fanout -- <words>` (the loads whose name
+  // contains them) or LOADS=burst,1k (keys: floor, 1k, 2k, burst, 10k; in the order of the table).
+  // BENCH_OUT=<file> also appends every run's figures to that file, one JSON object a line.
   const only = process.argv[2];
+  const keys = process.env.LOADS?.split(',').map((k) => k.trim());
+  const unknown = keys?.filter((k) => !loads.some((l) => l.key === k)) ?? [];
+  if (unknown.length)
+    throw new Error(`LOADS: unknown ${unknown.join(', ')} (${loads.map((l) => l.key).join(', ')})`);
+  const selected = loads.filter((l) => (!only || l.name.includes(only)) && (!keys || keys.includes(l.key)));
   try {
-    for (const load of loads.filter((l) => !only || l.name.includes(only))) {
+    for (const load of selected) {
       for (const [name, make] of [
         ['livevote', () => livevote(load.instances, db.url)],
         ['Socket.IO + redis-adapter', () => socketio(load.instances)],
       ] as const) {
         const r = await run(make, load);
         console.log(name, load.name, JSON.stringify(r));
+        if (process.env.BENCH_OUT)
+          appendFileSync(
+            process.env.BENCH_OUT,
+            `${JSON.stringify({ at: new Date().toISOString(), load: load.key, target: name, ...r })}\n`,
+          );
+        const counts = r.busPublishes.filter((n): n is number => n !== null);
+        if (counts.length)
+          busNotes.push(
+            `${load.name}: ${counts.join(' + ')} bus publishes (per instance) for ${r.votes} votes = ${(counts.reduce((a, b) => a + b, 0) / r.votes).toFixed(3)} per vote`,
+          );
         rows.push(
           `| ${load.name} | ${name} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max, 0)} | ${fmt(r.within1s * 100)} % | ${r.undelivered} | ${r.clientsAtFinal}/${load.clients} | ${fmt(r.framesPerSecTotal / load.clients, 1)} | ${fmt(r.kbPerConn)} | ${fmt(r.serverCpuPct, 0)} % |`,
         );
@@ -245,8 +301,8 @@ async function main() {
   } finally {
     await db.drop();
   }
-  if (only) {
-    console.log(rows.join('\n'));
+  if (only || keys) {
+    console.log([...rows, ...busNotes].join('\n'));
     return;
   }
   writeSection(
@@ -263,7 +319,13 @@ ${rows.join('\n')}
   ≥ v (one coalesced snapshot can cover several votes; a skipped one counts as late, not as missing).
 - livevote paces broadcasts per poll (token bucket: 3 back to back, then ≤ 20/s; bursts merge) and writes one pre-framed buffer to
   every socket; the baseline emits every vote to every client, serialised by Socket.IO per emit.
-- RSS per idle connection: the servers' summed VmRSS after connecting the clients minus before, divided by the count.`,
+- RSS per idle connection: the servers' summed VmRSS after connecting the clients minus before, divided by the count.${
+      busNotes.length
+        ? `
+- livevote's bus messages (\`livevote_bus_publishes_total\` of each instance at the end of the load; each instance
+  publishes the snapshots of the votes it committed): ${busNotes.join('; ')}.`
+        : ''
+    }`,
   );
 }
 
