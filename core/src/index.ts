@@ -7,6 +7,7 @@ export { migrate } from './adapters/sql/migrate.ts';
 export { MIGRATIONS, SHARDS } from './adapters/sql/migrations.ts';
 export type { SqlDriver } from './adapters/sql/sql-driver.ts';
 export { SqlStore, type SqlStoreOptions } from './adapters/sql/sql-store.ts';
+export { isStoreUnavailable, loggableError, storeError } from './adapters/sql/store-errors.ts';
 export * from './app/cast-vote.ts';
 export * from './app/catalog.ts';
 export * from './app/chat-polls.ts';
