@@ -18,6 +18,7 @@ export * from './app/manage-polls.ts';
 export * from './app/outbox-drain.ts';
 export * from './app/pace.ts';
 export * from './app/snapshots.ts';
+export * from './app/store-error-log.ts';
 export * from './app/todays-lunch-poll.ts';
 export * from './domain/ballot-rules.ts';
 export * from './domain/demo-lunch.ts';
