@@ -26,6 +26,15 @@ export const configSchema = z
     ROLE: z.enum(['all', 'realtime', 'bot']).default('all'),
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: int(16, 1, 200),
+    /**
+     * Postgres time limits, so an outage answers 503 instead of hanging requests: opening a connection (or waiting
+     * for a free one), one statement on the server, one query as the client waits for it (this one also catches a
+     * frozen server, which cancels nothing), and a transaction left idle.
+     */
+    DATABASE_CONNECT_TIMEOUT_MS: int(3_000, 100, 600_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: int(5_000, 100, 3_600_000),
+    DATABASE_QUERY_TIMEOUT_MS: int(6_000, 100, 3_600_000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 100, 3_600_000),
     /** How long an Idempotency-Key (or chat delivery id) replays its first outcome; then it is purged. */
     IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 366),
     DATA_DIR: optional.default('./data'),
@@ -53,6 +62,14 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
+    // The server cancels a slow statement cleanly (the connection stays usable); the client's own limit is for a
+    // server that cannot even do that, so it has to be the longer one.
+    if (c.DATABASE_QUERY_TIMEOUT_MS <= c.DATABASE_STATEMENT_TIMEOUT_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_QUERY_TIMEOUT_MS'],
+        message: 'must be longer than DATABASE_STATEMENT_TIMEOUT_MS',
+      });
     if (c.AUTH_MODE === 'signed') {
       if (!c.AUTH_SECRET)
         ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when AUTH_MODE=signed' });
