@@ -34,6 +34,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const store = metrics.countVotes(adapters.store);
   const { bus } = adapters;
   const { archive } = adapters;
+  const { storeErrors } = adapters;
   // Every role drains the outbox; leases (skip locked) keep two drainers off the same rows.
   let archiveDown = false;
   const drain = archive
@@ -71,14 +72,14 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
         polls: core.polls,
         bus,
         events: core.events,
-        onError: (err) => log.warn({ err: String(err) }, 'realtime recovery read failed'),
+        onError: (err) => storeErrors.report(err, 'realtime recovery read failed'),
         onFanout: metrics.observeFanout,
       })
     : undefined;
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
   const chat = config.ROLE !== 'realtime';
-  const tally = chat ? new TallySync({ core, log }) : undefined;
+  const tally = chat ? new TallySync({ core, log, storeErrors }) : undefined;
   let slack: SlackApp | undefined;
   if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
     slack = createSlackApp({
@@ -91,6 +92,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       publicUrl: config.PUBLIC_URL,
       ...(config.AUTH_SECRET ? { voterTokenSecret: config.AUTH_SECRET } : {}),
       log,
+      storeErrors,
     });
     tally.register(slack.platform);
     await slack.start();
@@ -109,6 +111,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       allowUnauthenticated: config.AUTH_MODE === 'open',
       publicUrl: config.PUBLIC_URL,
       log,
+      storeErrors,
     });
     tally.register(teams.platform);
     if (!config.TEAMS_CLIENT_ID)
@@ -127,6 +130,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     routers: [...(slack?.router ? [slack.router] : []), ...(teams ? [teams.router] : [])],
     ...(archive ? { archive } : {}),
     metrics: () => metrics.expose(),
+    storeErrors,
     auth: {
       mode: config.AUTH_MODE,
       ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
@@ -137,7 +141,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const gateway: Gateway | undefined = hub
-    ? attachWebSocket(server, { hub, polls: core.polls, auth: appAuth, log })
+    ? attachWebSocket(server, { hub, polls: core.polls, auth: appAuth, log, storeErrors })
     : undefined;
   metrics.attach({
     core,
@@ -154,7 +158,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     sweeping = true;
     closeDuePolls(core)
       .then((ids) => ids.length > 0 && log.info({ polls: ids }, 'closed at their close time'))
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'closing due polls failed'))
+      .catch((err: unknown) => storeErrors.report(err, 'closing due polls failed'))
       .finally(() => {
         sweeping = false;
       });
@@ -170,7 +174,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     store
       .purgeIdempotency(config.idempotencyTtlMs)
       .then((n) => n > 0 && log.info({ keys: n }, 'expired idempotency keys purged'))
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'purging idempotency keys failed'))
+      .catch((err: unknown) => storeErrors.report(err, 'purging idempotency keys failed'))
       .finally(() => {
         purging = false;
       });

@@ -9,6 +9,7 @@ import {
   createChatPoll,
   issueVoterToken,
   retractVote,
+  StoreErrorLog,
   slackWorkspace,
   type Voter,
   voterKey,
@@ -38,6 +39,8 @@ export interface SlackOptions {
   /** AUTH_SECRET: "Vote in browser" then hands out a signed personal link. */
   voterTokenSecret?: string;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  /** The process's log of failed store calls (shared with the other edges); else one of our own. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
 }
 
 export interface SlackApp {
@@ -98,8 +101,34 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     logLevel: LogLevel.ERROR,
     clientOptions,
     ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken, signingSecret: o.signingSecret }),
+    extendedErrorHandler: true,
   });
   const { core } = o;
+  const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
+
+  // A listener failed, almost always after its ack (Slack already has its 200): tell the person, since nothing
+  // else will, and log it through the store's error log (an outage: once a second, not a stack per click).
+  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
+    const outage = storeErrors.report(error, 'Slack request failed');
+    const b = body as {
+      user_id?: string;
+      channel_id?: string;
+      user?: { id?: string };
+      channel?: { id?: string };
+    };
+    const user = b.user_id ?? b.user?.id;
+    const channel = b.channel_id ?? b.channel?.id;
+    if (!user || !channel) return;
+    await app.client.chat
+      .postEphemeral({
+        channel,
+        user,
+        text: outage
+          ? ':warning: livevote cannot reach its database right now. Please try again in a minute.'
+          : ':warning: Something went wrong on our side; nothing was changed unless you were told so.',
+      })
+      .catch(() => undefined);
+  });
 
   async function postPoll(
     client: WebClient,

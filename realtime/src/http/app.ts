@@ -1,5 +1,6 @@
 // The HTTP edge: operations, the REST API by resource, the chat endpoints, the web pages. Each route module turns a
 // request into a use-case call and its result into a response shape from the protocol.
+import { loggableError, StoreErrorLog } from '@livevote/core';
 import express from 'express';
 import type { HttpDeps } from './deps.ts';
 import { errorHandler, sendError } from './errors.ts';
@@ -36,6 +37,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/api', api);
   const pages = deps.webDist ? webPageRoutes(deps.webDist) : null;
   if (pages) app.use(pages);
-  app.use(errorHandler((err) => deps.log.error({ err }, 'unhandled error')));
+  app.use(
+    errorHandler(
+      (err) => deps.log.error({ error: loggableError(err) }, 'unhandled error'),
+      deps.storeErrors ?? new StoreErrorLog(deps.log),
+    ),
+  );
   return app;
 }

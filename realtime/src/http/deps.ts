@@ -20,4 +20,6 @@ export interface HttpDeps {
   archive?: { ping(): Promise<void> };
   /** Prometheus exposition for GET /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The process's log of failed store calls (one per process, shared with the other edges); else one of our own. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
 }
