@@ -1,11 +1,11 @@
 // One livevote process for an end-to-end test: a free port, its own data folder (embedded PGlite), quiet logs, no
-// demo poll; `env` adds or overrides settings (chat secrets, fake API URLs).
+// demo poll; `env` adds or overrides settings (chat secrets, fake API URLs); `log` records what it logs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@livevote/core/testing';
 import { parseConfig, type Running, start } from '@livevote/server';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export interface Booted {
   base: string;
@@ -13,7 +13,7 @@ export interface Booted {
   stop(): Promise<void>;
 }
 
-export async function boot(env: Record<string, string> = {}): Promise<Booted> {
+export async function boot(env: Record<string, string> = {}, log?: Logger): Promise<Booted> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lv-e2e-'));
   const port = await freePort();
   const running = await start(
@@ -26,7 +26,7 @@ export async function boot(env: Record<string, string> = {}): Promise<Booted> {
       PUBLIC_URL: 'https://lunch.example.test',
       ...env,
     }),
-    pino({ level: 'silent' }),
+    log ?? pino({ level: 'silent' }),
   );
   return {
     base: `http://127.0.0.1:${port}`,
