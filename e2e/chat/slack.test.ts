@@ -104,6 +104,24 @@ describe('Slack app', () => {
     expect((await workspacePolls()).length).toBe(before);
   });
 
+  it('refuses control characters and bidi overrides in a /vote, naming the part, and creates nothing', async () => {
+    const before = (await workspacePolls()).length;
+    const said = () =>
+      slack
+        .of('chat.postEphemeral')
+        .filter((c) => c.body.user === 'U31')
+        .map((c) => String(c.body.text));
+    expect((await command('/vote', '"Lunch?" "Pizza\u202e" "Sushi"', 'U31')).status).toBe(200);
+    await expect
+      .poll(said)
+      .toContainEqual(expect.stringMatching(/^Option 1 must not contain control characters/));
+    expect((await command('/vote', '"Lunch\nor dinner?" "Pizza" "Sushi"', 'U31')).status).toBe(200);
+    await expect
+      .poll(said)
+      .toContainEqual(expect.stringMatching(/^The question must not contain control characters/));
+    expect((await workspacePolls()).length).toBe(before);
+  });
+
   it('counts 30 users clicking, confirms each at once, keeps the shared message ≤ 1 update/s and ends on the final count', async () => {
     const { pollId, ts } = await newPoll('Thirty clicks?');
     const responses = await Promise.all(

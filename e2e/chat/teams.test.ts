@@ -154,6 +154,28 @@ describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)
       .toBe(true);
   });
 
+  it('refuses a bidi override or a control character in "poll Q; A; B", naming the part', async () => {
+    const polls = async () => {
+      const all = await fetch(`${app.base}/api/polls?workspace=teams:tenant-1`, {
+        headers: { authorization: `Bearer ${app.running.adminToken}` },
+      });
+      return ((await all.json()) as PollListResponse).polls.length;
+    };
+    const before = await polls();
+    const sent = () => connector.posts().map((c) => String(c.body.text ?? ''));
+    expect((await post(activity({ type: 'message', text: 'poll Lunch?; Pizza; Sushi\u2066' }))).status).toBe(
+      200,
+    );
+    await expect
+      .poll(sent)
+      .toContainEqual(expect.stringMatching(/Option 2 must not contain control characters/));
+    expect((await post(activity({ type: 'message', text: 'poll Lunch\u0000?; Pizza; Sushi' }))).status).toBe(
+      200,
+    );
+    await expect.poll(sent).toContainEqual(expect.stringMatching(/The question must not contain control/));
+    expect(await polls()).toBe(before);
+  });
+
   it('creates a lunch poll for "lunch" and explains itself for anything else', async () => {
     const before = connector.posts().length;
     await post(activity({ type: 'message', text: 'lunch' }));
