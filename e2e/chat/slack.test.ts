@@ -199,6 +199,10 @@ describe('Slack app', () => {
       body,
     });
     expect(unsigned.status).toBe(401);
+    for (const res of [forged, unsigned]) {
+      expect(res.headers.get('x-powered-by')).toBeNull();
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
     await new Promise((r) => setTimeout(r, 300));
     expect((await snapshotOf(pollId)).version).toBe(0);
   });

@@ -154,6 +154,14 @@ describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)
       .toBe(true);
   });
 
+  it("answers with our security headers and without the Teams SDK's Express advertising itself", async () => {
+    const res = await post(activity({ type: 'message', text: 'help' }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
   it('refuses a bidi override or a control character in "poll Q; A; B", naming the part', async () => {
     const polls = async () => {
       const all = await fetch(`${app.base}/api/polls?workspace=teams:tenant-1`, {

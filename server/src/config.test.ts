@@ -62,6 +62,23 @@ describe('configuration', () => {
     expect(fails({ DATABASE_CONNECT_TIMEOUT_MS: '0' })).toContain('DATABASE_CONNECT_TIMEOUT_MS');
   });
 
+  it('lets nobody frame the pages unless FRAME_ANCESTORS lists https origins', () => {
+    expect(parseConfig({}).FRAME_ANCESTORS).toEqual([]);
+    expect(
+      parseConfig({
+        FRAME_ANCESTORS: 'https://teams.microsoft.com, https://*.teams.microsoft.com  https://x.test:8443',
+      }).FRAME_ANCESTORS,
+    ).toEqual(['https://teams.microsoft.com', 'https://*.teams.microsoft.com', 'https://x.test:8443']);
+    for (const bad of [
+      '*',
+      'http://teams.microsoft.com',
+      "https://x.test 'unsafe-inline'",
+      'https://x.test/path',
+      'https:',
+    ])
+      expect(fails({ FRAME_ANCESTORS: bad })).toContain('FRAME_ANCESTORS');
+  });
+
   it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {
     const msg = fails({ AUTH_MODE: 'signed' });
     expect(msg).toContain('AUTH_SECRET');

@@ -19,6 +19,8 @@ const int = (def: number, min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+const FRAME_ANCESTOR = /^('self'|https:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i;
+
 export const configSchema = z
   .object({
     PORT: int(5000, 0, 65535), // 0: any free port (tests, the prod-like script)
@@ -60,6 +62,15 @@ export const configSchema = z
     TEAMS_CLIENT_SECRET: optional,
     TEAMS_TENANT_ID: optional,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Who may show our pages in a frame (CSP frame-ancestors), e.g. a Teams tab: https origins, `*.` for subdomains,
+     * separated by spaces or commas. Unset: nobody.
+     */
+    FRAME_ANCESTORS: optional
+      .transform((s) => (s ?? '').split(/[\s,]+/).filter(Boolean))
+      .refine((list) => list.every((x) => FRAME_ANCESTOR.test(x)), {
+        message: "must be https origins (https://host, https://*.host, optional :port) or 'self'",
+      }),
   })
   .superRefine((c, ctx) => {
     // The server cancels a slow statement cleanly (the connection stays usable); the client's own limit is for a

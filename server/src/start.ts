@@ -131,6 +131,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     ...(archive ? { archive } : {}),
     metrics: () => metrics.expose(),
     storeErrors,
+    frameAncestors: config.FRAME_ANCESTORS,
     auth: {
       mode: config.AUTH_MODE,
       ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),

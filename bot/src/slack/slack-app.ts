@@ -96,6 +96,8 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         endpoints: '/slack/events',
         logLevel: LogLevel.ERROR,
       });
+  // We mount only its router; its own Express app would advertise itself if it were ever started.
+  receiver?.app.disable('x-powered-by');
   const app = new App({
     token: o.botToken,
     logLevel: LogLevel.ERROR,

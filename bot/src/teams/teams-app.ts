@@ -70,6 +70,7 @@ interface HttpError {
 
 export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
   const router = express();
+  router.disable('x-powered-by'); // a mounted Express app sets its own on every response it handles
   const app = new LivevoteTeams({
     httpServerAdapter: new ExpressAdapter(router),
     logger: new ConsoleLogger('livevote-teams', { level: 'error' }),

@@ -20,6 +20,8 @@ export interface HttpDeps {
   archive?: { ping(): Promise<void> };
   /** Prometheus exposition for GET /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Who may frame our pages (CSP frame-ancestors sources, e.g. a Teams tab's hosts); none when empty or absent. */
+  frameAncestors?: readonly string[];
   /** The process's log of failed store calls (one per process, shared with the other edges); else one of our own. */
   storeErrors?: { report(err: unknown, what: string): boolean };
 }
