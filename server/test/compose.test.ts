@@ -126,4 +126,31 @@ describe('Dockerfile and load balancer', () => {
     // The same file the compose stack mounts.
     expect(read('docker-compose.yml')).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
   });
+
+  it('logs no query strings (tokens and emp_no live there) and keeps /metrics to the internal networks', () => {
+    const nginx = read('deploy/nginx.conf').replace(/#.*$/gm, '');
+    // Every access log uses our format, and our format names no variable that holds the query or the referrer.
+    const logs = [...nginx.matchAll(/^\s*access_log\s+([^;]+);/gm)].map((m) => m[1]?.trim().split(/\s+/));
+    expect(logs).toEqual([['/dev/stdout', 'livevote']]);
+    const format = nginx.match(/log_format\s+livevote\s+([^;]+);/)?.[1] ?? '';
+    expect(format).toContain('$uri');
+    expect(format).toContain('$status');
+    for (const leaky of [
+      /\$request\b/,
+      /\$request_uri/,
+      /\$args/,
+      /\$query_string/,
+      /\$arg_/,
+      /\$http_referer/,
+    ])
+      expect(format).not.toMatch(leaky);
+    // /metrics: private ranges allowed, everyone else denied, and no other location serves it.
+    // Case-insensitive, trailing slash too: Express routes /METRICS and /metrics/ to the same handler.
+    const metrics = nginx.match(/location ~\* \^\/metrics\(\/\|\$\) \{[^}]*\}/)?.[0] ?? '';
+    for (const net of ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'])
+      expect(metrics).toContain(`allow ${net};`);
+    expect(metrics).toMatch(/deny all;\s*(proxy_set_header[^;]*;\s*)?proxy_pass http:\/\/realtime;/);
+    expect(metrics).not.toMatch(/allow all/);
+    expect(nginx.match(/location[^{]*metrics/g)).toHaveLength(1);
+  });
 });
