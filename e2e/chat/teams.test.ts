@@ -236,4 +236,43 @@ describe('Teams app with TEAMS_CLIENT_ID set', () => {
     });
     expect(((await all.json()) as PollListResponse).polls).toEqual([]);
   });
+
+  it('keeps validating tokens when the environment says DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS=true', async () => {
+    // The Teams SDK reads this variable whenever the option is left undefined; our config must decide alone.
+    const before = process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS;
+    process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS = 'true';
+    let other: Booted | undefined;
+    try {
+      other = await boot({
+        TEAMS_CLIENT_ID: '00000000-0000-0000-0000-000000000002',
+        TEAMS_CLIENT_SECRET: 'not-a-real-secret',
+      });
+    } finally {
+      if (before === undefined) delete process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS;
+      else process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS = before;
+    }
+    try {
+      const unsigned = await fetch(`${other.base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'message',
+          id: 'y',
+          text: 'poll Unsigned?; A; B',
+          serviceUrl: 'http://127.0.0.1:9/',
+          channelId: 'msteams',
+          from: { id: 'u' },
+          conversation: { id: 'c', tenantId: 't' },
+          recipient: { id: 'b' },
+        }),
+      });
+      expect(unsigned.status).toBe(401);
+      const all = await fetch(`${other.base}/api/polls`, {
+        headers: { authorization: `Bearer ${other.running.adminToken}` },
+      });
+      expect(((await all.json()) as PollListResponse).polls).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
 });

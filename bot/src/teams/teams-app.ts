@@ -77,7 +77,10 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
     ...(o.clientId ? { clientId: o.clientId } : {}),
     ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
     ...(o.tenantId ? { tenantId: o.tenantId } : {}),
-    ...(!o.clientId && o.allowUnauthenticated ? { dangerouslyAllowUnauthenticatedRequests: true } : {}),
+    // Always explicit: left undefined, the SDK takes it from DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS in the
+    // environment, which would switch token validation off behind our config. Unauthenticated only without a client
+    // id, and only where AUTH_MODE=open allows it.
+    dangerouslyAllowUnauthenticatedRequests: !o.clientId && o.allowUnauthenticated,
   });
   const { core } = o;
   const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
