@@ -30,6 +30,8 @@ export interface Adapters {
   describe: { store: string; bus: string; archive: string };
   /** Where every edge and loop reports a failed store call: an outage is logged at most once a second. */
   storeErrors: StoreErrorLog;
+  /** Keys every instance can claim once (Redis SET NX PX), e.g. Slack request signatures; absent without Redis. */
+  sharedOnce?: { claim(key: string, ttlMs: number): Promise<boolean> };
   close(): Promise<void>;
 }
 
@@ -140,6 +142,12 @@ export async function openAdapters(
     ...archive,
     describe: { store: s.name, bus: `redis ${new URL(config.REDIS_URL).host}`, archive: archiveName },
     storeErrors: s.errors,
+    // On the publishing connection: the other one is in subscriber mode.
+    sharedOnce: {
+      claim: async (key, ttlMs) =>
+        (await clients[0].set(`${config.REDIS_PREFIX}once:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) ===
+        'OK',
+    },
     async close() {
       for (const c of clients) c.disconnect();
       await a?.close();

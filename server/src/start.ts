@@ -93,6 +93,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       ...(config.AUTH_SECRET ? { voterTokenSecret: config.AUTH_SECRET } : {}),
       log,
       storeErrors,
+      ...(adapters.sharedOnce ? { sharedOnce: adapters.sharedOnce } : {}),
     });
     tally.register(slack.platform);
     await slack.start();

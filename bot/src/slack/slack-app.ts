@@ -19,12 +19,13 @@ import type { Snapshot } from '@livevote/core/protocol';
 import { type AllMiddlewareArgs, App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { Router } from 'express';
+import { Router } from 'express';
 import type { SendResult } from '../tally/message-updater.ts';
 import type { ChatPlatform, TallySync } from '../tally/tally-sync.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { parseVoteCommand } from './parse-vote-command.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
+import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
 
 export interface SlackOptions {
   core: Core;
@@ -41,6 +42,8 @@ export interface SlackOptions {
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   /** The process's log of failed store calls (shared with the other edges); else one of our own. */
   storeErrors?: { report(err: unknown, what: string): boolean };
+  /** Where every instance records the signed requests it took (Redis), so a replay is refused by all of them. */
+  sharedOnce?: OnceStore;
 }
 
 export interface SlackApp {
@@ -351,8 +354,26 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     },
   };
 
+  // Each signed request acts once (replay-guard.ts): remembered here, and across instances when they share Redis.
+  let sharedWarnedAt = 0;
+  const once = o.sharedOnce
+    ? layeredOnce(new MemoryOnce(), o.sharedOnce, (err) => {
+        if (Date.now() - sharedWarnedAt < 60_000) return;
+        sharedWarnedAt = Date.now();
+        o.log.warn(
+          { err: String(err) },
+          'Slack replay guard: Redis unreachable; each instance remembers alone',
+        );
+      })
+    : new MemoryOnce();
+  const router = receiver
+    ? Router()
+        .post('/slack/events', ...slackReplayGuard({ signingSecret: o.signingSecret, once }))
+        .use(receiver.router as unknown as Router)
+    : undefined;
+
   return {
-    ...(receiver ? { router: receiver.router as unknown as Router } : {}),
+    ...(router ? { router } : {}),
     platform,
     async start() {
       if (!receiver) await app.start();
