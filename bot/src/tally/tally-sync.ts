@@ -2,7 +2,7 @@
 // once when the poll closes. One per bot process; platforms register how they update and announce. Snapshots come
 // from the event path, and the bus delivers a poll here only while it has a live message (open, or closed with
 // the winner not yet announced): this process watches exactly those polls.
-import { type ChatMessage, type Core, isStoreUnavailable } from '@livevote/core';
+import { type ChatMessage, type Core, isStoreUnavailable, loggableError } from '@livevote/core';
 import type { Snapshot } from '@livevote/core/protocol';
 import { MessageUpdater, type SendResult } from './message-updater.ts';
 
@@ -39,7 +39,14 @@ export class TallySync {
 
   private warn(err: unknown, what: string, fields: object = {}): void {
     if (this.deps.storeErrors && isStoreUnavailable(err)) this.deps.storeErrors.report(err, what);
-    else this.deps.log.warn({ err: String(err), ...fields }, what);
+    else {
+      // One line each (these repeat every few seconds while a platform fails); a Postgres error without its values.
+      const error = loggableError(err);
+      this.deps.log.warn(
+        { error: typeof error === 'string' ? error : { ...error, stack: undefined }, ...fields },
+        what,
+      );
+    }
   }
 
   register(p: ChatPlatform): void {
