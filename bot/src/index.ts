@@ -1,5 +1,6 @@
 export * from './slack/parse-vote-command.ts';
 export * from './slack/render-poll.ts';
+export * from './slack/replay-guard.ts';
 export * from './slack/slack-app.ts';
 export * from './tally/message-updater.ts';
 export * from './tally/tally-sync.ts';

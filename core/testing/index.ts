@@ -51,5 +51,6 @@ export const testPrefix = (): string => `lvtest:${process.pid}:${randomBytes(4).
 
 export * from './free-port.ts';
 export * from './polls.ts';
+export * from './postgres-server.ts';
 export * from './recording-bus.ts';
 export * from './redis-server.ts';

@@ -30,9 +30,13 @@ export function slackRequests(base: string, secret: string, slackApiUrl: string)
         }),
         'application/x-www-form-urlencoded',
       ),
-    action: (payload: object, headers?: Record<string, string>) => {
+    /** `timestamp`: when Slack signed it (a retry is signed anew, later). */
+    action: (payload: object, headers?: Record<string, string>, timestamp?: number) => {
       const body = form({ payload: JSON.stringify(payload) });
-      return send(body, 'application/x-www-form-urlencoded', { ...slackHeaders(secret, body), ...headers });
+      return send(body, 'application/x-www-form-urlencoded', {
+        ...slackHeaders(secret, body, timestamp),
+        ...headers,
+      });
     },
     event: (team: string, event: object) =>
       send(

@@ -1,5 +1,6 @@
 // The Slack app end to end, offline: a local fake of Slack's Web API and correctly signed requests.
 import type { PollListResponse, Snapshot } from '@livevote/core/protocol';
+import { TEST_REDIS_URL, testPrefix } from '@livevote/core/testing';
 import type { Running } from '@livevote/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Booted, boot } from '../boot.ts';
@@ -104,6 +105,24 @@ describe('Slack app', () => {
     expect((await workspacePolls()).length).toBe(before);
   });
 
+  it('refuses control characters and bidi overrides in a /vote, naming the part, and creates nothing', async () => {
+    const before = (await workspacePolls()).length;
+    const said = () =>
+      slack
+        .of('chat.postEphemeral')
+        .filter((c) => c.body.user === 'U31')
+        .map((c) => String(c.body.text));
+    expect((await command('/vote', '"Lunch?" "Pizza\u202e" "Sushi"', 'U31')).status).toBe(200);
+    await expect
+      .poll(said)
+      .toContainEqual(expect.stringMatching(/^Option 1 must not contain control characters/));
+    expect((await command('/vote', '"Lunch\nor dinner?" "Pizza" "Sushi"', 'U31')).status).toBe(200);
+    await expect
+      .poll(said)
+      .toContainEqual(expect.stringMatching(/^The question must not contain control characters/));
+    expect((await workspacePolls()).length).toBe(before);
+  });
+
   it('counts 30 users clicking, confirms each at once, keeps the shared message ≤ 1 update/s and ends on the final count', async () => {
     const { pollId, ts } = await newPoll('Thirty clicks?');
     const responses = await Promise.all(
@@ -146,10 +165,12 @@ describe('Slack app', () => {
   it('counts a redelivered click (X-Slack-Retry-Num) once', async () => {
     const { pollId, ts } = await newPoll('Retry once?');
     const payload = click(pollId, 'o3', 'U900', '17001.1', ts);
-    expect((await action(payload)).status).toBe(200);
-    expect(
-      (await action(payload, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' })).status,
-    ).toBe(200);
+    const now = Math.floor(Date.now() / 1000);
+    expect((await action(payload, {}, now)).status).toBe(200);
+    // Slack signs a retry anew, with a later timestamp: the replay guard lets it through, the idempotency key
+    // (message and action_ts) makes it count once.
+    const retry = { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' };
+    expect((await action(payload, retry, now + 2)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     const s = await snapshotOf(pollId);
     expect(s.total_voters).toBe(1);
@@ -158,6 +179,57 @@ describe('Slack app', () => {
     await action(click(pollId, 'o3', 'U900', '17001.2', ts));
     await new Promise((r) => setTimeout(r, 300));
     expect((await snapshotOf(pollId)).version).toBe(1);
+  });
+
+  it('acts once on a signed request seen three times (a replay): one poll, and the repeats get an empty 200', async () => {
+    const before = (await workspacePolls()).length;
+    const body = form({
+      command: '/vote',
+      text: '"Replayed?" "Yes" "No"',
+      team_id: 'T1',
+      user_id: 'U42',
+      channel_id: 'C1',
+      trigger_id: 'trig-T1',
+      response_url: `${slack.url}resp`,
+    });
+    const headers = slackHeaders(SECRET, body); // one signature, one timestamp: the very same request
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await send(body, 'application/x-www-form-urlencoded', headers);
+      answers.push({ status: res.status, body: await res.text() });
+    }
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers.slice(1).map((a) => a.body)).toEqual(['', '']);
+    await expect.poll(async () => (await workspacePolls()).length).toBe(before + 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await workspacePolls()).length).toBe(before + 1);
+    const posted = slack
+      .of('chat.postMessage')
+      .filter((c) => JSON.stringify(c.body.blocks).includes('Replayed?'));
+    expect(posted).toHaveLength(1);
+
+    // A replayed click is dropped before Bolt (its idempotency key would have caught it too); a forged copy of a
+    // seen request is still refused by Bolt.
+    const { pollId, ts } = await newPoll('Replayed click?');
+    const clickBody = form({ payload: JSON.stringify(click(pollId, 'o2', 'U43', '17003.1', ts)) });
+    const clickHeaders = slackHeaders(SECRET, clickBody);
+    for (let i = 0; i < 3; i++)
+      expect((await send(clickBody, 'application/x-www-form-urlencoded', clickHeaders)).status).toBe(200);
+    await expect.poll(async () => (await snapshotOf(pollId)).total_voters).toBe(1);
+    expect(slack.of('chat.postEphemeral').filter((c) => c.body.user === 'U43')).toHaveLength(1);
+    // Let the shared message settle, so no update of ours is still due when the next test rate-limits Slack.
+    await expect
+      .poll(() =>
+        JSON.stringify(
+          slack
+            .of('chat.update')
+            .filter((c) => c.body.ts === ts)
+            .at(-1)?.body.blocks,
+        ).includes('` 1 (100%)'),
+      )
+      .toBe(true);
+    const forged = { ...clickHeaders, 'x-slack-signature': `v0=${'0'.repeat(64)}` };
+    expect((await send(clickBody, 'application/x-www-form-urlencoded', forged)).status).toBe(401);
   });
 
   it('answers forged and stale signatures with 401 and changes nothing', async () => {
@@ -181,6 +253,10 @@ describe('Slack app', () => {
       body,
     });
     expect(unsigned.status).toBe(401);
+    for (const res of [forged, unsigned]) {
+      expect(res.headers.get('x-powered-by')).toBeNull();
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
     await new Promise((r) => setTimeout(r, 300));
     expect((await snapshotOf(pollId)).version).toBe(0);
   });
@@ -323,5 +399,53 @@ describe('Slack app', () => {
     expect(res.status).toBe(200);
     await expect.poll(() => slack.of('views.publish').length).toBeGreaterThan(0);
     expect(JSON.stringify(slack.of('views.publish').at(-1)?.body.view)).toContain('Open polls');
+  });
+});
+
+describe('Slack replay guard across instances sharing Redis', () => {
+  const slack = new FakeSlack();
+  let a: Booted;
+  let b: Booted;
+  beforeAll(async () => {
+    await slack.start();
+    const env = {
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_API_URL: slack.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: testPrefix(),
+    };
+    [a, b] = await Promise.all([boot(env), boot(env)]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await slack.stop();
+  });
+
+  it('refuses on one instance a signed request the other already took', async () => {
+    // Each instance has its own embedded database here: without the shared guard, each would make a poll.
+    const body = new URLSearchParams({
+      command: '/vote',
+      text: '"Shared?" "Yes" "No"',
+      team_id: 'T1',
+      user_id: 'U1',
+      channel_id: 'C1',
+      trigger_id: 'trig-T1',
+      response_url: `${slack.url}resp`,
+    }).toString();
+    const headers = slackHeaders(SECRET, body);
+    for (const app of [a, b, a, b]) {
+      const res = await slackRequests(app.base, SECRET, slack.url).send(
+        body,
+        'application/x-www-form-urlencoded',
+        headers,
+      );
+      expect(res.status).toBe(200);
+    }
+    const posted = () =>
+      slack.of('chat.postMessage').filter((c) => JSON.stringify(c.body.blocks).includes('Shared?')).length;
+    await expect.poll(posted).toBe(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(posted()).toBe(1);
   });
 });

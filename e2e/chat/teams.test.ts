@@ -154,6 +154,36 @@ describe('Teams app (local development mode: no TEAMS_CLIENT_ID, AUTH_MODE=open)
       .toBe(true);
   });
 
+  it("answers with our security headers and without the Teams SDK's Express advertising itself", async () => {
+    const res = await post(activity({ type: 'message', text: 'help' }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
+  it('refuses a bidi override or a control character in "poll Q; A; B", naming the part', async () => {
+    const polls = async () => {
+      const all = await fetch(`${app.base}/api/polls?workspace=teams:tenant-1`, {
+        headers: { authorization: `Bearer ${app.running.adminToken}` },
+      });
+      return ((await all.json()) as PollListResponse).polls.length;
+    };
+    const before = await polls();
+    const sent = () => connector.posts().map((c) => String(c.body.text ?? ''));
+    expect((await post(activity({ type: 'message', text: 'poll Lunch?; Pizza; Sushi\u2066' }))).status).toBe(
+      200,
+    );
+    await expect
+      .poll(sent)
+      .toContainEqual(expect.stringMatching(/Option 2 must not contain control characters/));
+    expect((await post(activity({ type: 'message', text: 'poll Lunch\u0000?; Pizza; Sushi' }))).status).toBe(
+      200,
+    );
+    await expect.poll(sent).toContainEqual(expect.stringMatching(/The question must not contain control/));
+    expect(await polls()).toBe(before);
+  });
+
   it('creates a lunch poll for "lunch" and explains itself for anything else', async () => {
     const before = connector.posts().length;
     await post(activity({ type: 'message', text: 'lunch' }));
@@ -206,4 +236,43 @@ describe('Teams app with TEAMS_CLIENT_ID set', () => {
     });
     expect(((await all.json()) as PollListResponse).polls).toEqual([]);
   });
+
+  it('keeps validating tokens when the environment says DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS=true', async () => {
+    // The Teams SDK reads this variable whenever the option is left undefined; our config must decide alone.
+    const before = process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS;
+    process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS = 'true';
+    let other: Booted | undefined;
+    try {
+      other = await boot({
+        TEAMS_CLIENT_ID: '00000000-0000-0000-0000-000000000002',
+        TEAMS_CLIENT_SECRET: 'not-a-real-secret',
+      });
+    } finally {
+      if (before === undefined) delete process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS;
+      else process.env.DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS = before;
+    }
+    try {
+      const unsigned = await fetch(`${other.base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'message',
+          id: 'y',
+          text: 'poll Unsigned?; A; B',
+          serviceUrl: 'http://127.0.0.1:9/',
+          channelId: 'msteams',
+          from: { id: 'u' },
+          conversation: { id: 'c', tenantId: 't' },
+          recipient: { id: 'b' },
+        }),
+      });
+      expect(unsigned.status).toBe(401);
+      const all = await fetch(`${other.base}/api/polls`, {
+        headers: { authorization: `Bearer ${other.running.adminToken}` },
+      });
+      expect(((await all.json()) as PollListResponse).polls).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
 });

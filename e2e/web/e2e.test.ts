@@ -70,6 +70,34 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
   const boardCount = (page: Page, name: string) =>
     page.locator('.bars-big .bar', { hasText: name }).locator('.bar-count').textContent({ timeout: 2_000 });
 
+  it('runs every page under the Content Security Policy (no inline script) without a single violation', async () => {
+    const violations: string[] = [];
+    const open = async (path: string) => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+      page.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) violations.push(`${path}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => violations.push(`${path}: ${e.message}`));
+      const res = await page.goto(`${base}${path}`);
+      const csp = res?.headers()['content-security-policy'] ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      return page;
+    };
+    const board = await open('/board/lunch-demo');
+    const voter = await open('/p/lunch-demo?emp_no=999');
+    for (const p of [board, voter]) await p.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+    await voter.locator('[data-option="p1"]').click();
+    await expect.poll(() => voter.locator('[data-option="p1"]').getAttribute('aria-pressed')).toBe('true');
+    await voter.locator('[data-option="p1"]').click(); // and back: the tallies of later tests start clean
+    await expect.poll(() => voter.locator('[data-option="p1"]').getAttribute('aria-pressed')).toBe('false');
+    const admin = await open(`/admin#token=${running.adminToken}`);
+    await admin.locator('.poll-list li').first().waitFor();
+    expect(violations).toEqual([]);
+    for (const p of [board, voter, admin]) await p.close();
+  }, 60_000);
+
   it('moves the board and the other vote page when someone votes, and shows my choice', async () => {
     const board = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'ko-KR' });
     const alice = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'ko-KR' });

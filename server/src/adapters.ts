@@ -10,8 +10,14 @@ import {
   createPgliteStore,
   createPgStore,
   MemoryBus,
+  MIGRATIONS,
+  migrate,
+  PollKeys,
+  pgDriver,
   RedisBus,
   type Store,
+  StoreErrorLog,
+  storeError,
 } from '@livevote/core';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -28,6 +34,10 @@ export interface Adapters {
   limits?: Limits;
   /** What the store and bus are, for the start-up banner and /readyz. */
   describe: { store: string; bus: string; archive: string };
+  /** Where every edge and loop reports a failed store call: an outage is logged at most once a second. */
+  storeErrors: StoreErrorLog;
+  /** Keys every instance can claim once (Redis SET NX PX), e.g. Slack request signatures; absent without Redis. */
+  sharedOnce?: { claim(key: string, ttlMs: number): Promise<boolean> };
   close(): Promise<void>;
 }
 
@@ -59,17 +69,38 @@ export async function openStore(
   log: Logger,
   /** Write the audit/archive outbox: only when something will deliver it (an archive is configured). */
   audit = config.MONGO_URL !== undefined,
-): Promise<{ store: Store; name: string; close: () => Promise<void> }> {
+): Promise<{ store: Store; name: string; errors: StoreErrorLog; close: () => Promise<void> }> {
   const options = {
     audit,
     idempotencyTtlMs: config.idempotencyTtlMs,
     anonymityKey: await anonymityKey(config),
   };
+  const errors = new StoreErrorLog(log);
   if (config.DATABASE_URL) {
-    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-    pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
-    const store = await createPgStore(pool, options);
-    return { store, name: `postgres ${new URL(config.DATABASE_URL).host}`, close: () => pool.end() };
+    // Migrations may rightly run longer than any request's statement: they get a connection without those limits.
+    const migrator = new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: 1,
+      connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    });
+    try {
+      // Migration 6 hashes existing anonymous ballots: it needs the same key as the store.
+      await migrate(pgDriver(migrator), MIGRATIONS, { pollKeys: new PollKeys(options.anonymityKey) });
+    } finally {
+      await migrator.end();
+    }
+    const pool = new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_SIZE,
+      connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+      statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      query_timeout: config.DATABASE_QUERY_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    });
+    // Every idle connection reports a restart or an outage: one line a second, not one per connection.
+    pool.on('error', (err) => errors.report(storeError(err), 'idle Postgres connection failed'));
+    const store = await createPgStore(pool, options); // its migrate() finds nothing left to do
+    return { store, name: `postgres ${new URL(config.DATABASE_URL).host}`, errors, close: () => pool.end() };
   }
   const dir = resolve(config.DATA_DIR, 'pglite');
   await mkdir(dir, { recursive: true });
@@ -77,7 +108,7 @@ export async function openStore(
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dir);
   const store = await createPgliteStore(db, options);
-  return { store, name: `PGlite in ${dir}`, close: () => db.close() };
+  return { store, name: `PGlite in ${dir}`, errors, close: () => db.close() };
 }
 
 export async function openAdapters(
@@ -101,6 +132,7 @@ export async function openAdapters(
       ...archive,
       ...(limits ? { limits } : {}),
       describe: { store: s.name, bus: 'in-process', archive: archiveName },
+      storeErrors: s.errors,
       async close() {
         await a?.close();
         await s.close();
@@ -125,6 +157,13 @@ export async function openAdapters(
     ...archive,
     ...(limits ? { limits } : {}),
     describe: { store: s.name, bus: `redis ${new URL(config.REDIS_URL).host}`, archive: archiveName },
+    storeErrors: s.errors,
+    // On the publishing connection: the other one is in subscriber mode.
+    sharedOnce: {
+      claim: async (key, ttlMs) =>
+        (await clients[0].set(`${config.REDIS_PREFIX}once:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) ===
+        'OK',
+    },
     async close() {
       for (const c of clients) c.disconnect();
       limiter?.disconnect();

@@ -81,6 +81,39 @@ describe('configuration', () => {
     expect(parseConfig({}).ANONYMITY_KEY).toBeUndefined();
   });
 
+  it('gives Postgres time limits, the client waiting longer than the server lets a statement run', () => {
+    expect(parseConfig({})).toMatchObject({
+      DATABASE_CONNECT_TIMEOUT_MS: 3_000,
+      DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
+      DATABASE_QUERY_TIMEOUT_MS: 6_000,
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 10_000,
+    });
+    expect(
+      parseConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '20000', DATABASE_QUERY_TIMEOUT_MS: '25000' }),
+    ).toMatchObject({ DATABASE_STATEMENT_TIMEOUT_MS: 20_000, DATABASE_QUERY_TIMEOUT_MS: 25_000 });
+    expect(fails({ DATABASE_STATEMENT_TIMEOUT_MS: '8000' })).toContain(
+      'DATABASE_QUERY_TIMEOUT_MS: must be longer than DATABASE_STATEMENT_TIMEOUT_MS',
+    );
+    expect(fails({ DATABASE_CONNECT_TIMEOUT_MS: '0' })).toContain('DATABASE_CONNECT_TIMEOUT_MS');
+  });
+
+  it('lets nobody frame the pages unless FRAME_ANCESTORS lists https origins', () => {
+    expect(parseConfig({}).FRAME_ANCESTORS).toEqual([]);
+    expect(
+      parseConfig({
+        FRAME_ANCESTORS: 'https://teams.microsoft.com, https://*.teams.microsoft.com  https://x.test:8443',
+      }).FRAME_ANCESTORS,
+    ).toEqual(['https://teams.microsoft.com', 'https://*.teams.microsoft.com', 'https://x.test:8443']);
+    for (const bad of [
+      '*',
+      'http://teams.microsoft.com',
+      "https://x.test 'unsafe-inline'",
+      'https://x.test/path',
+      'https:',
+    ])
+      expect(fails({ FRAME_ANCESTORS: bad })).toContain('FRAME_ANCESTORS');
+  });
+
   it('requires AUTH_SECRET and ADMIN_TOKEN in signed mode', () => {
     const msg = fails({ AUTH_MODE: 'signed' });
     expect(msg).toContain('AUTH_SECRET');

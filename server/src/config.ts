@@ -20,6 +20,8 @@ const int = (def: number, min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+const FRAME_ANCESTOR = /^('self'|https:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i;
+
 export const configSchema = z
   .object({
     PORT: int(5000, 0, 65535), // 0: any free port (tests, the prod-like script)
@@ -27,6 +29,15 @@ export const configSchema = z
     ROLE: z.enum(['all', 'realtime', 'bot']).default('all'),
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: int(16, 1, 200),
+    /**
+     * Postgres time limits, so an outage answers 503 instead of hanging requests: opening a connection (or waiting
+     * for a free one), one statement on the server, one query as the client waits for it (this one also catches a
+     * frozen server, which cancels nothing), and a transaction left idle.
+     */
+    DATABASE_CONNECT_TIMEOUT_MS: int(3_000, 100, 600_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: int(5_000, 100, 3_600_000),
+    DATABASE_QUERY_TIMEOUT_MS: int(6_000, 100, 3_600_000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 100, 3_600_000),
     /** How long an Idempotency-Key (or chat delivery id) replays its first outcome; then it is purged. */
     IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 366),
     DATA_DIR: optional.default('./data'),
@@ -81,6 +92,15 @@ export const configSchema = z
       )
       .transform(Number)
       .pipe(z.number().int().min(0).max(10)),
+    /**
+     * Who may show our pages in a frame (CSP frame-ancestors), e.g. a Teams tab: https origins, `*.` for subdomains,
+     * separated by spaces or commas. Unset: nobody.
+     */
+    FRAME_ANCESTORS: optional
+      .transform((s) => (s ?? '').split(/[\s,]+/).filter(Boolean))
+      .refine((list) => list.every((x) => FRAME_ANCESTOR.test(x)), {
+        message: "must be https origins (https://host, https://*.host, optional :port) or 'self'",
+      }),
   })
   .superRefine((c, ctx) => {
     // Every process on a shared database must hash alike (or a person gets a vote per process), and the key must
@@ -91,6 +111,14 @@ export const configSchema = z
         path: ['ANONYMITY_KEY'],
         message:
           'is required with DATABASE_URL (the same value for every process; e.g. openssl rand -hex 32)',
+      });
+    // The server cancels a slow statement cleanly (the connection stays usable); the client's own limit is for a
+    // server that cannot even do that, so it has to be the longer one.
+    if (c.DATABASE_QUERY_TIMEOUT_MS <= c.DATABASE_STATEMENT_TIMEOUT_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_QUERY_TIMEOUT_MS'],
+        message: 'must be longer than DATABASE_STATEMENT_TIMEOUT_MS',
       });
     if (c.AUTH_MODE === 'signed') {
       if (!c.AUTH_SECRET)

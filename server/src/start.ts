@@ -34,6 +34,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const store = metrics.countVotes(adapters.store);
   const { bus } = adapters;
   const { archive } = adapters;
+  const { storeErrors } = adapters;
   // Every role drains the outbox; leases (skip locked) keep two drainers off the same rows.
   let archiveDown = false;
   const drain = archive
@@ -72,14 +73,14 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
         polls: core.polls,
         bus,
         events: core.events,
-        onError: (err) => log.warn({ err: String(err) }, 'realtime recovery read failed'),
+        onError: (err) => storeErrors.report(err, 'realtime recovery read failed'),
         onFanout: metrics.observeFanout,
       })
     : undefined;
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
   const chat = config.ROLE !== 'realtime';
-  const tally = chat ? new TallySync({ core, log }) : undefined;
+  const tally = chat ? new TallySync({ core, log, storeErrors }) : undefined;
   let slack: SlackApp | undefined;
   if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
     slack = createSlackApp({
@@ -92,6 +93,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       publicUrl: config.PUBLIC_URL,
       ...(config.AUTH_SECRET ? { voterTokenSecret: config.AUTH_SECRET } : {}),
       log,
+      storeErrors,
+      ...(adapters.sharedOnce ? { sharedOnce: adapters.sharedOnce } : {}),
     });
     tally.register(slack.platform);
     await slack.start();
@@ -110,6 +113,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       allowUnauthenticated: config.AUTH_MODE === 'open',
       publicUrl: config.PUBLIC_URL,
       log,
+      storeErrors,
     });
     tally.register(teams.platform);
     if (!config.TEAMS_CLIENT_ID)
@@ -130,6 +134,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     metrics: () => metrics.expose(),
     ...(limits ? { limits } : {}),
     trustProxy: config.TRUST_PROXY,
+    storeErrors,
+    frameAncestors: config.FRAME_ANCESTORS,
     auth: {
       mode: config.AUTH_MODE,
       ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
@@ -147,6 +153,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
         log,
         ...(limits ? { limits } : {}),
         trustProxy: config.TRUST_PROXY,
+        storeErrors,
       })
     : undefined;
   metrics.attach({
@@ -164,7 +171,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     sweeping = true;
     closeDuePolls(core)
       .then((ids) => ids.length > 0 && log.info({ polls: ids }, 'closed at their close time'))
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'closing due polls failed'))
+      .catch((err: unknown) => storeErrors.report(err, 'closing due polls failed'))
       .finally(() => {
         sweeping = false;
       });
@@ -180,7 +187,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     store
       .purgeIdempotency(config.idempotencyTtlMs)
       .then((n) => n > 0 && log.info({ keys: n }, 'expired idempotency keys purged'))
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'purging idempotency keys failed'))
+      .catch((err: unknown) => storeErrors.report(err, 'purging idempotency keys failed'))
       .finally(() => {
         purging = false;
       });

@@ -128,17 +128,53 @@ describe('Dockerfile and load balancer', () => {
     expect(nginx).toMatch(/location \/slack\/ \{[^}]*proxy_pass http:\/\/bot;/);
     expect(nginx).toMatch(/location = \/api\/messages \{[^}]*proxy_pass http:\/\/bot;/);
     const ws = nginx.match(/location \/ws\/ \{[^}]*\}/)?.[0] ?? '';
-    expect(ws).toContain('proxy_set_header Upgrade $http_upgrade;');
-    expect(ws).toContain('proxy_set_header Connection $connection_upgrade;');
     expect(ws).toContain('proxy_pass http://realtime;');
+    // Headers are set once, for the server: Connection follows the map (upgrade for WebSockets, else empty).
+    const server = nginx.match(/server \{[^{]*/)?.[0] ?? '';
+    for (const header of [
+      'proxy_set_header Host $host;',
+      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      'proxy_set_header X-Forwarded-Proto $scheme;',
+      'proxy_set_header X-Request-Id $request_id;',
+      'proxy_set_header Upgrade $http_upgrade;',
+      'proxy_set_header Connection $connection_upgrade;',
+    ])
+      expect(server).toContain(header);
+    expect(nginx).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;\s*'' '';/);
     expect(nginx).toMatch(/events\$ \{[^}]*proxy_buffering off;/);
-    // Abuse limits count by the client address: every location to the realtime instances must pass it on (a
-    // location with its own proxy_set_header lines inherits none of the server's).
-    const toRealtime = nginx.match(/location [^{]*\{[^}]*proxy_pass http:\/\/realtime;[^}]*\}/g) ?? [];
-    expect(toRealtime).toHaveLength(3);
-    for (const loc of toRealtime)
-      expect(loc).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+    // A location with proxy_set_header lines of its own inherits none of the server's (the client address the abuse
+    // limits count by, the request id): so no location has any.
+    const locations = nginx.match(/location [^{]*\{[^}]*\}/g) ?? [];
+    expect(locations.length).toBeGreaterThanOrEqual(5);
+    for (const loc of locations) expect(loc).not.toContain('proxy_set_header');
     // The same file the compose stack mounts.
     expect(read('docker-compose.yml')).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+  });
+
+  it('logs no query strings (tokens and emp_no live there) and keeps /metrics to the internal networks', () => {
+    const nginx = read('deploy/nginx.conf').replace(/#.*$/gm, '');
+    // Every access log uses our format, and our format names no variable that holds the query or the referrer.
+    const logs = [...nginx.matchAll(/^\s*access_log\s+([^;]+);/gm)].map((m) => m[1]?.trim().split(/\s+/));
+    expect(logs).toEqual([['/dev/stdout', 'livevote']]);
+    const format = nginx.match(/log_format\s+livevote\s+([^;]+);/)?.[1] ?? '';
+    expect(format).toContain('$uri');
+    expect(format).toContain('$status');
+    for (const leaky of [
+      /\$request\b/,
+      /\$request_uri/,
+      /\$args/,
+      /\$query_string/,
+      /\$arg_/,
+      /\$http_referer/,
+    ])
+      expect(format).not.toMatch(leaky);
+    // /metrics: private ranges allowed, everyone else denied, and no other location serves it.
+    // Case-insensitive, trailing slash too: Express routes /METRICS and /metrics/ to the same handler.
+    const metrics = nginx.match(/location ~\* \^\/metrics\(\/\|\$\) \{[^}]*\}/)?.[0] ?? '';
+    for (const net of ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'])
+      expect(metrics).toContain(`allow ${net};`);
+    expect(metrics).toMatch(/deny all;\s*proxy_pass http:\/\/realtime;/);
+    expect(metrics).not.toMatch(/allow all/);
+    expect(nginx.match(/location[^{]*metrics/g)).toHaveLength(1);
   });
 });

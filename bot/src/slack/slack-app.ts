@@ -9,6 +9,7 @@ import {
   createChatPoll,
   issueVoterToken,
   retractVote,
+  StoreErrorLog,
   slackWorkspace,
   type Voter,
   voterKey,
@@ -18,12 +19,13 @@ import type { Snapshot } from '@livevote/core/protocol';
 import { type AllMiddlewareArgs, App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { Router } from 'express';
+import { Router } from 'express';
 import type { SendResult } from '../tally/message-updater.ts';
 import type { ChatPlatform, TallySync } from '../tally/tally-sync.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { parseVoteCommand } from './parse-vote-command.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
+import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
 
 export interface SlackOptions {
   core: Core;
@@ -38,6 +40,10 @@ export interface SlackOptions {
   /** AUTH_SECRET: "Vote in browser" then hands out a signed personal link. */
   voterTokenSecret?: string;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  /** The process's log of failed store calls (shared with the other edges); else one of our own. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
+  /** Where every instance records the signed requests it took (Redis), so a replay is refused by all of them. */
+  sharedOnce?: OnceStore;
 }
 
 export interface SlackApp {
@@ -93,13 +99,41 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         endpoints: '/slack/events',
         logLevel: LogLevel.ERROR,
       });
+  // We mount only its router; its own Express app would advertise itself if it were ever started.
+  receiver?.app.disable('x-powered-by');
   const app = new App({
     token: o.botToken,
     logLevel: LogLevel.ERROR,
     clientOptions,
     ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken, signingSecret: o.signingSecret }),
+    extendedErrorHandler: true,
   });
   const { core } = o;
+  const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
+
+  // A listener failed, almost always after its ack (Slack already has its 200): tell the person, since nothing
+  // else will, and log it through the store's error log (an outage: once a second, not a stack per click).
+  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
+    const outage = storeErrors.report(error, 'Slack request failed');
+    const b = body as {
+      user_id?: string;
+      channel_id?: string;
+      user?: { id?: string };
+      channel?: { id?: string };
+    };
+    const user = b.user_id ?? b.user?.id;
+    const channel = b.channel_id ?? b.channel?.id;
+    if (!user || !channel) return;
+    await app.client.chat
+      .postEphemeral({
+        channel,
+        user,
+        text: outage
+          ? ':warning: livevote cannot reach its database right now. Please try again in a minute.'
+          : ':warning: Something went wrong on our side; nothing was changed unless you were told so.',
+      })
+      .catch(() => undefined);
+  });
 
   async function postPoll(
     client: WebClient,
@@ -324,8 +358,26 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     },
   };
 
+  // Each signed request acts once (replay-guard.ts): remembered here, and across instances when they share Redis.
+  let sharedWarnedAt = 0;
+  const once = o.sharedOnce
+    ? layeredOnce(new MemoryOnce(), o.sharedOnce, (err) => {
+        if (Date.now() - sharedWarnedAt < 60_000) return;
+        sharedWarnedAt = Date.now();
+        o.log.warn(
+          { err: String(err) },
+          'Slack replay guard: Redis unreachable; each instance remembers alone',
+        );
+      })
+    : new MemoryOnce();
+  const router = receiver
+    ? Router()
+        .post('/slack/events', ...slackReplayGuard({ signingSecret: o.signingSecret, once }))
+        .use(receiver.router as unknown as Router)
+    : undefined;
+
   return {
-    ...(receiver ? { router: receiver.router as unknown as Router } : {}),
+    ...(router ? { router } : {}),
     platform,
     async start() {
       if (!receiver) await app.start();

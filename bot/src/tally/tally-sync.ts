@@ -2,7 +2,7 @@
 // once when the poll closes. One per bot process; platforms register how they update and announce. Snapshots come
 // from the event path, and the bus delivers a poll here only while it has a live message (open, or closed with
 // the winner not yet announced): this process watches exactly those polls.
-import type { ChatMessage, Core } from '@livevote/core';
+import { type ChatMessage, type Core, isStoreUnavailable, loggableError } from '@livevote/core';
 import type { Snapshot } from '@livevote/core/protocol';
 import { MessageUpdater, type SendResult } from './message-updater.ts';
 
@@ -27,13 +27,26 @@ export class TallySync {
     private readonly deps: {
       core: Pick<Core, 'chat' | 'events'>;
       log: { warn(o: object, m?: string): void };
+      /** The process's log of failed store calls: an outage is logged there, once a second. */
+      storeErrors?: { report(err: unknown, what: string): boolean };
     },
   ) {
     this.updater = new MessageUpdater<ChatMessage>({
       send: (m, s) => this.send(m, s),
-      onError: (err, m) =>
-        deps.log.warn({ err: String(err), platform: m.platform, poll: m.poll_id }, 'tally update failed'),
+      onError: (err, m) => this.warn(err, 'tally update failed', { platform: m.platform, poll: m.poll_id }),
     });
+  }
+
+  private warn(err: unknown, what: string, fields: object = {}): void {
+    if (this.deps.storeErrors && isStoreUnavailable(err)) this.deps.storeErrors.report(err, what);
+    else {
+      // One line each (these repeat every few seconds while a platform fails); a Postgres error without its values.
+      const error = loggableError(err);
+      this.deps.log.warn(
+        { error: typeof error === 'string' ? error : { ...error, stack: undefined }, ...fields },
+        what,
+      );
+    }
   }
 
   register(p: ChatPlatform): void {
@@ -83,7 +96,7 @@ export class TallySync {
     try {
       live = await this.deps.core.chat.pollsWithLiveMessages();
     } catch (err) {
-      this.deps.log.warn({ err: String(err) }, 'reading chat messages failed');
+      this.warn(err, 'reading chat messages failed');
       return;
     }
     const keep = new Set(live);
@@ -115,7 +128,7 @@ export class TallySync {
       list = await cached.list;
     } catch (err) {
       this.messages.delete(s.poll_id);
-      this.deps.log.warn({ err: String(err) }, 'reading chat messages failed');
+      this.warn(err, 'reading chat messages failed');
       return;
     }
     for (const m of list) {

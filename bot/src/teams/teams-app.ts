@@ -5,6 +5,8 @@ import {
   type Core,
   castVote,
   createChatPoll,
+  isStoreUnavailable,
+  StoreErrorLog,
   teamsWorkspace,
   type Voter,
   winnerText,
@@ -29,6 +31,8 @@ export interface TeamsOptions {
   allowUnauthenticated: boolean;
   publicUrl: string;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  /** The process's log of failed store calls (shared with the other edges); else one of our own. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
 }
 
 export interface TeamsApp {
@@ -66,15 +70,35 @@ interface HttpError {
 
 export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
   const router = express();
+  router.disable('x-powered-by'); // a mounted Express app sets its own on every response it handles
   const app = new LivevoteTeams({
     httpServerAdapter: new ExpressAdapter(router),
     logger: new ConsoleLogger('livevote-teams', { level: 'error' }),
     ...(o.clientId ? { clientId: o.clientId } : {}),
     ...(o.clientSecret ? { clientSecret: o.clientSecret } : {}),
     ...(o.tenantId ? { tenantId: o.tenantId } : {}),
-    ...(!o.clientId && o.allowUnauthenticated ? { dangerouslyAllowUnauthenticatedRequests: true } : {}),
+    // Always explicit: left undefined, the SDK takes it from DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS in the
+    // environment, which would switch token validation off behind our config. Unauthenticated only without a client
+    // id, and only where AUTH_MODE=open allows it.
+    dangerouslyAllowUnauthenticatedRequests: !o.clientId && o.allowUnauthenticated,
   });
   const { core } = o;
+  const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
+
+  // Registered first, so it wraps every handler below: a store outage becomes a "try again" answer to the person
+  // (a 200, not the SDK's 500) and one log line a second, not one per activity. Other errors go on to the SDK.
+  app.use(async (ctx) => {
+    try {
+      return await ctx.next();
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      storeErrors.report(err, 'Teams activity failed');
+      const text = '⚠️ livevote cannot reach its database right now. Please try again in a minute.';
+      if (ctx.activity.type === 'invoke')
+        return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text } as never;
+      await ctx.send(text);
+    }
+  });
 
   async function card(pollId: string, voter?: Voter, notice?: string) {
     const [poll, snapshot] = await Promise.all([core.snapshots.poll(pollId), core.snapshots.fresh(pollId)]);

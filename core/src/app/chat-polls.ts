@@ -1,8 +1,14 @@
 // Creating a poll from a chat command (Slack `/lunch`, `/vote`; Teams `lunch`, `poll Q; A; B`): the poll belongs to
 // the chat's workspace, a lunch poll is made from that workspace's catalog, and labels are cut to what a poll takes.
-import type { Result } from '../domain/result.ts';
+import { fail, type Reason, type Result } from '../domain/result.ts';
 import { type Voter, voterKey } from '../domain/voter.ts';
-import type { CreatePollBody, PlaceInput, Poll, Snapshot } from '../protocol/index.ts';
+import {
+  type CreatePollBody,
+  createPollSchema,
+  type PlaceInput,
+  type Poll,
+  type Snapshot,
+} from '../protocol/index.ts';
 import { type CatalogDeps, catalogOf } from './catalog.ts';
 import { createPoll, type PollDeps } from './manage-polls.ts';
 
@@ -21,12 +27,23 @@ export type ChatPollRequest =
 const LABEL_MAX = 120;
 const cut = (s: string) => s.trim().slice(0, LABEL_MAX);
 
+/** A field of a chat-made poll as the person who typed it would name it. */
+function fieldName(path: PropertyKey[], template: ChatPollRequest['template']): string {
+  const [field, i, sub, j] = path;
+  const n = (x: PropertyKey | undefined) => Number(x) + 1;
+  if (field === 'title') return template === 'choice' ? 'The question' : 'The title';
+  if (field === 'options') return `Option ${n(i)}`;
+  if (field === 'places' && sub === 'menus') return `Menu ${n(j)} of place ${n(i)}`;
+  if (field === 'places') return `Place ${n(i)}`;
+  return path.map(String).join('.') || 'The poll';
+}
+
 export async function createChatPoll(
   deps: PollDeps & CatalogDeps,
   workspace: string,
   creator: Voter,
   req: ChatPollRequest,
-): Promise<Result<{ poll: Poll; snapshot: Snapshot }>> {
+): Promise<Result<{ poll: Poll; snapshot: Snapshot }, Reason | 'invalid_label'>> {
   const closes = req.closesAt ? { closes_at: req.closesAt } : {};
   const body: CreatePollBody =
     req.template === 'lunch'
@@ -39,5 +56,15 @@ export async function createChatPoll(
           settings: { anonymous: req.anonymous ?? false, results_hidden: req.resultsHidden ?? false },
         }
       : { template: 'choice', workspace, title: cut(req.question), options: req.options.map(cut), ...closes };
-  return createPoll(deps, body, { kind: 'voter', key: voterKey(creator) });
+  // The same rules as the REST edge (labels without control characters or bidi overrides, among others): chat text
+  // reaches the same boards, messages and exports.
+  const checked = createPollSchema.safeParse(body);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    return fail(
+      'invalid_label',
+      `${fieldName(issue?.path ?? [], req.template)} ${issue?.message ?? 'is not valid'}.`,
+    );
+  }
+  return createPoll(deps, checked.data, { kind: 'voter', key: voterKey(creator) });
 }

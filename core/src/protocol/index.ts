@@ -31,7 +31,27 @@ export const pollSettingsSchema = z.object({
 });
 export type PollSettings = z.infer<typeof pollSettingsSchema>;
 
-const labelSchema = z.string().trim().min(1).max(120);
+/**
+ * Characters no title, prompt or label may hold. Control characters (C0 including NUL, tab and newlines, DEL, C1)
+ * break the one-line places labels are shown in (TV board, chat messages, CSV cells) or hide text in them; the
+ * Unicode bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) make a label display differently from
+ * what it is ("Trojan Source"), e.g. an option that reads like another one. Refused, never silently stripped, and
+ * checked before trimming, so an edge cannot smuggle one in as "whitespace".
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are refused
+export const FORBIDDEN_LABEL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const LABEL_CHARS_MESSAGE =
+  'must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069)';
+
+export const labelSchema = z
+  .string()
+  .refine((s) => !FORBIDDEN_LABEL_CHARS.test(s), {
+    message: LABEL_CHARS_MESSAGE,
+    params: { code: 'invalid_characters' },
+  })
+  .trim()
+  .min(1)
+  .max(120);
 const settingsInputSchema = pollSettingsSchema.partial().strict();
 
 // ---- REST bodies ----------------------------------------------------------------------------------------

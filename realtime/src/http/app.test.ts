@@ -329,6 +329,44 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect(((await dup.json()) as { error: { code: string } }).error.code).toBe('option_exists');
   });
 
+  it('refuses control characters and bidi overrides in titles and labels, naming the field', async () => {
+    const refused = async (res: Response, field: string) => {
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('invalid_characters');
+      expect(error.message).toMatch(
+        new RegExp(`^${field.replace('.', '\\.')}: must not contain control characters`),
+      );
+    };
+    const choice = (title: string, options: string[]) =>
+      api('/api/polls', json({ template: 'choice', title, options }, admin));
+    const before = ((await (await api('/api/polls', { headers: admin })).json()) as { polls: unknown[] })
+      .polls;
+    await refused(await choice('Lunch\u0000', ['A', 'B']), 'title');
+    await refused(await choice('\nLunch', ['A', 'B']), 'title'); // checked before trimming
+    await refused(await choice('Lunch', ['A', 'B\u202eteg']), 'options.1');
+    for (const c of ['\u0007', '\t', '\u007f', '\u0085', '\u202a', '\u202d', '\u2066', '\u2069'])
+      await refused(await choice('Lunch', [`A${c}x`, 'B']), 'options.0');
+    const lunch = await api(
+      '/api/polls',
+      json({ template: 'lunch', places: [{ name: '본\u2067죽' }, { name: '명동교자' }] }, admin),
+    );
+    await refused(lunch, 'places.0.name');
+    const after = ((await (await api('/api/polls', { headers: admin })).json()) as { polls: unknown[] })
+      .polls;
+    expect(after.length).toBe(before.length);
+
+    const id = await newLunchPoll({ allow_add_options: true });
+    await refused(
+      await api(`/api/polls/${id}/questions/place/options?emp_no=5`, json({ label: 'Burger\rKing' })),
+      'label',
+    );
+    // Everything else is welcome, surrounding spaces are trimmed: Hangul, emoji with joiners, accents, RTL script.
+    const fine = await choice('  점심 뭐 먹지? 👩‍🍳  ', ['Crème brûlée', 'فلافل', '🍕']);
+    expect(fine.status).toBe(201);
+    expect(((await fine.json()) as { poll: { title: string } }).poll.title).toBe('점심 뭐 먹지? 👩‍🍳');
+  });
+
   it('exports CSV for the admin, without voters for anonymous polls', async () => {
     const open = await newLunchPoll();
     await vote(open, '321', 'place', ['p1']);

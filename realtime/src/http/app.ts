@@ -1,9 +1,11 @@
 // The HTTP edge: operations, the REST API by resource, the chat endpoints, the web pages. Each route module turns a
 // request into a use-case call and its result into a response shape from the protocol.
+import { loggableError, StoreErrorLog } from '@livevote/core';
 import express from 'express';
 import type { HttpDeps } from './deps.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { originalClientRoutes } from './routes/original-client.ts';
@@ -17,6 +19,7 @@ export type { Logger } from './logger.ts';
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(deps.frameAncestors));
   app.set('etag', false); // ours is the poll version
   app.set('query parser', 'simple');
   if (deps.trustProxy) app.set('trust proxy', deps.trustProxy); // req.ip then agrees with clientAddress()
@@ -37,6 +40,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/api', api);
   const pages = deps.webDist ? webPageRoutes(deps.webDist) : null;
   if (pages) app.use(pages);
-  app.use(errorHandler((err) => deps.log.error({ err }, 'unhandled error')));
+  // Ours, not Express's default 404 page: that one replaces the security headers' CSP with its own.
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'No such page.'));
+  app.use(
+    errorHandler(
+      (err) => deps.log.error({ error: loggableError(err) }, 'unhandled error'),
+      deps.storeErrors ?? new StoreErrorLog(deps.log),
+    ),
+  );
   return app;
 }

@@ -25,4 +25,8 @@ export interface HttpDeps {
   limits?: AddressLimits;
   /** How many proxies in front may name the client in X-Forwarded-For (Express's numeric `trust proxy`). */
   trustProxy?: number;
+  /** Who may frame our pages (CSP frame-ancestors sources, e.g. a Teams tab's hosts); none when empty or absent. */
+  frameAncestors?: readonly string[];
+  /** The process's log of failed store calls (one per process, shared with the other edges); else one of our own. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
 }

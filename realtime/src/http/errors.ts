@@ -1,5 +1,5 @@
 // The HTTP edge's one table from failure reasons to statuses, and the one error body shape: {error: {code, message}}.
-import type { Reason } from '@livevote/core';
+import { isStoreUnavailable, type Reason } from '@livevote/core';
 import type { ErrorRequestHandler, Response } from 'express';
 
 const REASON_STATUS: Record<Reason, number> = {
@@ -47,10 +47,31 @@ interface BodyParserError {
   status?: number;
 }
 
-/** Last middleware: known errors keep their status; body-parser errors get codes; anything else is a 500 we log. */
-export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
-    if (res.headersSent) return;
+/** Seconds a client should wait before trying again while the store cannot be reached. */
+export const STORE_RETRY_AFTER_S = 5;
+
+export const STORE_UNAVAILABLE_MESSAGE =
+  'The vote store cannot be reached right now. Try again in a few seconds (a vote repeated with the same ' +
+  'Idempotency-Key counts once).';
+
+/**
+ * Last middleware: known errors keep their status; body-parser errors get codes; an unreachable store is a 503
+ * with Retry-After, reported to `storeErrors` (which logs an outage at most once a second); anything else is a 500
+ * we log.
+ */
+export function errorHandler(
+  log: (err: unknown) => void,
+  storeErrors: { report(err: unknown, what: string): boolean },
+): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (isStoreUnavailable(err)) {
+      storeErrors.report(err, `${req.method} ${req.originalUrl.split('?')[0]}`); // never the query string
+      // A stream already under way (SSE) ends, so its client reconnects once the store is back.
+      if (res.headersSent) return void res.end();
+      res.set('Retry-After', String(STORE_RETRY_AFTER_S));
+      return sendError(res, 503, 'store_unavailable', STORE_UNAVAILABLE_MESSAGE);
+    }
+    if (res.headersSent) return void log(err);
     if (err instanceof HttpError) {
       res.set(err.headers);
       return sendError(res, err.status, err.code, err.message);

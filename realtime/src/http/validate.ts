@@ -9,5 +9,11 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'bo
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const where = issue?.path.length ? issue.path.join('.') : what;
-  throw new HttpError(400, 'invalid_body', `${where}: ${issue?.message ?? 'is not valid'}`);
+  // A rule may name its own code (labels: invalid_characters); the message always names the field.
+  const code = (issue as { params?: { code?: unknown } } | undefined)?.params?.code;
+  throw new HttpError(
+    400,
+    typeof code === 'string' ? code : 'invalid_body',
+    `${where}: ${issue?.message ?? 'is not valid'}`,
+  );
 }

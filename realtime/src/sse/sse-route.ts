@@ -41,6 +41,11 @@ export function sseHandler(hub: Hub) {
     });
     res.flushHeaders();
     res.write('retry: 3000\n\n');
-    if (!(await hub.sendCurrent(sub, pollId, known))) res.end(); // deleted meanwhile; the route checked it exists
+    try {
+      if (!(await hub.sendCurrent(sub, pollId, known))) res.end(); // deleted meanwhile; the route checked it exists
+    } catch (err) {
+      res.end(); // the store failed us: the client reconnects after `retry`; the error handler reports it
+      throw err;
+    }
   };
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type PollStore, todaysLunchPoll, type Voter, WEB_WORKSPACE } from '@livevote/core';
+import { type PollStore, StoreErrorLog, todaysLunchPoll, type Voter, WEB_WORKSPACE } from '@livevote/core';
 import { type ClientFrame, clientFrameSchema, ID_PATTERN, type ServerFrame } from '@livevote/core/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Hub } from '../fanout/hub.ts';
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   limits?: Pick<AddressLimits, 'connect'>;
   /** How many proxies in front may name the client in X-Forwarded-For. */
   trustProxy?: number;
+  /** The process's log of failed store calls (shared with the other edges); else one of our own. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
 }
 
 export interface Gateway {
@@ -66,6 +68,25 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
     clientTracking: false,
   });
   const conns = new Set<WsConnection>();
+  const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
+
+  /**
+   * A read for this socket failed (the store is down, or a bug): the process stays up and the client hears why. A
+   * socket that never got its first snapshot would show nothing, so it is closed with 1013 (try again later) and
+   * the client reconnects, by then perhaps to a store that answers.
+   */
+  function failed(conn: WsConnection, err: unknown, joining: boolean): void {
+    const outage = storeErrors.report(err, joining ? 'WebSocket join failed' : 'WebSocket frame failed');
+    conn.write(
+      outage
+        ? errorFrame(
+            'store_unavailable',
+            'The vote store cannot be reached right now; try again in a few seconds.',
+          )
+        : errorFrame('internal', 'Something went wrong on our side.'),
+    );
+    if (joining) conn.ws.close(1013, 'try again later');
+  }
 
   server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -110,8 +131,10 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new WsConnection(randomUUID(), ws, socket, voter);
       conns.add(conn);
-      void welcome(conn, pollParam, known);
-      ws.on('message', (data, isBinary) => void onMessage(conn, data, isBinary));
+      welcome(conn, pollParam, known).catch((err: unknown) => failed(conn, err, true));
+      ws.on('message', (data, isBinary) => {
+        onMessage(conn, data, isBinary).catch((err: unknown) => failed(conn, err, false));
+      });
       ws.on('pong', () => {
         conn.alive = true;
       });

@@ -5,6 +5,7 @@ import { migrate } from '../sql/migrate.ts';
 import { MIGRATIONS } from '../sql/migrations.ts';
 import type { SqlDriver } from '../sql/sql-driver.ts';
 import { SqlStore, type SqlStoreOptions } from '../sql/sql-store.ts';
+import { isStoreUnavailable, storeError } from '../sql/store-errors.ts';
 
 /**
  * Parameterised statements run as named prepared statements: Postgres parses and plans each once per connection
@@ -23,10 +24,23 @@ function prepared(text: string, values: unknown[]): pg.QueryConfig {
 export function pgDriver(pool: pg.Pool): SqlDriver {
   return {
     async query<R>(text: string, params?: unknown[]) {
-      return (await (params ? pool.query(prepared(text, params)) : pool.query(text))).rows as R[];
+      try {
+        return (await (params ? pool.query(prepared(text, params)) : pool.query(text))).rows as R[];
+      } catch (e) {
+        throw storeError(e);
+      }
     },
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((e: unknown) => {
+        throw storeError(e);
+      });
+      // A connection that dies while checked out also emits 'error'; unheard, that event would end the process.
+      // The query in flight rejects as well, so the transaction fails the usual way.
+      let lost: unknown;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
         const result = await fn({
@@ -37,10 +51,15 @@ export function pgDriver(pool: pg.Pool): SqlDriver {
         await client.query('commit');
         return result;
       } catch (e) {
-        await client.query('rollback').catch(() => {});
+        storeError(e);
+        // On a dead or frozen connection a rollback would only wait out another timeout: drop the connection
+        // instead (the server rolls back a transaction whose session ends).
+        if (lost === undefined && isStoreUnavailable(e)) lost = e;
+        if (lost === undefined) await client.query('rollback').catch(() => {});
         throw e;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost === undefined ? undefined : true);
       }
     },
   };

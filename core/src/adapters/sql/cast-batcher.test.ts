@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { webVoter } from '../../domain/voter.ts';
 import type { CastCommand, CastOutcome } from '../../ports/store.ts';
 import { CastBatcher } from './cast-batcher.ts';
+import { storeError } from './store-errors.ts';
 
 const cmd = (i: number): CastCommand => ({
   pollId: 'p',
@@ -67,6 +68,26 @@ describe('CastBatcher', () => {
     await Promise.resolve();
     calls[1]?.resolve([okFor(cmd(2))]);
     await expect(later).resolves.toMatchObject({ ok: true });
+  });
+
+  it('fails the queued casts at once when a batch finds the store unreachable, and only then', async () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 1);
+    const first = b.cast(cmd(1));
+    const queued = [2, 3].map((i) => b.cast(cmd(i)));
+    calls[0]?.reject(storeError(new Error('Query read timeout')));
+    await expect(first).rejects.toThrow('Query read timeout');
+    for (const q of queued) await expect(q).rejects.toThrow('Query read timeout');
+    expect(calls).toHaveLength(1); // nothing queued was sent into the outage
+
+    // A failure of our own statement is no outage: the queue goes out as usual.
+    const again = b.cast(cmd(4));
+    const waiting = b.cast(cmd(5));
+    calls[1]?.reject(new Error('lv_cast returned no row'));
+    await expect(again).rejects.toThrow('no row');
+    await new Promise((r) => setTimeout(r, 0));
+    calls[2]?.resolve([okFor(cmd(5))]);
+    await expect(waiting).resolves.toMatchObject({ ok: true });
   });
 
   it('rejects instead of hanging when the batch returns too few outcomes', async () => {

@@ -2,6 +2,7 @@
 // idle); casts that arrive while every slot is busy queue and leave together in one transaction when a slot frees.
 // Under load this turns N commits into N/batch, which is where a 2-core Postgres spends its time.
 import type { CastCommand, CastOutcome } from '../../ports/store.ts';
+import { isStoreUnavailable } from './store-errors.ts';
 
 interface Pending {
   cmd: CastCommand;
@@ -43,6 +44,9 @@ export class CastBatcher {
           },
           (err: unknown) => {
             for (const p of batch) p.reject(err);
+            // Postgres is unreachable: the queued casts would each wait out a whole timeout only to fail the same
+            // way. None of them was sent, so failing them now is safe, and their callers hear "try again" at once.
+            if (isStoreUnavailable(err)) for (const p of this.queue.splice(0)) p.reject(err);
           },
         )
         .finally(() => {
