@@ -239,7 +239,14 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
     });
     await recorded(send.action(click));
     await expect.poll(() => ephemeralTo(SLACK_USER, 'Your vote')).toBe(1);
-    await recorded(send.action(click, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }));
+    // Slack signs a redelivery anew, with a later timestamp (an identical request is a replay and is dropped).
+    await recorded(
+      send.action(
+        click,
+        { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+        Math.floor(Date.now() / 1000) + 2,
+      ),
+    );
     await expect.poll(() => ephemeralTo(SLACK_USER, 'Your vote')).toBe(2);
     await recorded(
       send.action(

@@ -140,7 +140,7 @@ describe('Dockerfile and load balancer', () => {
       'proxy_set_header Connection $connection_upgrade;',
     ])
       expect(server).toContain(header);
-    expect(nginx).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;\s*'' '';/);
+    expect(nginx).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;\s*''\s+'';/);
     expect(nginx).toMatch(/events\$ \{[^}]*proxy_buffering off;/);
     // A location with proxy_set_header lines of its own inherits none of the server's (the client address the abuse
     // limits count by, the request id): so no location has any.
