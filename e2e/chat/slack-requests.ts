@@ -3,6 +3,8 @@
 import { slackHeaders } from './fake-slack.ts';
 
 export function slackRequests(base: string, secret: string, slackApiUrl: string) {
+  // Slack gives every command its own trigger id, so two commands are never the same signed request.
+  let triggers = 0;
   const send = (
     body: string,
     contentType: string,
@@ -25,7 +27,7 @@ export function slackRequests(base: string, secret: string, slackApiUrl: string)
           team_id: team,
           user_id: user,
           channel_id: channel,
-          trigger_id: `trig-${team}`,
+          trigger_id: `trig-${team}-${++triggers}`,
           response_url: `${slackApiUrl}resp`,
         }),
         'application/x-www-form-urlencoded',

@@ -108,6 +108,33 @@ describe('random input never breaks the server', () => {
     );
   });
 
+  it('refuses a label with a control character or a bidi override with 400 invalid_characters, creating nothing', async () => {
+    const forbidden = fc.constantFrom('\u0000', '\u0007', '\n', '\t', '\u007f', '\u0085', '\u202e', '\u2066');
+    const tainted = fc
+      .tuple(fc.string({ minLength: 1, maxLength: 20 }), forbidden, fc.string({ maxLength: 20 }))
+      .map(([a, bad, b]) => `${a}${bad}${b}`);
+    const count = async () =>
+      ((await (await fetch(`${node.url}/api/polls`, { headers: admin })).json()) as { polls: unknown[] })
+        .polls.length;
+    await fc.assert(
+      fc.asyncProperty(tainted, fc.nat(2), async (label, where) => {
+        const labels = ['Title', 'Yes', 'No'];
+        labels[where] = label;
+        const before = await count();
+        const res = await fetch(`${node.url}/api/polls`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...admin },
+          body: JSON.stringify({ template: 'choice', title: labels[0], options: labels.slice(1) }),
+        });
+        const answer = (await res.json()) as { error?: { code?: string } };
+        return (
+          res.status === 400 && answer.error?.code === 'invalid_characters' && (await count()) === before
+        );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('answers raw bytes of any content type with a coded 4xx, never a 500', async () => {
     await fc.assert(
       fc.asyncProperty(

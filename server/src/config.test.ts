@@ -84,8 +84,8 @@ describe('configuration', () => {
   it('gives Postgres time limits, the client waiting longer than the server lets a statement run', () => {
     expect(parseConfig({})).toMatchObject({
       DATABASE_CONNECT_TIMEOUT_MS: 3_000,
-      DATABASE_STATEMENT_TIMEOUT_MS: 5_000,
-      DATABASE_QUERY_TIMEOUT_MS: 6_000,
+      DATABASE_STATEMENT_TIMEOUT_MS: 4_000,
+      DATABASE_QUERY_TIMEOUT_MS: 4_500,
       DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 10_000,
     });
     expect(

@@ -35,8 +35,8 @@ export const configSchema = z
      * frozen server, which cancels nothing), and a transaction left idle.
      */
     DATABASE_CONNECT_TIMEOUT_MS: int(3_000, 100, 600_000),
-    DATABASE_STATEMENT_TIMEOUT_MS: int(5_000, 100, 3_600_000),
-    DATABASE_QUERY_TIMEOUT_MS: int(6_000, 100, 3_600_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: int(4_000, 100, 3_600_000),
+    DATABASE_QUERY_TIMEOUT_MS: int(4_500, 100, 3_600_000),
     DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 100, 3_600_000),
     /** How long an Idempotency-Key (or chat delivery id) replays its first outcome; then it is purged. */
     IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 366),

@@ -1,4 +1,13 @@
 import { issueVoterToken, webVoter } from '@livevote/core';
+import type {
+  AddOptionResponse,
+  CloseResponse,
+  ErrorBody,
+  PollListResponse,
+  PollResponse,
+  VoteResponse,
+  VoteStats,
+} from '@livevote/core/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, SECRET, type StoreKind, startTestServer, type TestServer } from '../../test/test-server.ts';
 
@@ -41,11 +50,11 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       ),
     );
     expect(res.status).toBe(201);
-    return ((await res.json()) as { poll: { id: string } }).poll.id;
+    return ((await res.json()) as PollResponse).poll.id;
   }
 
   const version = async (id: string) =>
-    ((await (await api(`/api/polls/${id}`)).json()) as { snapshot: { version: number } }).snapshot.version;
+    ((await (await api(`/api/polls/${id}`)).json()) as PollResponse).snapshot.version;
 
   const vote = (
     id: string,
@@ -60,21 +69,14 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     const v0 = await version(id);
     const res = await vote(id, '12345', 'place', ['p2']);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { version: number; option_ids: string[] };
+    const body = (await res.json()) as VoteResponse;
     expect(body.version).toBeGreaterThan(v0);
     expect(body.option_ids).toEqual(['p2']);
 
-    const poll = (await (await api(`/api/polls/${id}`)).json()) as {
-      poll: { questions: { id: string; kind: string }[] };
-      snapshot: {
-        version: number;
-        total_voters: number;
-        place_votes: { place_id: string; vote_count: number }[];
-      };
-    };
+    const poll = (await (await api(`/api/polls/${id}`)).json()) as PollResponse;
     expect(poll.poll.questions.map((q) => q.kind)).toEqual(['place', 'menu']);
     expect(poll.snapshot.version).toBe(body.version);
-    expect(poll.snapshot.place_votes.find((p) => p.place_id === 'p2')?.vote_count).toBe(1);
+    expect(poll.snapshot.place_votes?.find((p) => p.place_id === 'p2')?.vote_count).toBe(1);
 
     const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as Record<string, unknown>;
     expect(Object.keys(stats).sort()).toEqual(['menu_votes', 'place_votes', 'poll_id', 'version']);
@@ -95,21 +97,16 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       `/api/polls/${id}/votes`,
       json({ question_id: 'place', option_ids: ['p3'] }, { 'x-emp-no': '777' }),
     );
-    const after = (await changed.json()) as {
-      snapshot: { total_voters: number; place_votes: { vote_count: number }[] };
-    };
-    expect(after.snapshot.place_votes.map((p) => p.vote_count)).toEqual([0, 0, 1]);
+    const after = (await changed.json()) as PollResponse;
+    expect(after.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([0, 0, 1]);
     expect(after.snapshot.total_voters).toBe(1);
     const mine = await (await api(`/api/polls/${id}/my-votes?emp_no=777`)).json();
     expect(mine).toEqual({ ballots: { place: ['p3'] } });
     const retracted = await api(`/api/polls/${id}/votes/place?emp_no=777`, { method: 'DELETE' });
     expect(retracted.status).toBe(200);
-    const r = (await retracted.json()) as {
-      option_ids: string[];
-      snapshot: { total_voters: number; place_votes: { vote_count: number }[] };
-    };
+    const r = (await retracted.json()) as VoteResponse;
     expect(r.option_ids).toEqual([]);
-    expect(r.snapshot.place_votes.map((p) => p.vote_count)).toEqual([0, 0, 0]);
+    expect(r.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([0, 0, 0]);
     expect(r.snapshot.total_voters).toBe(0);
   });
 
@@ -120,10 +117,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       Array.from({ length: 200 }, (_, i) => vote(id, String(50000 + i), 'place', [`p${(i % 3) + 1}`])),
     );
     expect(responses.map((r) => r.status).every((s) => s === 200)).toBe(true);
-    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as {
-      version: number;
-      place_votes: { vote_count: number }[];
-    };
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as VoteStats;
     expect(stats.place_votes.map((p) => p.vote_count)).toEqual([67, 67, 66]);
     expect(stats.version).toBe(v0 + 200);
   });
@@ -132,22 +126,19 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     const id = await newLunchPoll();
     const key = { 'idempotency-key': 'click-42' };
     const first = await vote(id, '4242', 'place', ['p1'], key);
-    const firstBody = (await first.json()) as { version: number; option_ids: string[] };
+    const firstBody = (await first.json()) as VoteResponse;
     const repeats = await Promise.all(
       Array.from({ length: 5 }, () => vote(id, '4242', 'place', ['p1'], key)),
     );
     for (const r of repeats) {
       expect(r.status).toBe(200);
       expect(r.headers.get('idempotent-replayed')).toBe('true');
-      expect(((await r.json()) as { option_ids: string[] }).option_ids).toEqual(firstBody.option_ids);
+      expect(((await r.json()) as VoteResponse).option_ids).toEqual(firstBody.option_ids);
     }
     const other = await vote(id, '4242', 'place', ['p2'], key);
     expect(other.status).toBe(422);
-    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
-    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as {
-      version: number;
-      place_votes: { vote_count: number }[];
-    };
+    expect(((await other.json()) as ErrorBody).error.code).toBe('idempotency_key_reused');
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as VoteStats;
     expect(stats.place_votes.map((p) => p.vote_count)).toEqual([1, 0, 0]);
     expect(stats.version).toBe(firstBody.version);
   });
@@ -231,7 +222,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     it.each(cases)('%s', async (_name, send, status, code) => {
       const res = await send();
       expect(res.status).toBe(status);
-      const body = (await res.json()) as { error: { code: string; message: string } };
+      const body = (await res.json()) as ErrorBody;
       expect(body.error.code).toBe(code);
       expect(body.error.message.length).toBeGreaterThan(5);
       expect(await version(id)).toBe(v0);
@@ -243,7 +234,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       const vc = await version(closed);
       const res = await vote(closed, '3', 'place', ['p1']);
       expect(res.status).toBe(409);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('poll_closed');
+      expect(((await res.json()) as ErrorBody).error.code).toBe('poll_closed');
       expect(await version(closed)).toBe(vc);
     });
   });
@@ -271,7 +262,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     const body = { template: 'choice', title: 'Team outing', options: ['Bowling', 'Karaoke'] };
     const none = await api('/api/polls', json(body));
     expect(none.status).toBe(401);
-    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('admin_required');
+    expect(((await none.json()) as ErrorBody).error.code).toBe('admin_required');
     const wrong = await api('/api/polls', json(body, { authorization: 'Bearer not-the-token' }));
     expect(wrong.status).toBe(403);
     const id = await newLunchPoll();
@@ -294,24 +285,20 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       ),
     );
     expect(res.status).toBe(201);
-    const { poll } = (await res.json()) as { poll: { id: string; questions: { max_choices: number }[] } };
+    const { poll } = (await res.json()) as PollResponse;
     expect(poll.questions[0]?.max_choices).toBe(2);
-    const list = (await (await api('/api/polls')).json()) as {
-      polls: { id: string; template: string; status: string }[];
-    };
+    const list = (await (await api('/api/polls')).json()) as PollListResponse;
     expect(list.polls).toContainEqual(
       expect.objectContaining({ id: poll.id, template: 'choice', status: 'open' }),
     );
     await vote(poll.id, '5', 'q1', ['o1', 'o2']);
     const closed = (await (
       await api(`/api/polls/${poll.id}/close`, { method: 'POST', headers: admin })
-    ).json()) as {
-      snapshot: { status: string };
-    };
+    ).json()) as PollResponse;
     expect(closed.snapshot.status).toBe('closed');
     const again = (await (
       await api(`/api/polls/${poll.id}/close`, { method: 'POST', headers: admin })
-    ).json()) as { changed: boolean };
+    ).json()) as CloseResponse;
     expect(again.changed).toBe(false);
   });
 
@@ -326,13 +313,13 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       json({ template: 'choice', title: 'x', options: ['Pizza', ' pizza'] }, admin),
     );
     expect(dup.status).toBe(409);
-    expect(((await dup.json()) as { error: { code: string } }).error.code).toBe('option_exists');
+    expect(((await dup.json()) as ErrorBody).error.code).toBe('option_exists');
   });
 
   it('refuses control characters and bidi overrides in titles and labels, naming the field', async () => {
     const refused = async (res: Response, field: string) => {
       expect(res.status).toBe(400);
-      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      const { error } = (await res.json()) as ErrorBody;
       expect(error.code).toBe('invalid_characters');
       expect(error.message).toMatch(
         new RegExp(`^${field.replace('.', '\\.')}: must not contain control characters`),
@@ -340,8 +327,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     };
     const choice = (title: string, options: string[]) =>
       api('/api/polls', json({ template: 'choice', title, options }, admin));
-    const before = ((await (await api('/api/polls', { headers: admin })).json()) as { polls: unknown[] })
-      .polls;
+    const before = ((await (await api('/api/polls', { headers: admin })).json()) as PollListResponse).polls;
     await refused(await choice('Lunch\u0000', ['A', 'B']), 'title');
     await refused(await choice('\nLunch', ['A', 'B']), 'title'); // checked before trimming
     await refused(await choice('Lunch', ['A', 'B\u202eteg']), 'options.1');
@@ -352,8 +338,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       json({ template: 'lunch', places: [{ name: '본\u2067죽' }, { name: '명동교자' }] }, admin),
     );
     await refused(lunch, 'places.0.name');
-    const after = ((await (await api('/api/polls', { headers: admin })).json()) as { polls: unknown[] })
-      .polls;
+    const after = ((await (await api('/api/polls', { headers: admin })).json()) as PollListResponse).polls;
     expect(after.length).toBe(before.length);
 
     const id = await newLunchPoll({ allow_add_options: true });
@@ -364,7 +349,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     // Everything else is welcome, surrounding spaces are trimmed: Hangul, emoji with joiners, accents, RTL script.
     const fine = await choice('  점심 뭐 먹지? 👩‍🍳  ', ['Crème brûlée', 'فلافل', '🍕']);
     expect(fine.status).toBe(201);
-    expect(((await fine.json()) as { poll: { title: string } }).poll.title).toBe('점심 뭐 먹지? 👩‍🍳');
+    expect(((await fine.json()) as PollResponse).poll.title).toBe('점심 뭐 먹지? 👩‍🍳');
   });
 
   it('exports CSV for the admin, without voters for anonymous polls', async () => {
@@ -387,17 +372,13 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
 
   it('hides counts until close when results are hidden', async () => {
     const id = await newLunchPoll({ results_hidden: true });
-    const r = (await (await vote(id, '11', 'place', ['p1'])).json()) as {
-      snapshot: { results_hidden: boolean; leader: unknown; place_votes: { vote_count: number }[] };
-    };
+    const r = (await (await vote(id, '11', 'place', ['p1'])).json()) as PollResponse;
     expect(r.snapshot.results_hidden).toBe(true);
     expect(r.snapshot.leader).toBeNull();
-    expect(r.snapshot.place_votes.map((p) => p.vote_count)).toEqual([0, 0, 0]);
+    expect(r.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([0, 0, 0]);
     await api(`/api/polls/${id}/close`, { method: 'POST', headers: admin });
-    const after = (await (await api(`/api/polls/${id}`)).json()) as {
-      snapshot: { place_votes: { vote_count: number }[] };
-    };
-    expect(after.snapshot.place_votes.map((p) => p.vote_count)).toEqual([1, 0, 0]);
+    const after = (await (await api(`/api/polls/${id}`)).json()) as PollResponse;
+    expect(after.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([1, 0, 0]);
   });
 
   it('hides the turnout of a poll that hides results, unless it was created to show it', async () => {
@@ -414,7 +395,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     }
     expect(await turnout(hidden)).toEqual([0, 0]);
     expect(await turnout(shown)).toEqual([2, 2]);
-    const poll = (await (await api(`/api/polls/${shown}`)).json()) as { poll: { settings: object } };
+    const poll = (await (await api(`/api/polls/${shown}`)).json()) as PollResponse;
     expect(poll.poll.settings).toMatchObject({ results_hidden: true, show_turnout: true });
     await api(`/api/polls/${hidden}/close`, { method: 'POST', headers: admin });
     expect(await turnout(hidden)).toEqual([2, 2]);
@@ -435,7 +416,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     for (const id of [anonymous, hiding]) {
       const refused = await mine(id, 'emp_no=21');
       expect(refused.status).toBe(403);
-      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('token_required');
+      expect(((await refused.json()) as ErrorBody).error.code).toBe('token_required');
     }
     // Once closed, a poll that hid its results shows them, and a voter their choice; an anonymous one never does.
     await api(`/api/polls/${hiding}/close`, { method: 'POST', headers: admin });
@@ -450,13 +431,11 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     const id = await newLunchPoll({ allow_add_options: true });
     const res = await api(`/api/polls/${id}/questions/place/options?emp_no=5`, json({ label: '버거킹' }));
     expect(res.status).toBe(201);
-    const { option_id } = (await res.json()) as { option_id: string };
+    const { option_id } = (await res.json()) as AddOptionResponse;
     expect((await vote(id, '5', 'place', [option_id])).status).toBe(200);
     const dup = await api(`/api/polls/${id}/questions/place/options?emp_no=6`, json({ label: '버거킹' }));
     expect(dup.status).toBe(409);
-    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as {
-      place_votes: { place_name: string; vote_count: number }[];
-    };
+    const stats = (await (await api(`/api/votes/stats?poll_id=${id}`)).json()) as VoteStats;
     expect(stats.place_votes).toContainEqual(
       expect.objectContaining({ place_name: '버거킹', vote_count: 1 }),
     );
@@ -491,7 +470,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
 
   it('answers /api/votes/stats without poll_id with the newest open lunch poll', async () => {
     const id = await newLunchPoll();
-    const stats = (await (await api('/api/votes/stats')).json()) as { poll_id: string };
+    const stats = (await (await api('/api/votes/stats')).json()) as VoteStats;
     expect(stats.poll_id).toBe(id);
     expect((await api('/api/votes/stats?poll_id=bad%20id')).status).toBe(400);
   });
@@ -520,11 +499,11 @@ describe('REST API in signed mode', () => {
       `${srv.url}/api/polls`,
       json({ template: 'choice', title: 'T', options: ['a', 'b'] }, admin),
     );
-    const id = ((await created.json()) as { poll: { id: string } }).poll.id;
+    const id = ((await created.json()) as PollResponse).poll.id;
     const body = { question_id: 'q1', option_ids: ['o1'] };
     const byEmp = await fetch(`${srv.url}/api/polls/${id}/votes?emp_no=1`, json(body));
     expect(byEmp.status).toBe(401);
-    expect(((await byEmp.json()) as { error: { code: string } }).error.code).toBe('missing_token');
+    expect(((await byEmp.json()) as ErrorBody).error.code).toBe('missing_token');
 
     const token = issueVoterToken(SECRET, { platform: 'slack', tenant: 'T1', user: 'U1' }, 600);
     const ok = await fetch(`${srv.url}/api/polls/${id}/votes?token=${encodeURIComponent(token)}`, json(body));
@@ -535,10 +514,8 @@ describe('REST API in signed mode', () => {
     expect(bad.status).toBe(401);
     const expired = issueVoterToken(SECRET, webVoter('2'), 60, new Date(Date.now() - 3_600_000));
     const old = await fetch(`${srv.url}/api/polls/${id}/votes`, json(body, { 'x-voter-token': expired }));
-    expect(((await old.json()) as { error: { code: string } }).error.code).toBe('expired_token');
-    const stats = (await (await fetch(`${srv.url}/api/polls/${id}`)).json()) as {
-      snapshot: { total_voters: number };
-    };
+    expect(((await old.json()) as ErrorBody).error.code).toBe('expired_token');
+    const stats = (await (await fetch(`${srv.url}/api/polls/${id}`)).json()) as PollResponse;
     expect(stats.snapshot.total_voters).toBe(1);
   });
 });
