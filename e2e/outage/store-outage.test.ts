@@ -123,8 +123,22 @@ describe('a Postgres outage', () => {
     else await expectUnavailable(sse);
 
     // The chat edges tell the person instead of failing silently (Slack already has its ack).
-    const { command } = slackRequests(app.base, SECRET, slack.url);
+    const { command, action } = slackRequests(app.base, SECRET, slack.url);
     expect((await command('/vote', '"Down?" "Yes" "No"', 'U77')).status).toBe(200);
+    // A vote click is acknowledged only once its vote is committed: in an outage it gets a 500, so Slack redelivers
+    // it (its idempotency key makes the redelivery count once) instead of the vote being silently lost.
+    const click = await action({
+      type: 'block_actions',
+      team: { id: 'T1' },
+      user: { id: 'U78', team_id: 'T1' },
+      channel: { id: 'C1' },
+      container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C1' },
+      trigger_id: 'trig-outage',
+      actions: [
+        { type: 'button', action_id: 'vote-o1', block_id: 'opt-o1', value: `${pollId}|o1`, action_ts: '9.1' },
+      ],
+    });
+    expect(click.status).toBe(500);
     await expect
       .poll(() => slack.of('chat.postEphemeral').map((c) => `${c.body.user} ${c.body.text}`))
       .toContainEqual(expect.stringMatching(/^U77 .*cannot reach its database/));

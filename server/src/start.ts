@@ -1,4 +1,5 @@
-// Starts one process in its role: HTTP API (+ later WebSocket/SSE and chat endpoints) on one port; drains on SIGTERM.
+// Starts one process in its role (all, realtime, bot): the HTTP API, WebSocket/SSE fan-out and chat endpoints on one
+// port, the background jobs; drains on SIGTERM.
 import { createServer, type Server } from 'node:http';
 import { createSlackApp, createTeamsApp, type SlackApp, TallySync, type TeamsApp } from '@livevote/bot';
 import { type Archive, closeDuePolls, createCore, DEMO_POLL_ID, OutboxDrain } from '@livevote/core';
@@ -56,7 +57,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     : undefined;
   drain?.start();
   const { limits } = adapters;
-  const core = createCore(store, bus, limits ? { voteLimit: limits.vote } : {});
+  const core = createCore(store, bus, limits ? { voteLimit: limits.vote, pollLimit: limits.createPoll } : {});
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
   const appAuth = {
     mode: config.AUTH_MODE,
@@ -136,11 +137,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     trustProxy: config.TRUST_PROXY,
     storeErrors,
     frameAncestors: config.FRAME_ANCESTORS,
-    auth: {
-      mode: config.AUTH_MODE,
-      ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
-      adminToken,
-    },
+    auth: appAuth,
     log,
   });
   const server = createServer(app);

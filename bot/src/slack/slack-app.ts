@@ -1,5 +1,5 @@
-// The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the bus.
-// Every request's signature is checked by Bolt's receiver before anything reads it.
+// The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the event
+// path. Every request's signature is checked (by the replay guard, then Bolt's receiver) before anything acts on it.
 import {
   type ChatMessage,
   type Core,
@@ -111,8 +111,10 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   const { core } = o;
   const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
 
-  // A listener failed, almost always after its ack (Slack already has its 200): tell the person, since nothing
-  // else will, and log it through the store's error log (an outage: once a second, not a stack per click).
+  // A listener failed: tell the person, and log it through the store's error log (an outage: once a second, not a
+  // stack per click). Then fail the request: a vote click acks only after its commit, so a click that failed before
+  // its ack gets a 500 at once and Slack redelivers it (its idempotency key makes it count once); after an ack the
+  // receiver has already answered and only logs.
   app.error(async ({ error, body }: { error: Error; body: unknown }) => {
     const outage = storeErrors.report(error, 'Slack request failed');
     const b = body as {
@@ -123,16 +125,17 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     };
     const user = b.user_id ?? b.user?.id;
     const channel = b.channel_id ?? b.channel?.id;
-    if (!user || !channel) return;
-    await app.client.chat
-      .postEphemeral({
-        channel,
-        user,
-        text: outage
-          ? ':warning: livevote cannot reach its database right now. Please try again in a minute.'
-          : ':warning: Something went wrong on our side; nothing was changed unless you were told so.',
-      })
-      .catch(() => undefined);
+    if (user && channel)
+      await app.client.chat
+        .postEphemeral({
+          channel,
+          user,
+          text: outage
+            ? ':warning: livevote cannot reach its database right now. Please try again in a minute.'
+            : ':warning: Something went wrong on our side; nothing was changed unless you were told so.',
+        })
+        .catch(() => undefined);
+    throw error;
   });
 
   async function postPoll(

@@ -21,6 +21,9 @@ export class TallySync {
   private readonly platforms = new Map<string, ChatPlatform>();
   private readonly messages = new Map<string, { at: number; list: Promise<ChatMessage[]> }>();
   private readonly watching = new Map<string, () => void>();
+  /** Polls that track() started watching while a reconcile's read was running: that read cannot know them yet. */
+  private readonly trackedDuringReconcile = new Set<string>();
+  private reconciling = false;
   private readonly stops: (() => void)[] = [];
 
   constructor(
@@ -84,6 +87,7 @@ export class TallySync {
   async track(m: ChatMessage): Promise<void> {
     await this.deps.core.chat.saveChatMessage(m);
     this.messages.delete(m.poll_id);
+    if (this.reconciling) this.trackedDuringReconcile.add(m.poll_id);
     await this.watch(m.poll_id);
     const s = await this.deps.core.events.refresh(m.poll_id);
     // refresh() delivers only news; a message posted after the last change still needs this version.
@@ -93,13 +97,17 @@ export class TallySync {
   /** Watches exactly the polls that still have a live message. */
   private async reconcile(): Promise<void> {
     let live: string[];
+    this.reconciling = true;
     try {
       live = await this.deps.core.chat.pollsWithLiveMessages();
     } catch (err) {
       this.warn(err, 'reading chat messages failed');
       return;
+    } finally {
+      this.reconciling = false;
     }
-    const keep = new Set(live);
+    const keep = new Set([...live, ...this.trackedDuringReconcile]);
+    this.trackedDuringReconcile.clear();
     for (const [pollId, release] of this.watching) {
       if (keep.has(pollId)) continue;
       release();

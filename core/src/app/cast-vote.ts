@@ -1,6 +1,6 @@
 // Casting and retracting: rules first (cheap, friendly), then one atomic store call, then the event path.
 import { checkBallot } from '../domain/ballot-rules.ts';
-import { fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
+import { fail, ok, REASON_MESSAGES, type Result, rateLimited } from '../domain/result.ts';
 import { type Voter, voterKey } from '../domain/voter.ts';
 import type { RateLimit } from '../ports/rate-limit.ts';
 import type { BallotStore } from '../ports/store.ts';
@@ -50,13 +50,7 @@ export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result
   if (!checked.ok) return checked;
   if (deps.voteLimit) {
     const admitted = await deps.voteLimit.take(voterKey(input.voter));
-    if (!admitted.ok) {
-      const seconds = Math.max(1, Math.ceil(admitted.retryAfterMs / 1000));
-      return {
-        ...fail('rate_limited', `Too many vote changes in a short time; try again in ${seconds} s.`),
-        retryAfterMs: admitted.retryAfterMs,
-      };
-    }
+    if (!admitted.ok) return rateLimited(admitted.retryAfterMs, 'Too many vote changes in a short time');
   }
 
   const outcome = await deps.ballots.cast({

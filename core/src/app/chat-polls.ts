@@ -1,7 +1,8 @@
 // Creating a poll from a chat command (Slack `/lunch`, `/vote`; Teams `lunch`, `poll Q; A; B`): the poll belongs to
 // the chat's workspace, a lunch poll is made from that workspace's catalog, and labels are cut to what a poll takes.
-import { fail, type Reason, type Result } from '../domain/result.ts';
+import { fail, type Reason, type Result, rateLimited } from '../domain/result.ts';
 import { type Voter, voterKey } from '../domain/voter.ts';
+import type { RateLimit } from '../ports/rate-limit.ts';
 import {
   type CreatePollBody,
   createPollSchema,
@@ -39,7 +40,7 @@ function fieldName(path: PropertyKey[], template: ChatPollRequest['template']): 
 }
 
 export async function createChatPoll(
-  deps: PollDeps & CatalogDeps,
+  deps: PollDeps & CatalogDeps & { pollLimit?: RateLimit },
   workspace: string,
   creator: Voter,
   req: ChatPollRequest,
@@ -66,5 +67,9 @@ export async function createChatPoll(
       `${fieldName(issue?.path ?? [], req.template)} ${issue?.message ?? 'is not valid'}.`,
     );
   }
+  // Anyone in a chat can make polls: one person (or script) gets the same per-minute cap as an address on the web.
+  const admitted = await deps.pollLimit?.take(`poll:${voterKey(creator)}`);
+  if (admitted && !admitted.ok)
+    return rateLimited(admitted.retryAfterMs, 'Too many new polls in a short time');
   return createPoll(deps, checked.data, { kind: 'voter', key: voterKey(creator) });
 }

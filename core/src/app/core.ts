@@ -24,6 +24,8 @@ export interface Core {
   events: EventPath;
   /** Per-voter cap on ballot changes (castVote reads it); absent: unlimited. */
   voteLimit?: RateLimit;
+  /** Per-creator cap on polls made from chat commands (createChatPoll reads it); absent: unlimited. */
+  pollLimit?: RateLimit;
   /** Whether the store answers (readiness). */
   ping(): Promise<void>;
 }
@@ -31,7 +33,11 @@ export interface Core {
 export function createCore(
   store: Store,
   bus: Bus,
-  { voteLimit, ...options }: Omit<EventPathOptions, 'snapshots' | 'bus'> & { voteLimit?: RateLimit } = {},
+  {
+    voteLimit,
+    pollLimit,
+    ...options
+  }: Omit<EventPathOptions, 'snapshots' | 'bus'> & { voteLimit?: RateLimit; pollLimit?: RateLimit } = {},
 ): Core {
   const snapshots = new Snapshots(store);
   const events = new EventPath({ snapshots, bus, ...options });
@@ -46,6 +52,7 @@ export function createCore(
     snapshots,
     events,
     ...(voteLimit ? { voteLimit } : {}),
+    ...(pollLimit ? { pollLimit } : {}),
     ping: () => store.ping(),
   };
 }

@@ -46,3 +46,17 @@ export const REASON_MESSAGES: Record<Reason, string> = {
   not_allowed: 'Only the person who created this poll, or an admin, can do that.',
   rate_limited: 'Too many vote changes in a short time; try again in a moment.',
 };
+
+/** Whole seconds to wait, at least 1: what Retry-After says and what a person is told. */
+export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+/** A refusal by a rate limit, with how long until the action may go again. */
+export function rateLimited(
+  retryAfterMs: number,
+  what: string,
+): Fail<'rate_limited'> & { retryAfterMs: number } {
+  return {
+    ...fail('rate_limited', `${what}; try again in ${retryAfterSeconds(retryAfterMs)} s.`),
+    retryAfterMs,
+  };
+}

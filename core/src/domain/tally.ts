@@ -14,8 +14,9 @@ export const questionCountKey = (questionId: string): string => `#${questionId}`
 export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
   const hidden = poll.settings.results_hidden && t.status === 'open';
   const count = (key: string) => (hidden ? 0 : (t.counts[key] ?? 0));
-  // Turnout is a result too: watching it move while a colleague taps tells that they voted, and whether a quorum is
-  // near. A poll that hides its results shows it only when its creator chose to.
+  // Turnout is a result too: how many have voted, and whether a quorum is near. A poll that hides its results shows
+  // it only when its creator chose to. (The version still moves with every change, so a watcher can tell that
+  // something changed, not who voted or for what.)
   const turnoutHidden = hidden && poll.settings.show_turnout !== true;
   const turnout = (n: number) => (turnoutHidden ? 0 : n);
   const questions: QuestionTally[] = poll.questions.map((q) => {

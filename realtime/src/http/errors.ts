@@ -1,5 +1,5 @@
 // The HTTP edge's one table from failure reasons to statuses, and the one error body shape: {error: {code, message}}.
-import { isStoreUnavailable, type Reason } from '@livevote/core';
+import { isStoreUnavailable, type Reason, retryAfterSeconds } from '@livevote/core';
 import type { ErrorRequestHandler, Response } from 'express';
 
 const REASON_STATUS: Record<Reason, number> = {
@@ -32,13 +32,12 @@ export function sendError(res: Response, status: number, code: string, message: 
 }
 
 /** Retry-After in whole seconds, rounded up: a client that waits that long is let through. */
-export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 export function sendFailure(
   res: Response,
   f: { reason: Reason; message: string; retryAfterMs?: number },
 ): void {
-  if (f.retryAfterMs !== undefined) res.set('Retry-After', retryAfterSeconds(f.retryAfterMs));
+  if (f.retryAfterMs !== undefined) res.set('Retry-After', String(retryAfterSeconds(f.retryAfterMs)));
   sendError(res, REASON_STATUS[f.reason], f.reason, f.message);
 }
 

@@ -4,12 +4,19 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type PollStore, StoreErrorLog, todaysLunchPoll, type Voter, WEB_WORKSPACE } from '@livevote/core';
+import {
+  type PollStore,
+  retryAfterSeconds,
+  StoreErrorLog,
+  todaysLunchPoll,
+  type Voter,
+  WEB_WORKSPACE,
+} from '@livevote/core';
 import { type ClientFrame, clientFrameSchema, ID_PATTERN, type ServerFrame } from '@livevote/core/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Hub } from '../fanout/hub.ts';
 import { PreparedFrame } from '../fanout/prepared-frame.ts';
-import { HttpError, retryAfterSeconds } from '../http/errors.ts';
+import { HttpError } from '../http/errors.ts';
 import { type AuthSettings, resolveVoter } from '../http/identity.ts';
 import { type AddressLimits, addressKey, clientAddress } from '../limits.ts';
 import { WsConnection } from './ws-connection.ts';
@@ -107,7 +114,7 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
           429,
           'rate_limited',
           `Too many new connections from this address; try again in ${seconds} s.`,
-          { 'Retry-After': seconds },
+          { 'Retry-After': String(seconds) },
         );
       }
     }
