@@ -448,6 +448,19 @@ export function storeContract(
         await cast(a.id, webVoter('880001'), ['o1'], 'web-880001');
         expect(await cast(a.id, slack, ['o2'], slackKey)).toMatchObject({ ok: true, changed: true });
         expect(await cast(a.id, slack, ['o2'], slackKey)).toMatchObject({ ok: true, replayed: true });
+        // The read-only replay finds the hashed key too, and tells a different ballot under it apart.
+        const again = { pollId: a.id, questionId: 'q1', voter: slack, idempotencyKey: slackKey };
+        expect(await store.replayOf({ ...again, optionIds: ['o2'] })).toMatchObject({
+          ok: true,
+          replayed: true,
+        });
+        expect(await store.replayOf({ ...again, optionIds: ['o3'] })).toEqual({
+          ok: false,
+          reason: 'idempotency_key_reused',
+        });
+        expect(
+          await store.replayOf({ ...again, optionIds: ['o2'], idempotencyKey: 'never-used' }),
+        ).toBeNull();
         await cast(b.id, webVoter('880001'), ['o3']);
         expect((await store.readTally(a.id))?.totalVoters).toBe(1);
         expect(await store.ballotsOf(a.id, webVoter('880001'))).toEqual({ q1: ['o2'] });

@@ -60,6 +60,19 @@ describe('castVote with a vote limit', () => {
     expect((await cast(id, webVoter('502'))).ok).toBe(true);
   });
 
+  it('answers a repeat of a vote that already counted with its first answer, even past the limit', async () => {
+    const id = await choicePoll(core);
+    const voter = webVoter('601');
+    const keyed = (option: string, idempotencyKey: string) =>
+      castVote(core, { pollId: id, questionId: 'q1', optionIds: [option], voter, idempotencyKey });
+    expect(await keyed('o1', 'k1')).toMatchObject({ ok: true, value: { changed: true, replayed: false } });
+    for (const o of ['o2', 'o1']) expect((await cast(id, voter, o)).ok).toBe(true);
+    // Over the limit now: the lost answer's retry still gets its answer; a new change does not pass.
+    expect(await keyed('o1', 'k1')).toMatchObject({ ok: true, value: { replayed: true, optionIds: ['o1'] } });
+    expect(await keyed('o2', 'k2')).toMatchObject({ ok: false, reason: 'rate_limited' });
+    expect(await keyed('o2', 'k1')).toMatchObject({ ok: false, reason: 'idempotency_key_reused' });
+  });
+
   it('keys chat voters by their platform identity and does not count refused rules', async () => {
     const id = await choicePoll(core);
     const slack: Voter = { platform: 'slack', tenant: 'T1', user: 'U1' };

@@ -3,13 +3,13 @@ import { checkBallot } from '../domain/ballot-rules.ts';
 import { fail, ok, REASON_MESSAGES, type Result, rateLimited } from '../domain/result.ts';
 import { type Voter, voterKey } from '../domain/voter.ts';
 import type { RateLimit } from '../ports/rate-limit.ts';
-import type { BallotStore } from '../ports/store.ts';
+import type { BallotStore, CastCommand, CastOutcome } from '../ports/store.ts';
 import type { Snapshot } from '../protocol/index.ts';
 import type { EventPath } from './event-path.ts';
 import type { Snapshots } from './snapshots.ts';
 
 export interface VoteDeps {
-  ballots: Pick<BallotStore, 'cast'>;
+  ballots: Pick<BallotStore, 'cast' | 'replayOf'>;
   snapshots: Snapshots;
   events: EventPath;
   now?: () => Date;
@@ -48,23 +48,33 @@ export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result
     checked = checkBallot(poll, input.questionId, input.optionIds, now);
   }
   if (!checked.ok) return checked;
-  if (deps.voteLimit) {
-    const admitted = await deps.voteLimit.take(voterKey(input.voter));
-    if (!admitted.ok) return rateLimited(admitted.retryAfterMs, 'Too many vote changes in a short time');
-  }
-
-  const outcome = await deps.ballots.cast({
+  const command: CastCommand = {
     pollId: input.pollId,
     questionId: checked.value.questionId,
     voter: input.voter,
     optionIds: checked.value.optionIds,
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
-  });
+  };
+  if (deps.voteLimit) {
+    const admitted = await deps.voteLimit.take(voterKey(input.voter));
+    // A repeat of a call that already counted (its answer was lost) gets its first answer, limit or not.
+    if (!admitted.ok) {
+      const replay = input.idempotencyKey === undefined ? null : await deps.ballots.replayOf(command);
+      if (!replay) return rateLimited(admitted.retryAfterMs, 'Too many vote changes in a short time');
+      return answer(deps, input.pollId, replay);
+    }
+  }
+
+  return answer(deps, input.pollId, await deps.ballots.cast(command));
+}
+
+/** The store's outcome as the caller's answer, with the snapshot read after it. */
+async function answer(deps: VoteDeps, pollId: string, outcome: CastOutcome): Promise<Result<CastResult>> {
   if (!outcome.ok) {
-    if (outcome.reason === 'poll_closed') deps.snapshots.forget(input.pollId);
+    if (outcome.reason === 'poll_closed') deps.snapshots.forget(pollId);
     return fail(outcome.reason, REASON_MESSAGES[outcome.reason]);
   }
-  const snapshot = await deps.events.committed(input.pollId);
+  const snapshot = await deps.events.committed(pollId);
   if (!snapshot) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   return ok({ snapshot, optionIds: outcome.optionIds, changed: outcome.changed, replayed: outcome.replayed });
 }

@@ -117,6 +117,11 @@ export interface PollStore {
 /** Ballots: casting, and reading them back where the poll allows. */
 export interface BallotStore {
   cast(cmd: CastCommand): Promise<CastOutcome>;
+  /**
+   * The stored outcome of an earlier call with this command's Idempotency-Key (replayed: true), a refusal when the
+   * key was used for a different ballot, or null when the key is unknown or expired. Reads only.
+   */
+  replayOf(cmd: CastCommand): Promise<CastOutcome | null>;
   exportBallots(pollId: string): Promise<BallotRow[]>;
   /** The voter's own choices in a poll, question id → option ids (so a page can show "your choice"). */
   ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>>;

@@ -397,6 +397,38 @@ export class SqlStore implements Store {
     }));
   }
 
+  async replayOf(cmd: CastCommand): Promise<CastOutcome | null> {
+    if (cmd.idempotencyKey === undefined) return null;
+    const v = cmd.voter;
+    // The key and voter as lv_cast stores them (hashed for an anonymous poll), and its fingerprint of the request.
+    const rows = await this.db.query<{ outcome: CastRow; same: boolean }>(
+      `select i.outcome, i.fingerprint = $1 || '|' || $2 || '|' || array_to_string($7::text[], ',') as same
+       from (select case when coalesce((p.settings->>'anonymous')::boolean, false)
+                 then lv_anon(p.id, 'voter', lv_voter_key($3, $4, $5, $6)) else lv_voter_key($3, $4, $5, $6) end as voter,
+               case when coalesce((p.settings->>'anonymous')::boolean, false)
+                 then lv_anon(p.id, 'key', $8) else $8 end as key
+             from set_config('livevote.poll_keys', $9, true), polls p where p.id = $1) x
+       join idempotency i on i.voter_key = x.voter and i.key = x.key
+       where i.created_at > now() - $10::bigint * interval '1 millisecond'`,
+      [
+        cmd.pollId,
+        cmd.questionId,
+        v.platform,
+        v.tenant,
+        v.user,
+        v.emp_no ?? null,
+        cmd.optionIds,
+        cmd.idempotencyKey,
+        this.pollKeys.setting([cmd.pollId]),
+        this.idempotencyTtl,
+      ],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    if (!r.same) return { ok: false, reason: 'idempotency_key_reused' };
+    return toOutcome({ ...r.outcome, replayed: true });
+  }
+
   async ballotsOf(pollId: string, voter: Voter): Promise<Record<string, string[]>> {
     // The voter's key as lv_cast stores it: after the directory, and hashed with the poll's key when anonymous.
     // lv_anon runs in the subquery's select list, so the setting (its FROM item) is in place when it reads it.
