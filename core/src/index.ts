@@ -9,6 +9,7 @@ export { MIGRATIONS, type MigrationContext, SHARDS } from './adapters/sql/migrat
 export type { SqlDriver } from './adapters/sql/sql-driver.ts';
 export { SqlStore, type SqlStoreOptions } from './adapters/sql/sql-store.ts';
 export { isStoreUnavailable, loggableError, storeError } from './adapters/sql/store-errors.ts';
+export * from './app/at-most-every.ts';
 export * from './app/cast-vote.ts';
 export * from './app/catalog.ts';
 export * from './app/chat-polls.ts';

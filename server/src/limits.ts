@@ -1,7 +1,7 @@
 // The abuse limits, built from config: ballot changes per voter, and new WebSockets and poll creation per client
 // address. Over Redis when REDIS_URL is set, so every instance spends the same budget; in memory otherwise (the
 // embedded mode is one process). A failing Redis never stops a vote: each instance then counts on its own.
-import type { Admission, RateLimit } from '@livevote/core';
+import { type Admission, atMostEvery, type RateLimit } from '@livevote/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -106,16 +106,12 @@ class FailOpen implements RateLimit {
 /** The limits, or undefined when ABUSE_LIMITS=off. `redis`: a client of its own (it gets a command timeout). */
 export function createLimits(config: Config, log: Pick<Logger, 'warn'>, redis?: Redis): Limits | undefined {
   if (config.ABUSE_LIMITS === 'off') return undefined;
-  let warnedAt = Number.NEGATIVE_INFINITY;
-  const storeFailed = (err: unknown) => {
-    const now = Date.now();
-    if (now - warnedAt < STORE_WARNING_EVERY_MS) return;
-    warnedAt = now;
+  const storeFailed = atMostEvery(STORE_WARNING_EVERY_MS, (err: unknown) =>
     log.warn(
       { err: String(err) },
       'abuse limits: Redis is failing; each instance counts on its own until it answers again',
-    );
-  };
+    ),
+  );
   const memory: Make = (name, w) => new RateLimiterMemory({ keyPrefix: name, ...w });
   const shared: Make = (name, w) =>
     new RateLimiterRedis({

@@ -1,6 +1,7 @@
 // The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the event
 // path. Every request's signature is checked (by the replay guard, then Bolt's receiver) before anything acts on it.
 import {
+  atMostEvery,
   type ChatMessage,
   type Core,
   castVote,
@@ -362,16 +363,17 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   };
 
   // Each signed request acts once (replay-guard.ts): remembered here, and across instances when they share Redis.
-  let sharedWarnedAt = 0;
   const once = o.sharedOnce
-    ? layeredOnce(new MemoryOnce(), o.sharedOnce, (err) => {
-        if (Date.now() - sharedWarnedAt < 60_000) return;
-        sharedWarnedAt = Date.now();
-        o.log.warn(
-          { err: String(err) },
-          'Slack replay guard: Redis unreachable; each instance remembers alone',
-        );
-      })
+    ? layeredOnce(
+        new MemoryOnce(),
+        o.sharedOnce,
+        atMostEvery(60_000, (err: unknown) =>
+          o.log.warn(
+            { err: String(err) },
+            'Slack replay guard: Redis unreachable; each instance remembers alone',
+          ),
+        ),
+      )
     : new MemoryOnce();
   const router = receiver
     ? Router()
