@@ -633,6 +633,63 @@ export function storeContract(
       expect(await store.pollsWithLiveMessages()).not.toContain(poll.id);
     });
 
+    it('marks a message gone once, and leaves it out of the live messages from then on', async () => {
+      const poll = await newPoll();
+      const m = {
+        platform: 'slack' as const,
+        channel: 'C9',
+        message_id: '1700.9',
+        poll_id: poll.id,
+        meta: {},
+      };
+      await store.saveChatMessage(m);
+      const marks = await Promise.all([1, 2, 3].map(() => store.markMessageGone(m, 'is_archived')));
+      expect(marks.filter(Boolean)).toHaveLength(1);
+      expect(await store.chatMessages(poll.id)).toEqual([]);
+      expect(await store.pollsWithLiveMessages()).not.toContain(poll.id);
+      expect(await store.claimMessageVersion(m, 5, 'a')).toBe(false);
+    });
+
+    it('lets one process claim each version of a message, its own retry included', async () => {
+      const poll = await newPoll();
+      const m = {
+        platform: 'teams' as const,
+        channel: 'conv',
+        message_id: 'act1',
+        poll_id: poll.id,
+        meta: {},
+      };
+      await store.saveChatMessage(m);
+      const first = await Promise.all(['a', 'b', 'c'].map((o) => store.claimMessageVersion(m, 3, o)));
+      expect(first.filter(Boolean)).toHaveLength(1);
+      const owner = ['a', 'b', 'c'][first.indexOf(true)] as string;
+      const other = owner === 'a' ? 'b' : 'a';
+      expect(await store.claimMessageVersion(m, 3, owner)).toBe(true); // a retry of its own claim
+      expect(await store.claimMessageVersion(m, 3, other)).toBe(false);
+      expect(await store.claimMessageVersion(m, 2, owner)).toBe(false); // never backwards
+      expect(await store.claimMessageVersion(m, 4, other)).toBe(true);
+    });
+
+    it("gives each poll's delivery lease to one owner until it expires or is released", async () => {
+      const [p1, p2] = [await newPoll(), await newPoll()];
+      const ids = [p1.id, p2.id];
+      const grants = await Promise.all(['a', 'b'].map((o) => store.acquireDeliveryLeases(o, ids, 60_000)));
+      // every poll has exactly one holder
+      for (const id of ids) expect(grants.filter((g) => g.includes(id))).toHaveLength(1);
+      const holderOf = (id: string) => (grants[0]?.includes(id) ? 'a' : 'b');
+      expect(await store.acquireDeliveryLeases(holderOf(p1.id), [p1.id], 60_000)).toEqual([p1.id]); // renewal
+      await store.releaseDeliveryLeases(holderOf(p1.id));
+      const other = holderOf(p1.id) === 'a' ? 'b' : 'a';
+      expect(await store.acquireDeliveryLeases(other, [p1.id], 60_000)).toEqual([p1.id]);
+      // an expired lease is taken over
+      await store.acquireDeliveryLeases('c', ['no-such-poll'], 1);
+      const short = await newPoll();
+      expect(await store.acquireDeliveryLeases('d', [short.id], 1)).toEqual([short.id]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.acquireDeliveryLeases('e', [short.id], 60_000)).toEqual([short.id]);
+      expect(await store.acquireDeliveryLeases('d', [short.id], 60_000)).toEqual([]);
+    });
+
     it('lists voters per option, and none for anonymous polls', async () => {
       const poll = await newPoll();
       await store.cast({

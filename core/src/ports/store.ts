@@ -142,8 +142,27 @@ export interface ChatMessageStore {
   /** Polls with a message still to keep current: the poll is open, or its winner is not announced yet. */
   pollsWithLiveMessages(): Promise<string[]>;
   /** Marks a message's winner announcement as made; true only for the one caller that made the mark. */
-  claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean>;
+  claimAnnouncement(m: ChatMessageKey): Promise<boolean>;
+  /**
+   * Marks a message gone for good (the platform refused it permanently): it leaves chatMessages and
+   * pollsWithLiveMessages. True only for the one caller that made the mark (that one tells the creator).
+   */
+  markMessageGone(m: ChatMessageKey, reason: string): Promise<boolean>;
+  /**
+   * Claims the right to send `version` to a message: true when no process has claimed this or a newer version, or
+   * when `owner` itself holds the claim on exactly this version (its own retry). Fences processes against each other.
+   */
+  claimMessageVersion(m: ChatMessageKey, version: number, owner: string): Promise<boolean>;
+  /**
+   * Takes or renews `owner`'s delivery leases on these polls for `ttlMs` (a lease another owner holds and has not let
+   * expire stays theirs); returns the polls `owner` holds afterwards, of those asked for.
+   */
+  acquireDeliveryLeases(owner: string, pollIds: string[], ttlMs: number): Promise<string[]>;
+  /** Gives up `owner`'s leases (all of them when no polls are named). */
+  releaseDeliveryLeases(owner: string, pollIds?: string[]): Promise<void>;
 }
+
+export type ChatMessageKey = Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>;
 
 /** The employee directory: platform identities mapped to employee numbers, per workspace. */
 export interface DirectoryStore {

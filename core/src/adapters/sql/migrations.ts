@@ -691,4 +691,27 @@ update polls set settings = settings || '{"show_turnout": false}'::jsonb where n
       );
     },
   },
+  {
+    version: 7,
+    name: 'chat delivery: messages gone for good, the version each message last showed, leases per poll',
+    sql: `
+-- A message the platform refused for good (archived channel, bot removed, token revoked) is marked gone: nobody
+-- updates it again and its creator is told once. sent_version/sent_by fence updates between bot processes: a
+-- process sends a version only after claiming it, so two processes never both send the same version.
+alter table chat_messages add column gone_at timestamptz;
+alter table chat_messages add column gone_reason text;
+alter table chat_messages add column sent_version bigint not null default -1;
+alter table chat_messages add column sent_by text;
+drop index chat_messages_open;
+create index chat_messages_open on chat_messages (poll_id) where announced_at is null and gone_at is null;
+
+-- Which bot process keeps a poll's messages current. A process renews its leases while it lives; an expired lease
+-- is taken by another process, which then brings the poll's messages up to date.
+create table delivery_leases (
+  poll_id     text primary key references polls (id) on delete cascade,
+  owner       text not null,
+  expires_at  timestamptz not null
+);
+`,
+  },
 ];

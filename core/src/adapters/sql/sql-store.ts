@@ -8,6 +8,7 @@ import type {
   CastCommand,
   CastOutcome,
   ChatMessage,
+  ChatMessageKey,
   DirectoryEntry,
   OutboxRow,
   PollQuery,
@@ -503,7 +504,8 @@ export class SqlStore implements Store {
 
   async chatMessages(pollId: string): Promise<ChatMessage[]> {
     return this.db.query<ChatMessage>(
-      'select platform, channel, message_id, poll_id, meta from chat_messages where poll_id = $1 order by created_at',
+      `select platform, channel, message_id, poll_id, meta from chat_messages
+       where poll_id = $1 and gone_at is null order by created_at`,
       [pollId],
     );
   }
@@ -511,12 +513,52 @@ export class SqlStore implements Store {
   async pollsWithLiveMessages(): Promise<string[]> {
     const rows = await this.db.query<{ poll_id: string }>(
       `select distinct m.poll_id from chat_messages m join polls p on p.id = m.poll_id
-       where m.announced_at is null or (p.status = 'open' and (p.closes_at is null or p.closes_at > now()))`,
+       where m.gone_at is null
+         and (m.announced_at is null or (p.status = 'open' and (p.closes_at is null or p.closes_at > now())))`,
     );
     return rows.map((r) => r.poll_id);
   }
 
-  async claimAnnouncement(m: Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>): Promise<boolean> {
+  async markMessageGone(m: ChatMessageKey, reason: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `update chat_messages set gone_at = now(), gone_reason = $4
+       where platform = $1 and channel = $2 and message_id = $3 and gone_at is null returning 1`,
+      [m.platform, m.channel, m.message_id, reason.slice(0, 200)],
+    );
+    return rows.length === 1;
+  }
+
+  async claimMessageVersion(m: ChatMessageKey, version: number, owner: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `update chat_messages set sent_version = $4, sent_by = $5
+       where platform = $1 and channel = $2 and message_id = $3 and gone_at is null
+         and (sent_version < $4 or (sent_version = $4 and sent_by = $5)) returning 1`,
+      [m.platform, m.channel, m.message_id, version, owner],
+    );
+    return rows.length === 1;
+  }
+
+  async acquireDeliveryLeases(owner: string, pollIds: string[], ttlMs: number): Promise<string[]> {
+    if (pollIds.length === 0) return [];
+    const rows = await this.db.query<{ poll_id: string }>(
+      `insert into delivery_leases (poll_id, owner, expires_at)
+       select id, $1, now() + make_interval(secs => $3::float8 / 1000) from polls where id = any ($2::text[])
+       on conflict (poll_id) do update set owner = excluded.owner, expires_at = excluded.expires_at
+         where delivery_leases.owner = excluded.owner or delivery_leases.expires_at < now()
+       returning poll_id`,
+      [owner, pollIds, ttlMs],
+    );
+    return rows.map((r) => r.poll_id);
+  }
+
+  async releaseDeliveryLeases(owner: string, pollIds?: string[]): Promise<void> {
+    await this.db.query(
+      'delete from delivery_leases where owner = $1 and ($2::text[] is null or poll_id = any ($2::text[]))',
+      [owner, pollIds ?? null],
+    );
+  }
+
+  async claimAnnouncement(m: ChatMessageKey): Promise<boolean> {
     const rows = await this.db.query(
       `update chat_messages set announced_at = now()
        where platform = $1 and channel = $2 and message_id = $3 and announced_at is null returning 1`,
