@@ -1,8 +1,10 @@
+export * from './delivery/budgets.ts';
+export type * from './delivery/contract.ts';
+export * from './delivery/delivery-engine.ts';
 export * from './slack/parse-vote-command.ts';
 export * from './slack/render-poll.ts';
 export * from './slack/replay-guard.ts';
 export * from './slack/slack-app.ts';
-export * from './tally/message-updater.ts';
 export * from './tally/tally-sync.ts';
 export * from './teams/app-package.ts';
 export * from './teams/parse-teams-command.ts';

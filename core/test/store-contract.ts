@@ -633,6 +633,25 @@ export function storeContract(
       expect(await store.pollsWithLiveMessages()).not.toContain(poll.id);
     });
 
+    it('discards a poll nobody saw, but never one with a ballot or a chat message', async () => {
+      const unseen = await newPoll();
+      expect(await store.discardPoll(unseen.id, 'channel_not_found')).toBe(true);
+      expect(await store.getPoll(unseen.id)).toBeNull();
+      const voted = await newPoll();
+      await store.cast({ pollId: voted.id, questionId: 'q1', voter: webVoter('77'), optionIds: ['o1'] });
+      expect(await store.discardPoll(voted.id, 'x')).toBe(false);
+      const posted = await newPoll();
+      await store.saveChatMessage({
+        platform: 'slack',
+        channel: 'C',
+        message_id: '1.2',
+        poll_id: posted.id,
+        meta: {},
+      });
+      expect(await store.discardPoll(posted.id, 'x')).toBe(false);
+      expect(await store.getPoll(posted.id)).not.toBeNull();
+    });
+
     it('marks a message gone once, and leaves it out of the live messages from then on', async () => {
       const poll = await newPoll();
       const m = {

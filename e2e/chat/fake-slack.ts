@@ -19,6 +19,24 @@ export class FakeSlack {
   private ts = 1_700_000_000;
   /** The next N chat.update calls answer 429 with this Retry-After (seconds). */
   rateLimit = { next: 0, retryAfter: 1 };
+  /** Scripted errors, answered as Slack does: HTTP 200 with `{ok: false, error}`. */
+  private readonly failures: { method: string; error: string; channel?: string; times: number }[] = [];
+
+  /** `method` (on `channel`, if named) answers `{ok: false, error}` for the next `times` calls (default: always). */
+  fail(method: string, error: string, o: { channel?: string; times?: number } = {}): void {
+    this.failures.push({ method, error, times: o.times ?? Number.POSITIVE_INFINITY, ...o });
+  }
+
+  private scripted(method: string, body: Record<string, unknown>): string | undefined {
+    // Slack checks the blocks before anything else: more than 50 is invalid_blocks.
+    if (Array.isArray(body.blocks) && body.blocks.length > 50) return 'invalid_blocks';
+    const f = this.failures.find(
+      (x) => x.method === method && x.times > 0 && (x.channel === undefined || x.channel === body.channel),
+    );
+    if (!f) return undefined;
+    f.times--;
+    return f.error;
+  }
   url = '';
 
   async start(): Promise<void> {
@@ -43,7 +61,9 @@ export class FakeSlack {
         }
         let status = 200;
         let answer: Record<string, unknown> = { ok: true };
-        if (method === 'chat.update' && this.rateLimit.next > 0) {
+        const error = this.scripted(method, body);
+        if (error) answer = { ok: false, error };
+        else if (method === 'chat.update' && this.rateLimit.next > 0) {
           this.rateLimit.next--;
           status = 429;
           res.setHeader('Retry-After', String(this.rateLimit.retryAfter));

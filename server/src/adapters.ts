@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type BudgetLimiter, RateLimiterBudgets, redisLimiters } from '@livevote/bot';
 import {
   ANONYMITY_KEY_MIN_LENGTH,
   type Archive,
@@ -38,6 +39,8 @@ export interface Adapters {
   storeErrors: StoreErrorLog;
   /** Keys every instance can claim once (Redis SET NX PX), e.g. Slack request signatures; absent without Redis. */
   sharedOnce?: { claim(key: string, ttlMs: number): Promise<boolean> };
+  /** Chat rate-limit budgets every bot process spends together (Redis); absent: each process counts alone. */
+  deliveryBudgets?: BudgetLimiter;
   close(): Promise<void>;
 }
 
@@ -164,6 +167,7 @@ export async function openAdapters(
         (await clients[0].set(`${config.REDIS_PREFIX}once:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) ===
         'OK',
     },
+    deliveryBudgets: new RateLimiterBudgets(redisLimiters(clients[0], config.REDIS_PREFIX)),
     async close() {
       for (const c of clients) c.disconnect();
       limiter?.disconnect();

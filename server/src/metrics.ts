@@ -9,7 +9,13 @@ export interface MetricSources {
   hub?: Hub;
   gateway?: Gateway;
   drain?: OutboxDrain;
-  chat?: { queueDepth(): number; rateLimited: number };
+  chat?: {
+    queueDepth(): number;
+    destinations(): ReadonlyMap<
+      string,
+      { sent: number; retried: number; dropped: number; rateLimited: number }
+    >;
+  };
 }
 
 export class Metrics {
@@ -96,9 +102,35 @@ export class Metrics {
         this.set(self.sources?.chat?.queueDepth() ?? 0);
       },
     });
-    this.monotonic('livevote_chat_rate_limited_total', 'HTTP 429 answers from Slack or Teams', () => {
-      return self.sources?.chat?.rateLimited;
-    });
+    // Per destination (platform:channel): what the delivery engine sent, retried, dropped, and the 429s it met.
+    const perDestination = (
+      name: string,
+      help: string,
+      field: 'sent' | 'retried' | 'dropped' | 'rateLimited',
+    ) => {
+      const seen = new Map<string, number>();
+      new client.Counter({
+        name,
+        help,
+        labelNames: ['destination'],
+        registers: r,
+        collect() {
+          for (const [destination, st] of self.sources?.chat?.destinations() ?? []) {
+            const last = seen.get(destination) ?? 0;
+            if (st[field] > last) this.inc({ destination }, st[field] - last);
+            seen.set(destination, st[field]);
+          }
+        },
+      });
+    };
+    perDestination('livevote_chat_sent_total', 'Chat updates and replies the platform accepted', 'sent');
+    perDestination('livevote_chat_retried_total', 'Chat calls retried after a retryable failure', 'retried');
+    perDestination(
+      'livevote_chat_dropped_total',
+      'Chat messages given up (permanent error, or retries spent)',
+      'dropped',
+    );
+    perDestination('livevote_chat_rate_limited_total', 'HTTP 429 answers from Slack or Teams', 'rateLimited');
   }
 
   /** A counter mirrored from a number some component keeps increasing. */

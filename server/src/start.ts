@@ -81,7 +81,14 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
   const chat = config.ROLE !== 'realtime';
-  const tally = chat ? new TallySync({ core, log, storeErrors }) : undefined;
+  const tally = chat
+    ? new TallySync({
+        core,
+        log,
+        storeErrors,
+        ...(adapters.deliveryBudgets ? { budgets: adapters.deliveryBudgets } : {}),
+      })
+    : undefined;
   let slack: SlackApp | undefined;
   if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
     slack = createSlackApp({
@@ -158,7 +165,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     ...(hub ? { hub } : {}),
     ...(gateway ? { gateway } : {}),
     ...(drain ? { drain } : {}),
-    ...(tally ? { chat: tally.updater } : {}),
+    ...(tally ? { chat: tally.engine } : {}),
   });
 
   // Polls close at their close time even when nobody votes; every process sweeps, the store makes it happen once.
@@ -211,8 +218,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       const closingSockets = gateway?.close(1012, 'server restarting');
       hub?.stop();
       // The final state of every chat message still lands before we go.
-      await tally?.updater.flush();
-      tally?.stop();
+      await tally?.engine.flush();
+      await tally?.stop();
       // Snapshots still waiting for their publish slot go out now: the other instances end on the final state.
       await core.events.flush();
       core.events.stop();

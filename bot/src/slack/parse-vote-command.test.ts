@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVoteCommand } from './parse-vote-command.ts';
+import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
 
 describe('/vote "Question" "A" "B"', () => {
   it('reads the question and options, smart quotes included', () => {
@@ -10,11 +10,55 @@ describe('/vote "Question" "A" "B"', () => {
     expect(parseVoteCommand('“Where?” “A” “B”')).toMatchObject({ ok: true, value: { options: ['A', 'B'] } });
   });
 
-  it('refuses text outside quotes, too few options, and more than 100', () => {
-    expect(parseVoteCommand('Where? A B').ok).toBe(false);
-    expect(parseVoteCommand('"Where?" "A"').ok).toBe(false);
-    expect(parseVoteCommand(`"Q" ${Array.from({ length: 101 }, (_, i) => `"${i}"`).join(' ')}`).ok).toBe(
-      false,
-    );
+  it('decodes what Slack escaped, so labels are stored as typed', () => {
+    expect(parseVoteCommand('"Fish &amp; Chips?" "&lt;b&gt;" "B"')).toMatchObject({
+      ok: true,
+      value: { question: 'Fish & Chips?', options: ['<b>', 'B'] },
+    });
+  });
+
+  it('reads the options flags', () => {
+    expect(
+      parseVoteCommand('"Q" "A" "B" "C" --anonymous --hidden --multi 2 --closes 9:05 --add-options'),
+    ).toEqual({
+      ok: true,
+      value: {
+        question: 'Q',
+        options: ['A', 'B', 'C'],
+        anonymous: true,
+        hidden: true,
+        multi: 2,
+        closes: '09:05',
+        addOptions: true,
+      },
+    });
+  });
+
+  it('opens the form for /vote alone', () => {
+    expect(parseVoteCommand('  ')).toEqual({ ok: true, value: { modal: true } });
+  });
+
+  it('refuses text outside quotes, unknown or bad flags, too few options, and more than 100', () => {
+    for (const bad of [
+      'Where? A B',
+      '"Where?" "A"',
+      '"Q" "A" "B" --secret',
+      '"Q" "A" "B" --multi 1',
+      '"Q" "A" "B" --multi 3',
+      '"Q" "A" "B" --closes 25:00',
+      '"Q" "A" "B" --closes',
+      `"Q" ${Array.from({ length: 101 }, (_, i) => `"${i}"`).join(' ')}`,
+    ])
+      expect(parseVoteCommand(bad).ok, bad).toBe(false);
+  });
+});
+
+describe('closeTimeToday', () => {
+  it('is today at that wall-clock time in the zone, or null once it has passed', () => {
+    const now = new Date('2026-12-01T02:00:00Z'); // 11:00 in Seoul
+    expect(closeTimeToday('12:30', 'Asia/Seoul', now)?.toISOString()).toBe('2026-12-01T03:30:00.000Z');
+    expect(closeTimeToday('10:30', 'Asia/Seoul', now)).toBeNull();
+    // New York is UTC-5 in December: 21:00 on Nov 30 there
+    expect(closeTimeToday('22:15', 'America/New_York', now)?.toISOString()).toBe('2026-12-01T03:15:00.000Z');
   });
 });

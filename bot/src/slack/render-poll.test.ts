@@ -94,6 +94,60 @@ describe('renderPoll', () => {
     expect(json).toContain('&lt;b&gt;&amp;');
   });
 
+  it('lists every option of a long poll in its summary, those without votes too', () => {
+    const options = Array.from({ length: 30 }, (_, i) => `Place ${i}`);
+    const poll = buildPoll({ template: 'choice', title: 'Many', options }, 'many', new Date());
+    const s = buildSnapshot(poll, { version: 1, status: 'open', totalVoters: 3, counts: { o3: 2, o7: 1 } });
+    const text = allTexts(renderPoll(poll, s, opts).blocks).join('\n');
+    for (const o of options) expect(text).toContain(`• ${o} — `);
+    expect(text.indexOf('Place 2 — 2')).toBeLessThan(text.indexOf('Place 6 — 1')); // most votes first
+    // 100 long options still fit: split over several sections, each within Slack's limit
+    const big = buildPoll(
+      {
+        template: 'choice',
+        title: 'Big',
+        options: Array.from({ length: 100 }, (_, i) => `${i} ${'y'.repeat(70)}`),
+      },
+      'big2',
+      new Date(),
+    );
+    const rendered = renderPoll(
+      big,
+      buildSnapshot(big, { version: 1, status: 'open', totalVoters: 0, counts: {} }),
+      opts,
+    );
+    const all = allTexts(rendered.blocks).join('\n');
+    for (let i = 0; i < 100; i++) expect(all).toContain(`• ${i} y`);
+  });
+
+  it('escapes the title in the notification text, and offers "who voted" only where voters are shown', () => {
+    const poll = buildPoll(
+      { template: 'choice', title: '<!here> Fish & Chips', options: ['A', 'B'] },
+      'e',
+      new Date(),
+    );
+    const s = buildSnapshot(poll, { version: 1, status: 'open', totalVoters: 0, counts: {} });
+    const msg = renderPoll(poll, s, opts);
+    expect(msg.text).toContain('&lt;!here&gt; Fish &amp; Chips');
+    expect(JSON.stringify(msg.blocks)).toContain('"who-voted"');
+    const anon = buildPoll(
+      {
+        template: 'choice',
+        title: 'T',
+        options: ['A', 'B'],
+        settings: { anonymous: true, allow_add_options: true },
+      },
+      'a',
+      new Date(),
+    );
+    const anonBlocks = JSON.stringify(
+      renderPoll(anon, buildSnapshot(anon, { version: 1, status: 'open', totalVoters: 0, counts: {} }), opts)
+        .blocks,
+    );
+    expect(anonBlocks).not.toContain('"who-voted"');
+    expect(anonBlocks).toContain('"add-option"');
+  });
+
   it('parses only well-formed button values', () => {
     expect(parseVoteValue('abc|o1')).toEqual({ pollId: 'abc', optionId: 'o1' });
     expect(parseVoteValue('abc|o1|x')).toBeNull();

@@ -3,6 +3,7 @@
 // characters per text.
 import { votersLine } from '@livevote/core';
 import type { Poll, PollQuestion, QuestionTally, Snapshot } from '@livevote/core/protocol';
+import { escapeMrkdwn as esc } from './mrkdwn.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Block Kit is a wide JSON shape; Slack validates it
 export type Block = Record<string, any>;
@@ -25,8 +26,6 @@ export function parseVoteValue(value: string): { pollId: string; optionId: strin
 }
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
-/** Slack mrkdwn: &, < and > must be escaped in user-provided text. */
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function bar(n: number, max: number): string {
   const filled = max === 0 ? 0 : Math.round((n / max) * 10);
@@ -98,22 +97,20 @@ function questionBlocks(
     }
     return blocks;
   }
-  // Many options (or menus, grouped by place): a summary of the top ones and a select menu to vote.
+  // Many options (or menus, grouped by place): every option with its count, most votes first, in as many sections
+  // as the text takes (3,000 characters each), and a select menu to vote.
   const ranked = [...q.options].sort((a, b) => (counts.get(b.id) ?? 0) - (counts.get(a.id) ?? 0));
-  let summary = '';
+  const sections: string[] = [''];
   for (const opt of ranked) {
     const n = counts.get(opt.id) ?? 0;
-    if (!s.results_hidden && n === 0 && summary) break;
     const line = s.results_hidden
       ? `• ${esc(clip(opt.label, 80))}\n`
       : `• ${esc(clip(opt.label, 80))} — ${n}\n`;
-    if (summary.length + line.length > MAX_TEXT - 40) {
-      summary += '…';
-      break;
-    }
-    summary += line;
+    if ((sections.at(-1) as string).length + line.length > MAX_TEXT) sections.push('');
+    sections[sections.length - 1] += line;
   }
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: summary || '_No votes yet_' } });
+  for (const text of sections)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: text || '_No options_' } });
   if (open) {
     const option = (id: string, label: string) => ({
       text: { type: 'plain_text', text: clip(label, 75) },
@@ -186,6 +183,20 @@ export function renderPoll(poll: Poll, s: Snapshot, o: RenderOptions): { text: s
       url: `${o.publicUrl}/board/${poll.id}`,
     },
   ];
+  if (!poll.settings.anonymous && !s.results_hidden)
+    links.push({
+      type: 'button',
+      action_id: 'who-voted',
+      text: { type: 'plain_text', text: 'Who voted' },
+      value: poll.id,
+    });
+  if (s.status === 'open' && poll.settings.allow_add_options)
+    links.push({
+      type: 'button',
+      action_id: 'add-option',
+      text: { type: 'plain_text', text: 'Add an option' },
+      value: poll.id,
+    });
   if (s.status === 'open') {
     links.push(
       {
@@ -225,6 +236,7 @@ export function renderPoll(poll: Poll, s: Snapshot, o: RenderOptions): { text: s
           { type: 'context', elements: [{ type: 'mrkdwn', text: '…more on the board' }] },
           blocks.at(-1) as Block,
         ];
-  const lead = s.leader ? ` — leading: ${s.leader.label} (${s.leader.vote_count})` : '';
-  return { text: clip(`${poll.title}${lead}`, MAX_TEXT), blocks: fitted };
+  // The notification text is mrkdwn too: a title like "<!here>" must not notify anyone.
+  const lead = s.leader && !s.results_hidden ? ` — leading: ${s.leader.label} (${s.leader.vote_count})` : '';
+  return { text: clip(esc(`${poll.title}${lead}`), MAX_TEXT), blocks: fitted };
 }

@@ -1,14 +1,17 @@
 // The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the event
 // path. Every request's signature is checked (by the replay guard, then Bolt's receiver) before anything acts on it.
 import {
+  addOption,
   atMostEvery,
   type ChatMessage,
+  type ChatPollRequest,
   type Core,
   castVote,
   catalogOf,
   closePoll,
   createChatPoll,
   issueVoterToken,
+  type Poll,
   retractVote,
   StoreErrorLog,
   slackWorkspace,
@@ -19,14 +22,24 @@ import {
 import type { Snapshot } from '@livevote/core/protocol';
 import { type AllMiddlewareArgs, App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
+import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
 import { Router } from 'express';
-import type { SendResult } from '../tally/message-updater.ts';
-import type { ChatPlatform, TallySync } from '../tally/tally-sync.ts';
+import type { ChatPlatform, Outcome } from '../delivery/contract.ts';
+import type { TallySync } from '../tally/tally-sync.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
-import { parseVoteCommand } from './parse-vote-command.ts';
+import { escapeMrkdwn as esc } from './mrkdwn.ts';
+import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
+import { classifySlackError, slackBudgets } from './slack-errors.ts';
+import {
+  ADD_OPTION_MODAL,
+  addOptionModal,
+  type ModalContext,
+  readVoteModal,
+  VOTE_MODAL,
+  voteModal,
+} from './vote-modal.ts';
 
 export interface SlackOptions {
   core: Core;
@@ -80,19 +93,29 @@ const workspaceOf = (b: PayloadIds) =>
     isEnterpriseInstall: b.is_enterprise_install,
   });
 
-interface RateLimitedError {
-  code?: string;
-  retryAfter?: number;
-  data?: { error?: string };
+/** What to tell the person when Slack refused to post the poll message (nothing was created). */
+function cannotPostHere(reason: string): string {
+  if (reason === 'channel_not_found' || reason === 'not_in_channel')
+    return ":warning: I can't post in this conversation: it is private, or a direct message I am not part of. Invite me with `/invite @livevote` and run the command again. Nothing was created.";
+  if (reason === 'is_archived') return ':warning: This channel is archived. Nothing was created.';
+  return `:warning: Slack refused the poll message (\`${reason}\`). Nothing was created.`;
+}
+
+/** Why a message stopped updating, as its creator should read it. */
+function goneText(reason: string): string {
+  if (reason === 'is_archived') return 'the channel was archived';
+  if (reason === 'channel_not_found' || reason === 'not_in_channel') return 'I was removed from the channel';
+  if (reason === 'message_not_found') return 'the message was deleted';
+  if (['invalid_auth', 'account_inactive', 'token_revoked', 'not_authed'].includes(reason))
+    return 'livevote was removed from this workspace';
+  return `Slack refused the update (${reason})`;
 }
 
 export function createSlackApp(o: SlackOptions): SlackApp {
-  const clientOptions = {
-    ...(o.apiUrl ? { slackApiUrl: o.apiUrl.endsWith('/') ? o.apiUrl : `${o.apiUrl}/` } : {}),
-    // We schedule our own retries (per message, newest state), so the client must not queue or sleep.
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-  };
+  const slackApiUrl = o.apiUrl ? (o.apiUrl.endsWith('/') ? o.apiUrl : `${o.apiUrl}/`) : undefined;
+  // Posts, modals and ephemerals keep the SDK's retries (it waits out a 429 and retries 5xx): each is one call a
+  // person is waiting for. Tally updates go through the delivery engine instead (updateClient below).
+  const clientOptions = { ...(slackApiUrl ? { slackApiUrl } : {}) };
   const receiver = o.appToken
     ? undefined
     : new ExpressReceiver({
@@ -139,17 +162,51 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     throw error;
   });
 
-  async function postPoll(
+  /** Answers through a command's response_url: reaches the person even where the bot cannot post. */
+  async function respond(responseUrl: string | undefined, text: string): Promise<boolean> {
+    if (!responseUrl) return false;
+    try {
+      const res = await fetch(responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Creates the poll and posts its message. If Slack refuses the post (a private channel or a DM without the bot,
+   * an archived channel), the poll is discarded (nobody could see it) and the person is told how to fix it.
+   */
+  async function startPoll(
     client: WebClient,
-    channel: string,
-    pollId: string,
-    team: string | undefined,
+    at: ModalContext & { user: string; team: string | undefined },
+    workspace: string,
+    req: ChatPollRequest,
   ): Promise<void> {
-    const snapshot = await core.snapshots.fresh(pollId);
-    const poll = await core.snapshots.poll(pollId);
-    if (!snapshot || !poll) return;
-    const msg = renderPoll(poll, snapshot, { publicUrl: o.publicUrl, voters: {} });
-    const posted = await client.chat.postMessage({ channel, text: msg.text, blocks: asBlocks(msg.blocks) });
+    const tell = async (text: string) =>
+      (await respond(at.responseUrl, text)) || (await ephemeral(client, at.channel, at.user, text));
+    const r = await createChatPoll(core, workspace, slackVoter(at.team, at.user), req);
+    if (!r.ok) return void (await tell(`:warning: ${esc(r.message)}`));
+    const poll = r.value.poll;
+    const msg = renderPoll(poll, r.value.snapshot, { publicUrl: o.publicUrl, voters: {} });
+    let posted: { ts?: string; channel?: string };
+    try {
+      posted = await client.chat.postMessage({
+        channel: at.channel,
+        text: msg.text,
+        blocks: asBlocks(msg.blocks),
+      });
+    } catch (err) {
+      const why = classifySlackError(err);
+      await core.polls.discardPoll(poll.id, why.reason);
+      o.log.warn({ reason: why.reason, poll: poll.id }, 'posting a new poll failed; the poll was discarded');
+      return void (await tell(cannotPostHere(why.reason)));
+    }
     if (!posted.ts || !posted.channel) return;
     await client.pins.add({ channel: posted.channel, timestamp: posted.ts }).catch((err: unknown) => {
       o.log.warn({ err: String(err) }, 'pinning the poll message failed');
@@ -158,9 +215,16 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       platform: 'slack',
       channel: posted.channel,
       message_id: posted.ts,
-      poll_id: pollId,
-      meta: { team: team ?? '' },
+      poll_id: poll.id,
+      meta: { team: at.team ?? '' },
     });
+  }
+
+  /** The person's time zone (Slack profile), for `--closes 12:30`; the server's when Slack does not say. */
+  async function timeZoneOf(client: WebClient, user: string): Promise<string> {
+    const info = await client.users.info({ user }).catch(() => undefined);
+    const tz = (info?.user as { tz?: string } | undefined)?.tz;
+    return tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
   const ephemeral = (client: WebClient, channel: string | undefined, user: string, text: string) =>
@@ -181,7 +245,13 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     if (!workspace) return;
     await client.views.open({
       trigger_id: command.trigger_id,
-      view: lunchModal(await catalogOf(core, workspace), command.channel_id) as never,
+      view: {
+        ...lunchModal(await catalogOf(core, workspace), command.channel_id),
+        private_metadata: JSON.stringify({
+          channel: command.channel_id,
+          responseUrl: command.response_url,
+        } satisfies ModalContext),
+      } as never,
     });
   });
 
@@ -191,17 +261,21 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const read = readLunchModal(view.state as never, await catalogOf(core, workspace), new Date());
     if (!read.ok) return void (await ack({ response_action: 'errors', errors: read.errors }));
     await ack();
-    const channel = (JSON.parse(view.private_metadata || '{}') as { channel?: string }).channel;
-    const r = await createChatPoll(core, workspace, voterFrom(body), {
-      template: 'lunch',
-      ...(read.title ? { title: read.title } : {}),
-      places: read.places,
-      closesAt: read.closesAt,
-      anonymous: read.anonymous,
-      resultsHidden: read.hidden,
-    });
-    if (!r.ok) return void (await ephemeral(client, channel, body.user.id, r.message));
-    if (channel) await postPoll(client, channel, r.value.poll.id, teamOf(body));
+    const ctx = JSON.parse(view.private_metadata || '{}') as Partial<ModalContext>;
+    if (!ctx.channel) return;
+    await startPoll(
+      client,
+      { ...ctx, channel: ctx.channel, user: body.user.id, team: teamOf(body) },
+      workspace,
+      {
+        template: 'lunch',
+        ...(read.title ? { title: read.title } : {}),
+        places: read.places,
+        closesAt: read.closesAt,
+        anonymous: read.anonymous,
+        resultsHidden: read.hidden,
+      },
+    );
   });
 
   app.command('/vote', async ({ ack, command, client }) => {
@@ -210,13 +284,59 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await ack();
     const workspace = commandWorkspace(command);
     if (!workspace) return;
-    const r = await createChatPoll(core, workspace, slackVoter(command.team_id, command.user_id), {
+    const ctx: ModalContext = { channel: command.channel_id, responseUrl: command.response_url };
+    if ('modal' in parsed.value)
+      return void (await client.views.open({
+        trigger_id: command.trigger_id,
+        view: voteModal(ctx) as never,
+      }));
+    const v = parsed.value;
+    let closesAt: string | null = null;
+    if (v.closes) {
+      const at = closeTimeToday(v.closes, await timeZoneOf(client, command.user_id), new Date());
+      if (!at)
+        return void (await respond(
+          command.response_url,
+          `:warning: ${v.closes} has already passed today. Nothing was created.`,
+        ));
+      closesAt = at.toISOString();
+    }
+    await startPoll(client, { ...ctx, user: command.user_id, team: command.team_id }, workspace, {
       template: 'choice',
-      question: parsed.value.question,
-      options: parsed.value.options,
+      question: v.question,
+      options: v.options,
+      closesAt,
+      anonymous: v.anonymous ?? false,
+      resultsHidden: v.hidden ?? false,
+      allowAddOptions: v.addOptions ?? false,
+      ...(v.multi ? { maxChoices: v.multi } : {}),
     });
-    if (!r.ok) return void (await ephemeral(client, command.channel_id, command.user_id, r.message));
-    await postPoll(client, command.channel_id, r.value.poll.id, command.team_id);
+  });
+
+  app.view(VOTE_MODAL, async ({ ack, view, body, client }) => {
+    const workspace = workspaceOf(body);
+    if (!workspace) return void (await ack());
+    const read = readVoteModal(view.state as never, new Date());
+    if (!read.ok) return void (await ack({ response_action: 'errors', errors: read.errors }));
+    await ack();
+    const ctx = JSON.parse(view.private_metadata || '{}') as Partial<ModalContext>;
+    if (!ctx.channel) return;
+    const v = read.value;
+    await startPoll(
+      client,
+      { ...ctx, channel: ctx.channel, user: body.user.id, team: teamOf(body) },
+      workspace,
+      {
+        template: 'choice',
+        question: v.question,
+        options: v.options,
+        closesAt: v.closesAt,
+        anonymous: v.anonymous,
+        resultsHidden: v.hidden,
+        allowAddOptions: v.addOptions,
+        ...(v.multi ? { maxChoices: v.multi } : {}),
+      },
+    );
   });
 
   type ActionArgs = AllMiddlewareArgs & {
@@ -227,7 +347,8 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     action: any;
   };
 
-  app.action(/^vote-/, async ({ ack, body, action, client }: ActionArgs) => {
+  // Every vote control's action id starts with `vote-` (one per option, one per select), except the browser link.
+  app.action(/^vote-(?!in-browser$)/, async ({ ack, body, action, client }: ActionArgs) => {
     // Slack's 200 is the click's receipt: Slack sends a click again only when it got none. So the 200 waits for the
     // commit; if the store fails, Bolt answers 500 instead and the redelivery (same action_ts, same key) counts once.
     const value: string | undefined = action.value ?? action.selected_option?.value;
@@ -243,22 +364,87 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     }
     // One click = one payload with its own action_ts; a redelivered payload carries the same one, so counts once.
     const key = `slack:${body.container?.message_ts ?? ''}:${action.action_ts ?? ''}:${user}`;
+    const voter = voterFrom(body);
+    // A poll where each person picks several: a click adds that option to their choices, a second click takes it off.
+    let optionIds = [target.optionId];
+    if (question.max_choices > 1) {
+      const mine = (await core.ballots.ballotsOf(poll.id, voter))[question.id] ?? [];
+      optionIds = mine.includes(target.optionId)
+        ? mine.filter((x) => x !== target.optionId)
+        : [...mine, target.optionId];
+      if (optionIds.length > question.max_choices) {
+        await ack();
+        return void (await ephemeral(
+          client,
+          channel,
+          user,
+          `:warning: You can choose up to ${question.max_choices}. Click one of yours to take it off first.`,
+        ));
+      }
+    }
     const r = await castVote(core, {
       pollId: poll.id,
       questionId: question.id,
-      optionIds: [target.optionId],
-      voter: voterFrom(body),
+      optionIds,
+      voter,
       idempotencyKey: key.slice(0, 200),
     });
     await ack();
-    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${r.message}`));
-    const label = question.options.find((x) => x.id === target.optionId)?.label ?? target.optionId;
+    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`));
+    const labels = optionIds.map((id) => esc(question.options.find((x) => x.id === id)?.label ?? id));
     await ephemeral(
       client,
       channel,
       user,
-      `:white_check_mark: Your vote: *${label}*${r.value.changed ? '' : ' (unchanged)'}`,
+      labels.length === 0
+        ? 'Your vote was taken back.'
+        : `:white_check_mark: Your vote: *${labels.join('*, *')}*${r.value.changed ? '' : ' (unchanged)'}`,
     );
+  });
+
+  app.action('who-voted', async ({ ack, body, action, client }: ActionArgs) => {
+    await ack();
+    const user: string = body.user.id;
+    const channel: string | undefined = body.channel?.id;
+    const [poll, snapshot] = await Promise.all([
+      core.snapshots.poll(action.value as string),
+      core.snapshots.fresh(action.value as string),
+    ]);
+    if (!poll || !snapshot)
+      return void (await ephemeral(client, channel, user, 'That poll no longer exists.'));
+    if (poll.settings.anonymous || snapshot.results_hidden)
+      return void (await ephemeral(client, channel, user, 'This poll does not show who voted.'));
+    await ephemeral(client, channel, user, whoVotedText(poll, await core.ballots.votersByOption(poll.id)));
+  });
+
+  app.action('add-option', async ({ ack, body, action, client }: ActionArgs) => {
+    await ack();
+    const poll = await core.snapshots.poll(action.value as string);
+    const q = poll?.questions[0];
+    if (!poll || !q || !poll.settings.allow_add_options)
+      return void (await ephemeral(
+        client,
+        body.channel?.id,
+        body.user.id,
+        'This poll does not take new options.',
+      ));
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: addOptionModal(poll.id, q.id, poll.title) as never,
+    });
+  });
+
+  app.view(ADD_OPTION_MODAL, async ({ ack, view, body }) => {
+    const { pollId, questionId } = JSON.parse(view.private_metadata || '{}') as {
+      pollId?: string;
+      questionId?: string;
+    };
+    const label = (view.state.values.label?.v?.value ?? '').trim();
+    if (!pollId || !questionId) return void (await ack());
+    if (!label) return void (await ack({ response_action: 'errors', errors: { label: 'Type the option.' } }));
+    const r = await addOption(core, pollId, questionId, label, voterKey(voterFrom(body)));
+    if (!r.ok) return void (await ack({ response_action: 'errors', errors: { label: r.message } }));
+    await ack();
   });
 
   app.action('retract', async ({ ack, body, action, client }: ActionArgs) => {
@@ -267,7 +453,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id;
     const r = await retractVote(core, { pollId, voter: voterFrom(body) });
-    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${r.message}`));
+    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`));
     await ephemeral(client, channel, user, 'Your vote was taken back.');
   });
 
@@ -291,7 +477,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id;
     const r = await closePoll(core, pollId, { kind: 'voter', key: voterKey(voterFrom(body)) });
-    if (!r.ok) await ephemeral(client, channel, user, `:warning: ${r.message}`);
+    if (!r.ok) await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`);
   });
 
   app.event('app_home_opened', async ({ event, client, body }) => {
@@ -318,7 +504,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
             type: 'section',
             text: {
               type: 'mrkdwn',
-              text: `*${p.title.replace(/[<>&]/g, '')}*${p.closes_at ? `\ncloses <!date^${Math.floor(Date.parse(p.closes_at) / 1000)}^{time}|${p.closes_at}>` : ''}`,
+              text: `*${esc(p.title)}*${p.closes_at ? `\ncloses <!date^${Math.floor(Date.parse(p.closes_at) / 1000)}^{time}|${p.closes_at}>` : ''}`,
             },
             accessory: {
               type: 'button',
@@ -331,34 +517,61 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await client.views.publish({ user_id: event.user, view: { type: 'home', blocks } as never });
   });
 
+  // Tally updates: a client that never retries or sleeps on a 429 (the delivery engine schedules the retry, with the
+  // newest state and within the workspace's budget), one per token.
+  const updateClients = new Map<string, WebClient>();
+  const updateClient = (token: string) => {
+    let c = updateClients.get(token);
+    if (!c) {
+      c = new WebClient(token, {
+        ...(slackApiUrl ? { slackApiUrl } : {}),
+        rejectRateLimitedCalls: true,
+        retryConfig: { retries: 0 },
+        logLevel: WebLogLevel.ERROR,
+      });
+      updateClients.set(token, c);
+    }
+    return c;
+  };
+  const tokenFor = async (_m: ChatMessage): Promise<string | undefined> => o.botToken;
+  const call = async (m: ChatMessage, f: (c: WebClient) => Promise<unknown>): Promise<Outcome> => {
+    const token = await tokenFor(m);
+    if (!token) return { ok: false, kind: 'permanent', reason: 'not_installed' };
+    try {
+      await f(updateClient(token));
+      return { ok: true };
+    } catch (err) {
+      return classifySlackError(err);
+    }
+  };
+
   const platform: ChatPlatform = {
     name: 'slack',
-    async update(m: ChatMessage, s: Snapshot): Promise<SendResult> {
+    budgets: slackBudgets,
+    async update(m: ChatMessage, s: Snapshot): Promise<Outcome> {
       const poll = await core.snapshots.poll(m.poll_id);
-      if (!poll) return { ok: false, gone: true };
+      if (!poll) return { ok: false, kind: 'permanent', reason: 'unknown_poll' };
       const voters = poll.settings.anonymous ? {} : await core.ballots.votersByOption(m.poll_id);
       const msg = renderPoll(poll, s, { publicUrl: o.publicUrl, voters });
-      try {
-        // chat.update replaces the whole message: always send the blocks, or Slack shows only the fallback text.
-        await app.client.chat.update({
-          channel: m.channel,
-          ts: m.message_id,
-          text: msg.text,
-          blocks: asBlocks(msg.blocks),
-        });
-        return { ok: true };
-      } catch (err) {
-        const e = err as RateLimitedError;
-        if (e.code === 'slack_webapi_rate_limited_error')
-          return { ok: false, retryAfterMs: (e.retryAfter ?? 1) * 1000 };
-        if (e.data?.error === 'message_not_found' || e.data?.error === 'channel_not_found')
-          return { ok: false, gone: true };
-        throw err;
-      }
+      // chat.update replaces the whole message: always send the blocks, or Slack shows only the fallback text.
+      return call(m, (c) =>
+        c.chat.update({ channel: m.channel, ts: m.message_id, text: msg.text, blocks: asBlocks(msg.blocks) }),
+      );
     },
-    async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
-      const text = winnerText(s, (name) => `*${name.replace(/[<>&*]/g, '')}*`);
-      await app.client.chat.postMessage({ channel: m.channel, thread_ts: m.message_id, text });
+    async announceWinner(m: ChatMessage, s: Snapshot): Promise<Outcome> {
+      const text = winnerText(s, (name) => `*${esc(name)}*`);
+      return call(m, (c) => c.chat.postMessage({ channel: m.channel, thread_ts: m.message_id, text }));
+    },
+    async tellCreator(m: ChatMessage, reason: string): Promise<Outcome> {
+      const [creator, poll] = await Promise.all([
+        core.polls.pollCreator(m.poll_id),
+        core.snapshots.poll(m.poll_id),
+      ]);
+      const [platformName, , user] = (creator ?? '').split(':');
+      if (platformName !== 'slack' || !user || !poll) return { ok: true };
+      const text = `:warning: I can no longer keep the tally of your poll *${esc(poll.title)}* current in <#${m.channel}>: ${goneText(reason)}. The poll goes on at ${o.publicUrl}/board/${poll.id}`;
+      // A message to the user's id lands in their DM with the app (the App Home's Messages tab).
+      return call(m, (c) => c.chat.postMessage({ channel: user, text }));
     },
   };
 
@@ -391,4 +604,21 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       if (!receiver) await app.stop();
     },
   };
+}
+
+/** "Who voted" for the person who asked: each option with the people who chose it (mentions, not notified). */
+export function whoVotedText(poll: Poll, voters: Record<string, string[]>): string {
+  const lines: string[] = [];
+  for (const q of poll.questions)
+    for (const opt of q.options) {
+      const who = (voters[opt.id] ?? []).map((k) => {
+        const [platform, , user] = k.split(':');
+        if (platform === 'slack' && user) return `<@${user}>`;
+        if (platform === 'emp') return `#${esc(k.slice(4))}`;
+        return platform ?? '?';
+      });
+      lines.push(`*${esc(opt.label)}* (${who.length}): ${who.join(' ') || '—'}`);
+    }
+  const text = lines.join('\n');
+  return text.length <= 3_000 ? text : `${text.slice(0, 2_990)}\n…`;
 }

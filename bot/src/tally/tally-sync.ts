@@ -1,49 +1,66 @@
 // Keeps every chat message that shows a poll current (votes from any platform move it) and announces the winner
-// once when the poll closes. One per bot process; platforms register how they update and announce. Snapshots come
-// from the event path, and the bus delivers a poll here only while it has a live message (open, or closed with
-// the winner not yet announced): this process watches exactly those polls.
+// once when the poll closes. Platforms register how they update and announce; the delivery engine paces, budgets
+// and retries the calls. Several bot processes share the work through leases in the store: a process keeps the
+// messages of the polls it holds a lease on, renews its leases while it lives, and takes over the polls of a process
+// whose leases expired (it died) by bringing their messages up to date. Snapshots come from the event path; the bus
+// delivers a poll here only while this process holds it.
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type ChatMessage, type Core, isStoreUnavailable, loggableError } from '@livevote/core';
 import type { Snapshot } from '@livevote/core/protocol';
-import { MessageUpdater, type SendResult } from './message-updater.ts';
+import { type BudgetLimiter, RateLimiterBudgets } from '../delivery/budgets.ts';
+import type { ChatPlatform } from '../delivery/contract.ts';
+import { DeliveryEngine, messageKey } from '../delivery/delivery-engine.ts';
 
-export interface ChatPlatform {
-  readonly name: ChatMessage['platform'];
-  update(m: ChatMessage, snapshot: Snapshot): Promise<SendResult>;
-  announceWinner(m: ChatMessage, snapshot: Snapshot): Promise<void>;
+export type { ChatPlatform } from '../delivery/contract.ts';
+
+/** How long a lease holds without renewal: a dead process's polls move to another within this and one renewal. */
+export const LEASE_TTL_MS = 15_000;
+/** How often leases are renewed and the set of polls with live messages is read again. */
+export const LEASE_RENEW_MS = 5_000;
+
+export interface TallySyncOptions {
+  core: Pick<Core, 'chat' | 'events' | 'snapshots'>;
+  log: { warn(o: object, m?: string): void; info?(o: object, m?: string): void };
+  /** The process's log of failed store calls: an outage is logged there, once a second. */
+  storeErrors?: { report(err: unknown, what: string): boolean };
+  /** Budgets shared by every bot process (Redis) or this one's alone (memory, the default). */
+  budgets?: BudgetLimiter;
+  /** This process's name in leases and version claims. */
+  owner?: string;
+  leaseTtlMs?: number;
+  renewMs?: number;
 }
 
-const CACHE_MS = 30_000;
-/** How often the set of watched polls is reconciled with the store (messages another bot process posted). */
-const RECONCILE_MS = 30_000;
-
 export class TallySync {
-  readonly updater: MessageUpdater<ChatMessage>;
+  readonly engine: DeliveryEngine;
+  readonly owner: string;
   private readonly platforms = new Map<string, ChatPlatform>();
-  private readonly messages = new Map<string, { at: number; list: Promise<ChatMessage[]> }>();
+  /** The messages of each held poll (keyed), read when the lease was taken and at each renewal. */
+  private readonly messages = new Map<string, ChatMessage[]>();
   private readonly watching = new Map<string, () => void>();
-  /** Polls that track() started watching while a reconcile's read was running: that read cannot know them yet. */
-  private readonly trackedDuringReconcile = new Set<string>();
-  private reconciling = false;
   private readonly stops: (() => void)[] = [];
+  private renewing?: Promise<void>;
+  private readonly ttl: number;
+  private readonly renewMs: number;
 
-  constructor(
-    private readonly deps: {
-      core: Pick<Core, 'chat' | 'events'>;
-      log: { warn(o: object, m?: string): void };
-      /** The process's log of failed store calls: an outage is logged there, once a second. */
-      storeErrors?: { report(err: unknown, what: string): boolean };
-    },
-  ) {
-    this.updater = new MessageUpdater<ChatMessage>({
-      send: (m, s) => this.send(m, s),
-      onError: (err, m) => this.warn(err, 'tally update failed', { platform: m.platform, poll: m.poll_id }),
+  constructor(private readonly deps: TallySyncOptions) {
+    this.owner = deps.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.ttl = deps.leaseTtlMs ?? LEASE_TTL_MS;
+    this.renewMs = deps.renewMs ?? LEASE_RENEW_MS;
+    this.engine = new DeliveryEngine({
+      platform: (name) => this.platforms.get(name),
+      budgets: deps.budgets ?? new RateLimiterBudgets(),
+      store: deps.core.chat,
+      owner: this.owner,
+      log: deps.log,
     });
   }
 
   private warn(err: unknown, what: string, fields: object = {}): void {
     if (this.deps.storeErrors && isStoreUnavailable(err)) this.deps.storeErrors.report(err, what);
     else {
-      // One line each (these repeat every few seconds while a platform fails); a Postgres error without its values.
       const error = loggableError(err);
       this.deps.log.warn(
         { error: typeof error === 'string' ? error : { ...error, stack: undefined }, ...fields },
@@ -59,23 +76,25 @@ export class TallySync {
   async start(): Promise<void> {
     const { events } = this.deps.core;
     this.stops.push(
-      events.subscribe((s) => void this.onSnapshot(s)),
-      // After a bus outage, re-read every watched poll: whatever changed meanwhile reaches its messages.
+      events.subscribe((s) => this.onSnapshot(s)),
+      // After a bus outage, re-read every held poll: whatever changed meanwhile reaches its messages.
       events.onReconnect(() => {
         for (const pollId of this.watching.keys()) void events.refresh(pollId).catch(() => {});
       }),
     );
-    const timer = setInterval(() => void this.reconcile(), RECONCILE_MS);
+    const timer = setInterval(() => void this.renew(), this.renewMs);
     timer.unref();
     this.stops.push(() => clearInterval(timer));
-    await this.reconcile();
+    await this.renew();
   }
 
-  stop(): void {
+  /** Stops delivering and hands this process's polls to the others at once (their next renewal takes them). */
+  async stop(): Promise<void> {
     for (const s of this.stops.splice(0)) s();
     for (const release of this.watching.values()) release();
     this.watching.clear();
-    this.updater.stop();
+    this.engine.stop();
+    await this.deps.core.chat.releaseDeliveryLeases(this.owner).catch(() => undefined);
   }
 
   /** Polls whose messages this process keeps current (for tests and /metrics). */
@@ -83,75 +102,75 @@ export class TallySync {
     return [...this.watching.keys()];
   }
 
-  /** A message was just posted: remember it, watch its poll and bring the message up to date. */
+  /** A message was just posted: remember it; whichever process holds its poll brings it up to date. */
   async track(m: ChatMessage): Promise<void> {
     await this.deps.core.chat.saveChatMessage(m);
-    this.messages.delete(m.poll_id);
-    if (this.reconciling) this.trackedDuringReconcile.add(m.poll_id);
-    await this.watch(m.poll_id);
-    const s = await this.deps.core.events.refresh(m.poll_id);
-    // refresh() delivers only news; a message posted after the last change still needs this version.
-    if (s) await this.onSnapshot(s);
+    const held = await this.deps.core.chat.acquireDeliveryLeases(this.owner, [m.poll_id], this.ttl);
+    // Held by another process: its next renewal reads the poll's messages and finds this one.
+    if (held.includes(m.poll_id)) await this.hold(m.poll_id, true);
   }
 
-  /** Watches exactly the polls that still have a live message. */
-  private async reconcile(): Promise<void> {
-    let live: string[];
-    this.reconciling = true;
+  /** Renews this process's leases and takes expired or new ones, one renewal at a time. */
+  private renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    let held: Set<string>;
     try {
-      live = await this.deps.core.chat.pollsWithLiveMessages();
+      const live = await this.deps.core.chat.pollsWithLiveMessages();
+      held = new Set(await this.deps.core.chat.acquireDeliveryLeases(this.owner, live, this.ttl));
     } catch (err) {
-      this.warn(err, 'reading chat messages failed');
-      return;
-    } finally {
-      this.reconciling = false;
-    }
-    const keep = new Set([...live, ...this.trackedDuringReconcile]);
-    this.trackedDuringReconcile.clear();
-    for (const [pollId, release] of this.watching) {
-      if (keep.has(pollId)) continue;
-      release();
-      this.watching.delete(pollId);
-      this.messages.delete(pollId);
-    }
-    await Promise.all(live.map((id) => this.watch(id)));
-  }
-
-  private async watch(pollId: string): Promise<void> {
-    if (this.watching.has(pollId)) return;
-    const w = this.deps.core.events.watch(pollId);
-    this.watching.set(pollId, w.release);
-    await w.ready;
-  }
-
-  private async onSnapshot(s: Snapshot): Promise<void> {
-    if (!this.watching.has(s.poll_id)) return; // no live message of ours shows this poll
-    let cached = this.messages.get(s.poll_id);
-    if (!cached || Date.now() - cached.at > CACHE_MS) {
-      cached = { at: Date.now(), list: this.deps.core.chat.chatMessages(s.poll_id) };
-      this.messages.set(s.poll_id, cached);
-    }
-    let list: ChatMessage[];
-    try {
-      list = await cached.list;
-    } catch (err) {
-      this.messages.delete(s.poll_id);
-      this.warn(err, 'reading chat messages failed');
+      // Without the store this process cannot know whether its leases still hold: it stops sending until it does.
+      this.warn(err, 'renewing chat delivery leases failed');
+      this.letGo(new Set(this.watching.keys()));
       return;
     }
-    for (const m of list) {
-      if (!this.platforms.has(m.platform)) continue;
-      this.updater.offer(`${m.platform}:${m.channel}:${m.message_id}`, m, s);
+    this.letGo(new Set([...this.watching.keys()].filter((id) => !held.has(id))));
+    await Promise.all([...held].map((id) => this.hold(id, !this.watching.has(id))));
+  }
+
+  private letGo(pollIds: Set<string>): void {
+    for (const id of pollIds) {
+      this.watching.get(id)?.();
+      this.watching.delete(id);
+      this.messages.delete(id);
+    }
+    this.engine.forget(pollIds);
+  }
+
+  /**
+   * Keeps a held poll's messages current. Newly held (`fresh`): watch the poll on the bus and bring every message
+   * to the current version. Already held: offer the newest snapshot to messages that appeared since.
+   */
+  private async hold(pollId: string, fresh: boolean): Promise<void> {
+    try {
+      const before = new Set((this.messages.get(pollId) ?? []).map(messageKey));
+      const list = await this.deps.core.chat.chatMessages(pollId);
+      this.messages.set(pollId, list);
+      const added = list.filter((m) => !before.has(messageKey(m)));
+      if (fresh && !this.watching.has(pollId)) {
+        const w = this.deps.core.events.watch(pollId);
+        this.watching.set(pollId, w.release);
+        await w.ready;
+      }
+      if (!fresh && added.length === 0) return;
+      const s = await this.deps.core.snapshots.fresh(pollId);
+      if (s) for (const m of fresh ? list : added) this.offer(m, s);
+    } catch (err) {
+      this.warn(err, 'reading chat messages failed', { poll: pollId });
     }
   }
 
-  private async send(m: ChatMessage, s: Snapshot): Promise<SendResult> {
-    const platform = this.platforms.get(m.platform);
-    if (!platform) return { ok: false, gone: true };
-    const r = await platform.update(m, s);
-    if (r.ok && s.status === 'closed' && (await this.deps.core.chat.claimAnnouncement(m))) {
-      await platform.announceWinner(m, s);
-    }
-    return r;
+  private offer(m: ChatMessage, s: Snapshot): void {
+    if (this.platforms.has(m.platform)) this.engine.offer(m, s);
+  }
+
+  private onSnapshot(s: Snapshot): void {
+    if (!this.watching.has(s.poll_id)) return; // not a poll this process holds
+    for (const m of this.messages.get(s.poll_id) ?? []) this.offer(m, s);
   }
 }

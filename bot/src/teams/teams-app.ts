@@ -16,8 +16,8 @@ import { Client } from '@microsoft/teams.api';
 import { App, ExpressAdapter } from '@microsoft/teams.apps';
 import { ConsoleLogger } from '@microsoft/teams.common';
 import express from 'express';
-import type { SendResult } from '../tally/message-updater.ts';
-import type { ChatPlatform, TallySync } from '../tally/tally-sync.ts';
+import type { ChatPlatform, Outcome } from '../delivery/contract.ts';
+import type { TallySync } from '../tally/tally-sync.ts';
 import { parseTeamsCommand } from './parse-teams-command.ts';
 import { CARD_CONTENT_TYPE, cardAttachment, pollCard } from './poll-card.ts';
 
@@ -192,34 +192,58 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
 
   await app.initialize(); // registers POST /api/messages on `router`
 
+  /** Teams answers with HTTP statuses: 429/412/5xx and network errors pass; 403 (bot removed), 404, 413 do not. */
+  const classify = (err: unknown): Outcome => {
+    const status = (err as HttpError).response?.status;
+    if (status === 429) {
+      const after = Number((err as HttpError).response?.headers?.['retry-after'] ?? 1);
+      return {
+        ok: false,
+        kind: 'retry',
+        reason: 'http 429',
+        rateLimited: true,
+        retryAfterMs: (Number.isFinite(after) ? after : 1) * 1000,
+      };
+    }
+    if (status === 403 || status === 404 || status === 413)
+      return { ok: false, kind: 'permanent', reason: `http ${status}` };
+    return { ok: false, kind: 'retry', reason: status ? `http ${status}` : String(err) };
+  };
+  const connectorCall = async (m: ChatMessage, f: (c: Client) => Promise<unknown>): Promise<Outcome> => {
+    try {
+      await f(app.connector(String(m.meta.serviceUrl)));
+      return { ok: true };
+    } catch (err) {
+      return classify(err);
+    }
+  };
+
   const platform: ChatPlatform = {
     name: 'teams',
-    async update(m: ChatMessage, s: Snapshot): Promise<SendResult> {
+    // Teams limits per conversation (7 per 1 s, 8 per 2 s, 60 per 30 s) and per bot overall.
+    budgets: (m) => [
+      { key: `teams:${m.channel}`, points: 7, durationMs: 1_000 },
+      { key: `teams:${m.channel}`, points: 8, durationMs: 2_000 },
+      { key: `teams:${m.channel}`, points: 60, durationMs: 30_000 },
+      { key: 'teams:bot', points: 50, durationMs: 1_000 },
+    ],
+    async update(m: ChatMessage, s: Snapshot): Promise<Outcome> {
       const poll = await core.snapshots.poll(m.poll_id);
-      if (!poll) return { ok: false, gone: true };
+      if (!poll) return { ok: false, kind: 'permanent', reason: 'unknown_poll' };
       const c = pollCard(poll, s, { publicUrl: o.publicUrl });
-      try {
-        await app
-          .connector(String(m.meta.serviceUrl))
-          .conversations.activities(m.channel)
-          .update(m.message_id, { type: 'message', attachments: [cardAttachment(c)] } as never);
-        return { ok: true };
-      } catch (err) {
-        const status = (err as HttpError).response?.status;
-        if (status === 429) {
-          const after = Number((err as HttpError).response?.headers?.['retry-after'] ?? 1);
-          return { ok: false, retryAfterMs: (Number.isFinite(after) ? after : 1) * 1000 };
-        }
-        if (status === 404) return { ok: false, gone: true };
-        throw err;
-      }
+      return connectorCall(m, (x) =>
+        x.conversations
+          .activities(m.channel)
+          .update(m.message_id, { type: 'message', attachments: [cardAttachment(c)] } as never),
+      );
     },
-    async announceWinner(m: ChatMessage, s: Snapshot): Promise<void> {
+    async announceWinner(m: ChatMessage, s: Snapshot): Promise<Outcome> {
       const text = winnerText(s, (name) => `**${name}**`);
-      await app
-        .connector(String(m.meta.serviceUrl))
-        .conversations.activities(m.channel)
-        .create({ type: 'message', text, replyToId: m.message_id } as never);
+      return connectorCall(m, (x) =>
+        x.conversations
+          .activities(m.channel)
+          .create({ type: 'message', text, replyToId: m.message_id } as never),
+      );
     },
   };
   return { router, platform };

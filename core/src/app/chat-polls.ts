@@ -23,7 +23,17 @@ export type ChatPollRequest =
       anonymous?: boolean;
       resultsHidden?: boolean;
     }
-  | { template: 'choice'; question: string; options: string[]; closesAt?: string | null };
+  | {
+      template: 'choice';
+      question: string;
+      options: string[];
+      closesAt?: string | null;
+      anonymous?: boolean;
+      resultsHidden?: boolean;
+      /** How many options one person may choose; absent: one. */
+      maxChoices?: number;
+      allowAddOptions?: boolean;
+    };
 
 const LABEL_MAX = 120;
 const cut = (s: string) => s.trim().slice(0, LABEL_MAX);
@@ -56,7 +66,19 @@ export async function createChatPoll(
           ...closes,
           settings: { anonymous: req.anonymous ?? false, results_hidden: req.resultsHidden ?? false },
         }
-      : { template: 'choice', workspace, title: cut(req.question), options: req.options.map(cut), ...closes };
+      : {
+          template: 'choice',
+          workspace,
+          title: cut(req.question),
+          options: req.options.map(cut),
+          ...closes,
+          ...(req.maxChoices ? { max_choices: req.maxChoices } : {}),
+          settings: {
+            anonymous: req.anonymous ?? false,
+            results_hidden: req.resultsHidden ?? false,
+            allow_add_options: req.allowAddOptions ?? false,
+          },
+        };
   // The same rules as the REST edge (labels without control characters or bidi overrides, among others): chat text
   // reaches the same boards, messages and exports.
   const checked = createPollSchema.safeParse(body);

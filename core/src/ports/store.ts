@@ -105,6 +105,11 @@ export interface PollStore {
     id: string,
     closedBy?: string | null,
   ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }>;
+  /**
+   * Deletes a poll nobody could see (its chat message could not be posted): only while it has no ballots and no
+   * chat message. True when it was deleted; the audit log keeps its creation and a `poll_discarded` entry.
+   */
+  discardPoll(id: string, reason: string): Promise<boolean>;
   /** Marks every open poll whose close time has passed as closed; returns their ids. */
   closeDuePolls(): Promise<string[]>;
   addOption(pollId: string, questionId: string, label: string, addedBy: string): Promise<AddOptionOutcome>;

@@ -297,6 +297,27 @@ export class SqlStore implements Store {
     });
   }
 
+  async discardPoll(id: string, reason: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const gone = await tx.query<{ id: string }>(
+        `delete from polls p where p.id = $1
+           and not exists (select 1 from ballots b where b.poll_id = p.id)
+           and not exists (select 1 from chat_messages m where m.poll_id = p.id)
+         returning p.id`,
+        [id],
+      );
+      if (gone.length === 0) return false;
+      // lv_audit reads the poll, which is gone: the entry is written here (it names no voter).
+      if (this.audit)
+        await tx.query(
+          `insert into outbox (kind, poll_id, doc)
+           values ('audit', $1, $2::jsonb || jsonb_build_object('poll_id', $1::text, 'at', now()))`,
+          [id, JSON.stringify({ type: 'poll_discarded', reason })],
+        );
+      return true;
+    });
+  }
+
   async closeDuePolls(): Promise<string[]> {
     const due = await this.db.query<{ id: string }>(
       `select id from polls where status = 'open' and closes_at <= now() order by closes_at limit 100`,
