@@ -49,10 +49,11 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
     return parse(out.stdout) as { services: Record<string, Service> };
   };
 
-  it('is valid and runs postgres, redis, mongo, two realtime, one bot and a load balancer, all with healthchecks', () => {
+  it('is valid and runs postgres, redis, mongo, two realtime, two bot and a load balancer, all with healthchecks', () => {
     const { services } = resolved();
     expect(Object.keys(services).sort()).toEqual([
-      'bot',
+      'bot-1',
+      'bot-2',
       'lb',
       'mongo',
       'postgres',
@@ -66,16 +67,22 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
         .filter(([, s]) => s.environment?.ROLE)
         .map(([name, s]) => [name, s.environment?.ROLE]),
     );
-    expect(roles).toEqual({ bot: 'bot', 'realtime-1': 'realtime', 'realtime-2': 'realtime' });
+    expect(roles).toEqual({
+      'bot-1': 'bot',
+      'bot-2': 'bot',
+      'realtime-1': 'realtime',
+      'realtime-2': 'realtime',
+    });
     // The load balancer waits for healthy app instances; apps wait for healthy Postgres and Redis, not MongoDB.
     expect(services.lb?.depends_on?.['realtime-1']?.condition).toBe('service_healthy');
-    expect(services.bot?.depends_on?.postgres?.condition).toBe('service_healthy');
-    expect(services.bot?.depends_on?.mongo?.condition).toBe('service_started');
+    expect(services['bot-2']?.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(services['bot-2']?.depends_on?.mongo?.condition).toBe('service_started');
+    expect(services.lb?.depends_on?.['bot-2']?.condition).toBe('service_healthy');
   });
 
   it('gives every app service an environment our config accepts', () => {
     const { services } = resolved();
-    for (const name of ['realtime-1', 'realtime-2', 'bot']) {
+    for (const name of ['realtime-1', 'realtime-2', 'bot-1', 'bot-2']) {
       const config = parseConfig(services[name]?.environment ?? {});
       expect(config.DATABASE_URL, name).toMatch(/@postgres:5432\//);
       expect(config.REDIS_URL, name).toBe('redis://redis:6379');
@@ -84,7 +91,7 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
       // Behind nginx: the client is the address nginx appended, or every client would share nginx's.
       expect(config.TRUST_PROXY, name).toBe(1);
     }
-    const seeding = ['realtime-1', 'realtime-2', 'bot'].filter(
+    const seeding = ['realtime-1', 'realtime-2', 'bot-1', 'bot-2'].filter(
       (n) => services[n]?.environment?.SEED_DEMO === 'true',
     );
     expect(seeding.length).toBeLessThanOrEqual(1);
