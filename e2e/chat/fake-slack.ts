@@ -19,6 +19,8 @@ export class FakeSlack {
   private ts = 1_700_000_000;
   /** The next N chat.update calls answer 429 with this Retry-After (seconds). */
   rateLimit = { next: 0, retryAfter: 1 };
+  /** The next N calls of a method (other than chat.update's `rateLimit`) answer HTTP 429 with this Retry-After. */
+  readonly throttled = new Map<string, { next: number; retryAfter: number }>();
   /** Scripted errors, answered as Slack does: HTTP 200 with `{ok: false, error}`. */
   private readonly failures: { method: string; error: string; channel?: string; times: number }[] = [];
 
@@ -62,7 +64,13 @@ export class FakeSlack {
         let status = 200;
         let answer: Record<string, unknown> = { ok: true };
         const error = this.scripted(method, body);
-        if (error) answer = { ok: false, error };
+        const throttle = this.throttled.get(method);
+        if (throttle && throttle.next > 0) {
+          throttle.next--;
+          status = 429;
+          res.setHeader('Retry-After', String(throttle.retryAfter));
+          answer = { ok: false, error: 'ratelimited' };
+        } else if (error) answer = { ok: false, error };
         else if (method === 'chat.update' && this.rateLimit.next > 0) {
           this.rateLimit.next--;
           status = 429;

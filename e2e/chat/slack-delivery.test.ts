@@ -74,6 +74,13 @@ describe('Slack delivery and commands', () => {
       .toContainEqual(expect.stringMatching(new RegExp(`/p/${p.pollId}\\?token=[A-Za-z0-9._%-]+`)));
   });
 
+  it('posts a new poll through a 429: the Slack SDK waits out Retry-After and retries (only updates do not)', async () => {
+    slack.throttled.set('chat.postMessage', { next: 1, retryAfter: 1 });
+    const p = await newPoll('"Throttled post?" "A" "B"', 'Throttled post?');
+    expect(slack.of('chat.postMessage', 429)).toHaveLength(1);
+    expect(p.pollId).toBeTruthy();
+  });
+
   it('in a conversation the bot cannot post to, says how to fix it and keeps no poll', async () => {
     slack.fail('chat.postMessage', 'channel_not_found', { channel: 'Gprivate' });
     const before = (await workspacePolls()).length;
