@@ -7,6 +7,7 @@ import type {
   MyVotesResponse,
   PollListResponse,
   PollResponse,
+  TimelineResponse,
   VoteResponse,
 } from '@livevote/core/protocol';
 
@@ -114,3 +115,7 @@ export async function fetchMyVotes(pollId: string, who: Who): Promise<MyVotesRes
     throw e;
   }
 }
+
+/** Voters over time, for the board's chart (empty while the poll hides its turnout). */
+export const fetchTimeline = (pollId: string) =>
+  call<TimelineResponse>(`/api/polls/${encodeURIComponent(pollId)}/timeline`);
