@@ -46,12 +46,13 @@ export function newsOf(main: QuestionTally | undefined, hidden: boolean, freshLe
   return { kind: 'leader', label: first.label, votes: first.vote_count };
 }
 
+const readStage = () => ({ u: stageUnit(innerWidth, innerHeight), height: innerHeight });
+
 /** Stage unit and height in px, following the window. */
 function useStage(): { u: number; height: number } {
-  const read = () => ({ u: stageUnit(innerWidth, innerHeight), height: innerHeight });
-  const [stage, setStage] = useState(read);
+  const [stage, setStage] = useState(readStage);
   useEffect(() => {
-    const on = () => setStage(read());
+    const on = () => setStage(readStage());
     addEventListener('resize', on);
     return () => removeEventListener('resize', on);
   }, []);

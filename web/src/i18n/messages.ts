@@ -103,6 +103,8 @@ export const messages = {
     cancel: 'Cancel',
     revealNote: 'Results are hidden until the poll closes; closing reveals them on the board.',
     closedDone: 'Closed: {title}',
+    pickOne: 'Pick one',
+    winnerBadge: 'Winner',
   },
   ko: {
     live: '진행 중',
@@ -207,6 +209,8 @@ export const messages = {
     cancel: '취소',
     revealNote: '마감 전까지 결과가 숨겨집니다. 마감하면 보드에 공개됩니다.',
     closedDone: '마감했습니다: {title}',
+    pickOne: '하나를 고르세요',
+    winnerBadge: '1위',
   },
 } as const;
 
