@@ -15,8 +15,8 @@ import { VotesChart } from './VotesChart.tsx';
 import { WinnerScreen } from './WinnerScreen.tsx';
 
 const NEWS_MS = 6_000;
-/** The menus panel of a lunch poll: a heading and two rows of two menus, always there (no jump on a tie). */
-const MENU_ROWS = 2;
+/** The menus panel of a lunch poll: a heading and one row of two menus, always there (no jump on a tie). */
+const MENU_ROWS = 1;
 const MENU_HEAD_U = 4;
 
 type Tally = QuestionTally['options'][number];
@@ -188,7 +188,7 @@ function LiveBoard({
             </span>
           ) : (
             <>
-              {connection !== 'polling' && (
+              {connection !== 'polling' && presence.online - self + presence.voting > 0 && (
                 <PresenceLine online={Math.max(0, presence.online - self)} voting={presence.voting} />
               )}
               <ConnectionBadge connection={connection} />

@@ -8,7 +8,7 @@ export type Density = 'xl' | 'l' | 'm';
 export const ROW_U: Record<Density, { plain: number; en: number }> = {
   xl: { plain: 6.4, en: 8.6 },
   l: { plain: 5.2, en: 7.2 },
-  m: { plain: 4.2, en: 6 },
+  m: { plain: 4.2, en: 5.6 },
 };
 
 export interface BarsPlan {
