@@ -3,7 +3,9 @@ import { useEffect } from 'react';
 
 export function pageTitle(...parts: (string | null | undefined)[]): string {
   const named = parts.filter((p): p is string => !!p?.trim());
-  return named.length > 0 ? `${named.join(' · ')} — livevote` : 'livevote';
+  if (named.length === 0) return 'livevote';
+  const title = named.join(' · ');
+  return /livevote/i.test(title) ? title : `${title} — livevote`;
 }
 
 export function useDocumentTitle(...parts: (string | null | undefined)[]): void {
