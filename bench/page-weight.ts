@@ -95,7 +95,7 @@ included, a 1,436,198-byte source map served publicly, and no Korean font.
 
 - Budget ≤ 120 KB compressed JavaScript for the board and the vote page: board ${kb(summary.board?.js.sent ?? 0)},
   vote page ${kb(summary['vote page']?.js.sent ?? 0)}.
-- Source maps: ${maps.every((s) => s === 404) ? `none reachable (${maps.length} scripts, each \`.map\` answers 404)` : `REACHABLE: ${maps.join(', ')}`}.
+- Source maps: ${maps.every((s) => s === 404) ? `none reachable (\`<script>.map\` answers 404 for every script the page names: ${maps.length})` : `REACHABLE: ${maps.join(', ')}`}.
 - The font is Noto Sans KR (variable) from \`@fontsource-variable/noto-sans-kr\`, cut by Unicode range into slices;
   a page downloads only the slices its text uses.`;
   writeSection(`Page weight — ${new Date().toISOString().slice(0, 10)}`, body);
