@@ -22,6 +22,7 @@ export * from './app/pace.ts';
 export * from './app/snapshots.ts';
 export * from './app/store-error-log.ts';
 export * from './app/todays-lunch-poll.ts';
+export * from './app/turnout-timeline.ts';
 export * from './domain/ballot-rules.ts';
 export * from './domain/demo-lunch.ts';
 export * from './domain/history.ts';

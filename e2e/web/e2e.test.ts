@@ -68,7 +68,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
       .locator(`[data-option="${option}"] .choice-count [aria-hidden="true"]`)
       .textContent({ timeout: 2_000 });
   const boardCount = (page: Page, name: string) =>
-    page.locator('.bars-big .bar', { hasText: name }).locator('.bar-count').textContent({ timeout: 2_000 });
+    page
+      .locator('.board-main > .bars > .bar', { hasText: name })
+      .locator('.bar-count')
+      .textContent({ timeout: 2_000 });
 
   it('runs every page under the Content Security Policy (no inline script) without a single violation', async () => {
     const violations: string[] = [];
@@ -112,8 +115,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
     await expect.poll(() => boardCount(board, '명동교자')).toMatch(/^1\b/);
     await expect.poll(() => count(bob, 'p2')).toBe('1');
     await expect.poll(() => alice.locator('[data-option="p2"]').getAttribute('aria-pressed')).toBe('true');
-    // The lead changed: the board says so.
-    await expect.poll(() => board.locator('.banner').textContent()).toContain('명동교자');
+    // The lead changed: the board says so, in its news line.
+    await expect.poll(() => board.locator('.news').textContent()).toContain('명동교자');
     // Places first, then the chosen place's menus.
     await expect.poll(() => alice.locator('[data-option="m4"]').count()).toBe(1);
     expect(await alice.locator('[data-option="m1"]').count()).toBe(0);
@@ -196,6 +199,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
     await admin.getByLabel('Options, one per line').fill('BBQ\nPizza\nBibimbap');
     await admin.getByRole('button', { name: 'Create poll' }).click();
     await expect.poll(() => admin.locator('.poll-list li', { hasText: 'Team dinner' }).count()).toBe(1);
+    // The new poll's links and QR show where the admin is looking, and the form is empty again: a second click
+    // cannot make it twice.
+    await expect.poll(() => admin.locator('.created').textContent()).toContain('Team dinner');
+    expect(await admin.locator('.created').isVisible()).toBe(true);
+    expect(await admin.locator('.created a', { hasText: '/board/' }).count()).toBe(1);
+    expect(await admin.getByLabel('Title').inputValue()).toBe('');
+    await admin.getByRole('button', { name: 'Create poll' }).click();
+    await expect.poll(() => admin.locator('#title-error').count()).toBe(1);
+    // A close time in the past is refused before anything is sent.
+    await admin.getByLabel('Title').fill('Past');
+    await admin.getByLabel('Options, one per line').fill('A\nB');
+    await admin.getByLabel('Closes at (optional)').fill('2020-01-01T12:00');
+    await admin.getByRole('button', { name: 'Create poll' }).click();
+    await expect.poll(() => admin.locator('#closes-error').textContent()).toContain('has passed');
+    expect(await admin.locator('.poll-list li', { hasText: 'Team dinner' }).count()).toBe(1);
 
     const { polls } = (await (await fetch(`${base}/api/polls`)).json()) as {
       polls: { id: string; title: string }[];
@@ -218,6 +236,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
     await admin
       .locator('.poll-list li', { hasText: 'Team dinner' })
       .getByRole('button', { name: 'Close now' })
+      .click();
+    // "Close now" asks first.
+    await admin
+      .locator('.poll-list li', { hasText: 'Team dinner' })
+      .getByRole('button', { name: 'Yes, close it' })
       .click();
     await expect.poll(() => board.locator('.winner-name').textContent(), { timeout: 10_000 }).toBe('Pizza');
     await board.screenshot({ path: `${SHOTS}winner.png` });

@@ -1,10 +1,11 @@
-// Routes by path: /board/:id (TV), /p/:id (vote page), /admin, and / (the list of polls).
-import { useQuery } from '@tanstack/react-query';
-import { AdminPage } from './admin/AdminPage.tsx';
-import { listPolls } from './api.ts';
-import { Board } from './board/Board.tsx';
-import { useI18n } from './i18n/i18n.tsx';
-import { VotePage } from './vote/VotePage.tsx';
+// Routes by path: /board/:id (TV), /p/:id (vote page), /admin, and / (the list of polls). Each page is a chunk of
+// its own, loaded when its route is opened: the TV and the phones never download the admin's code.
+import { lazy, Suspense } from 'react';
+
+const Board = lazy(() => import('./board/Board.tsx').then((m) => ({ default: m.Board })));
+const VotePage = lazy(() => import('./vote/VotePage.tsx').then((m) => ({ default: m.VotePage })));
+const AdminPage = lazy(() => import('./admin/AdminPage.tsx').then((m) => ({ default: m.AdminPage })));
+const Home = lazy(() => import('./home/Home.tsx').then((m) => ({ default: m.Home })));
 
 export function route(pathname: string): { page: 'board' | 'vote' | 'admin' | 'home'; pollId?: string } {
   const m = /^\/(board|p)\/([A-Za-z0-9_-]{1,64})\/?$/.exec(pathname);
@@ -15,41 +16,12 @@ export function route(pathname: string): { page: 'board' | 'vote' | 'admin' | 'h
 
 export function App() {
   const r = route(location.pathname);
+  return <Suspense fallback={null}>{page(r)}</Suspense>;
+}
+
+function page(r: ReturnType<typeof route>) {
   if (r.page === 'board' && r.pollId) return <Board pollId={r.pollId} />;
   if (r.page === 'vote' && r.pollId) return <VotePage pollId={r.pollId} />;
   if (r.page === 'admin') return <AdminPage />;
   return <Home />;
-}
-
-function Home() {
-  const { t, toggle } = useI18n();
-  const polls = useQuery({ queryKey: ['polls'], queryFn: listPolls });
-  return (
-    <main className="page">
-      <header className="admin-head">
-        <h1>livevote</h1>
-        <button type="button" className="link" onClick={toggle}>
-          {t('language')}
-        </button>
-      </header>
-      <section className="card">
-        <h2>{t('home')}</h2>
-        <ul className="poll-list">
-          {(polls.data?.polls ?? []).map((p) => (
-            <li key={p.id}>
-              <strong>{p.title}</strong>{' '}
-              <span className={`pill pill-${p.status}`}>{p.status === 'open' ? t('live') : t('closed')}</span>
-              <div className="row actions">
-                <a href={`/p/${p.id}`}>{t('votePage')}</a>
-                <a href={`/board/${p.id}`}>{t('board')}</a>
-              </div>
-            </li>
-          ))}
-        </ul>
-        <p>
-          <a href="/admin">{t('adminTitle')}</a>
-        </p>
-      </section>
-    </main>
-  );
 }

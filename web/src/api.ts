@@ -7,6 +7,7 @@ import type {
   MyVotesResponse,
   PollListResponse,
   PollResponse,
+  TimelineResponse,
   VoteResponse,
 } from '@livevote/core/protocol';
 
@@ -42,10 +43,16 @@ const jsonInit = (method: string, body: unknown, headers: Record<string, string>
 
 export type PollWithSnapshot = PollResponse;
 
+export const READ_TIMEOUT_MS = 2_500;
+
 /** GET /api/polls/:id with If-None-Match: null when nothing changed since `version`. */
 export async function fetchPoll(pollId: string, version?: number): Promise<PollWithSnapshot | null> {
   const headers: Record<string, string> = version === undefined ? {} : { 'if-none-match': `"${version}"` };
-  const res = await fetch(`/api/polls/${encodeURIComponent(pollId)}`, { headers }).catch(() => {
+  // A server that hangs counts as gone after a few seconds, so the board can say so.
+  const res = await fetch(`/api/polls/${encodeURIComponent(pollId)}`, {
+    headers,
+    signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+  }).catch(() => {
     throw new ApiError(0, 'network', 'No connection to the server.');
   });
   if (res.status === 304) return null;
@@ -108,3 +115,7 @@ export async function fetchMyVotes(pollId: string, who: Who): Promise<MyVotesRes
     throw e;
   }
 }
+
+/** Voters over time, for the board's chart (empty while the poll hides its turnout). */
+export const fetchTimeline = (pollId: string) =>
+  call<TimelineResponse>(`/api/polls/${encodeURIComponent(pollId)}/timeline`);

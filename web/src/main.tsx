@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { detectLang, I18nProvider } from './i18n/i18n.tsx';
+import '@fontsource-variable/noto-sans-kr/wght.css';
 import './styles.css';
 
 const client = new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false } } });

@@ -355,3 +355,15 @@ export type VoteStats = Pick<Snapshot, 'poll_id' | 'version'> & {
   place_votes: PlaceVote[];
   menu_votes: MenuVote[];
 };
+
+/** One step of `GET /api/polls/:id/timeline`: after this ballot, `voters` ballots stood in the main question. */
+export interface TimelinePoint {
+  at: string;
+  voters: number;
+}
+/** `GET /api/polls/:id/timeline`: voters over time (empty while the poll hides its turnout). */
+export interface TimelineResponse {
+  poll_id: string;
+  version: number;
+  points: TimelinePoint[];
+}

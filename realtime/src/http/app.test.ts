@@ -401,6 +401,24 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect(await turnout(hidden)).toEqual([2, 2]);
   });
 
+  it('draws voters over time from the stored ballots, and keeps a hidden turnout hidden there too', async () => {
+    type Timeline = { points: { at: string; voters: number }[] };
+    const timeline = async (id: string) =>
+      ((await (await api(`/api/polls/${id}/timeline`)).json()) as Timeline).points.map((p) => p.voters);
+    const open = await newLunchPoll({ anonymous: true });
+    const hidden = await newLunchPoll({ results_hidden: true });
+    for (const id of [open, hidden]) {
+      expect((await vote(id, '31', 'place', ['p1'])).status).toBe(200);
+      expect((await vote(id, '32', 'place', ['p2'])).status).toBe(200);
+      expect((await vote(id, '32', 'menu', ['m1'])).status).toBe(200);
+    }
+    expect(await timeline(open)).toEqual([1, 2]);
+    expect(await timeline(hidden)).toEqual([]);
+    const body = await (await api(`/api/polls/${open}/timeline`)).text();
+    expect(body).not.toMatch(/emp|anon:|"31"|"32"/);
+    expect((await api('/api/polls/nope/timeline')).status).toBe(404);
+  });
+
   it('tells a bare emp_no its ballot only in ordinary polls; anonymous and hiding polls want a voter token', async () => {
     const mine = (id: string, who: string) => api(`/api/polls/${id}/my-votes?${who}`);
     const token = `token=${encodeURIComponent(issueVoterToken(SECRET, webVoter('21'), 600))}`;

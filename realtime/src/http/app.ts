@@ -4,6 +4,7 @@ import { loggableError, StoreErrorLog } from '@livevote/core';
 import express from 'express';
 import type { HttpDeps } from './deps.ts';
 import { errorHandler, sendError } from './errors.ts';
+import { compressResponses } from './middleware/compression.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -20,6 +21,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders(deps.frameAncestors));
+  app.use(compressResponses());
   app.set('etag', false); // ours is the poll version
   app.set('query parser', 'simple');
   if (deps.trustProxy) app.set('trust proxy', deps.trustProxy); // req.ip then agrees with clientAddress()

@@ -1,10 +1,14 @@
 // Admin: create a lunch poll from the places catalog or a plain choice poll, with close time and settings;
 // close now, CSV export, copy the board and vote links. The token comes from the admin link (#token=) or is typed.
-import type { CreatePollBody, PollSummary } from '@livevote/core/protocol';
+import type { CreatePollBody, Poll, PollSummary } from '@livevote/core/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, closePoll, createPoll, exportCsv, fetchCatalog, listPolls } from '../api.ts';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { closePoll, createPoll, exportCsv, fetchCatalog, listPolls } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import type { MessageKey } from '../i18n/messages.ts';
+import { useDocumentTitle } from '../ui/document-title.ts';
+import { Qr } from '../ui/widgets.tsx';
+import { type FormErrors, serverErrorText, validatePollForm } from './poll-form.ts';
 
 const TOKEN_KEY = 'livevote.admin_token';
 
@@ -19,6 +23,7 @@ function initialToken(): string {
 
 export function AdminPage() {
   const { t, toggle } = useI18n();
+  useDocumentTitle(t('adminTitle'));
   const [token, setToken] = useState(initialToken);
   return (
     <main className="page admin">
@@ -102,6 +107,8 @@ export function localToIso(local: string): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+type Created = Pick<Poll, 'id' | 'title'>;
+
 function NewPollForm({ token }: { token: string }) {
   const { t } = useI18n();
   const client = useQueryClient();
@@ -115,25 +122,64 @@ function NewPollForm({ token }: { token: string }) {
   const [hidden, setHidden] = useState(false);
   const [showTurnout, setShowTurnout] = useState(false);
   const [allowAdd, setAllowAdd] = useState(false);
-  const [maxChoices, setMaxChoices] = useState(1);
-  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [maxChoices, setMaxChoices] = useState('1');
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [created, setCreated] = useState<Created | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
 
+  const catalogText = catalog.data ? placesToText(catalog.data.places) : '';
   useEffect(() => {
-    if (catalog.data && placesText === '') setPlacesText(placesToText(catalog.data.places));
-  }, [catalog.data, placesText]);
+    if (catalogText && placesText === '') setPlacesText(catalogText);
+  }, [catalogText, placesText]);
+
+  // Whatever happened is shown where the admin is looking, not below the fold.
+  useEffect(() => {
+    if (created || failure) {
+      resultRef.current?.scrollIntoView({ block: 'center' });
+      resultRef.current?.focus();
+    }
+  }, [created, failure]);
+
+  const reset = () => {
+    setTitle('');
+    setPlacesText(catalogText);
+    setOptionsText('');
+    setClosesAt('');
+    setAnonymous(false);
+    setHidden(false);
+    setShowTurnout(false);
+    setAllowAdd(false);
+    setMaxChoices('1');
+    setErrors({});
+  };
 
   const create = useMutation({
     mutationFn: (body: CreatePollBody) => createPoll(token, body),
     onSuccess: (r) => {
-      setResult({ ok: true, text: `${t('created')}: ${r.poll.title}` });
+      setFailure(null);
+      setCreated({ id: r.poll.id, title: r.poll.title });
+      reset(); // a second click makes nothing twice
       void client.invalidateQueries({ queryKey: ['polls'] });
     },
-    onError: (e) =>
-      setResult({ ok: false, text: e instanceof ApiError ? `${e.code}: ${e.message}` : String(e) }),
+    onError: (e) => {
+      setCreated(null);
+      const s = serverErrorText(e);
+      setFailure(s.field ? t('errField', { field: t(s.field) }) : t(s.key));
+    },
   });
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (create.isPending) return;
+    const form = { template, title, placesText, optionsText, closesAt, maxChoices };
+    const found = validatePollForm(form, Date.now());
+    setErrors(found);
+    const first = Object.keys(found)[0];
+    if (first) {
+      document.getElementById(first)?.focus();
+      return;
+    }
     const settings = {
       anonymous,
       results_hidden: hidden,
@@ -141,51 +187,68 @@ function NewPollForm({ token }: { token: string }) {
       allow_add_options: allowAdd,
     };
     const closes_at = localToIso(closesAt);
+    const max_choices = Number(maxChoices);
     const body: CreatePollBody =
       template === 'lunch'
         ? {
             template,
-            ...(title ? { title } : {}),
+            ...(title.trim() ? { title: title.trim() } : {}),
             places: textToPlaces(placesText),
-            max_choices: maxChoices,
+            max_choices,
             closes_at,
             settings,
           }
         : {
             template,
-            title,
-            options: optionsText
-              .split('\n')
-              .map((s) => s.trim())
-              .filter(Boolean),
-            max_choices: maxChoices,
+            title: title.trim(),
+            options: lines(optionsText),
+            max_choices,
             closes_at,
             settings,
           };
     create.mutate(body);
   };
 
+  const field = (id: keyof FormErrors) =>
+    errors[id]
+      ? { 'aria-invalid': true as const, 'aria-describedby': `${id}-error` }
+      : { 'aria-invalid': false as const };
+  const fieldError = (id: keyof FormErrors) =>
+    errors[id] ? (
+      <p className="field-error" id={`${id}-error`}>
+        {t(errors[id] as MessageKey)}
+      </p>
+    ) : null;
+
   return (
-    <form className="card new-poll" onSubmit={submit}>
+    <form className="card new-poll" onSubmit={submit} noValidate>
       <h2>{t('newPoll')}</h2>
-      <fieldset className="row">
+      <div ref={resultRef} tabIndex={-1} className="result-slot" aria-live="polite">
+        {created && <CreatedPoll poll={created} />}
+        {failure && (
+          <p className="notice notice-error" role="alert">
+            {failure}
+          </p>
+        )}
+      </div>
+      <fieldset className="choice-row">
         <legend>{t('template')}</legend>
-        <label>
+        <label className="radio">
           <input
             type="radio"
             name="template"
             checked={template === 'lunch'}
             onChange={() => setTemplate('lunch')}
-          />{' '}
+          />
           {t('lunch')}
         </label>
-        <label>
+        <label className="radio">
           <input
             type="radio"
             name="template"
             checked={template === 'choice'}
             onChange={() => setTemplate('choice')}
-          />{' '}
+          />
           {t('choice')}
         </label>
       </fieldset>
@@ -194,13 +257,21 @@ function NewPollForm({ token }: { token: string }) {
         id="title"
         value={title}
         onChange={(e) => setTitle(e.target.value)}
-        required={template === 'choice'}
         maxLength={120}
+        {...field('title')}
       />
+      {fieldError('title')}
       {template === 'lunch' ? (
         <>
           <label htmlFor="places">{t('places')}</label>
-          <textarea id="places" rows={7} value={placesText} onChange={(e) => setPlacesText(e.target.value)} />
+          <textarea
+            id="places"
+            rows={7}
+            value={placesText}
+            onChange={(e) => setPlacesText(e.target.value)}
+            {...field('places')}
+          />
+          {fieldError('places')}
           <p className="hint">{t('placeLine')}</p>
         </>
       ) : (
@@ -211,7 +282,9 @@ function NewPollForm({ token }: { token: string }) {
             rows={5}
             value={optionsText}
             onChange={(e) => setOptionsText(e.target.value)}
+            {...field('options')}
           />
+          {fieldError('options')}
         </>
       )}
       <div className="grid2">
@@ -222,7 +295,9 @@ function NewPollForm({ token }: { token: string }) {
             type="datetime-local"
             value={closesAt}
             onChange={(e) => setClosesAt(e.target.value)}
+            {...field('closes')}
           />
+          {fieldError('closes')}
         </div>
         <div>
           <label htmlFor="max">{t('maxChoices')}</label>
@@ -232,37 +307,67 @@ function NewPollForm({ token }: { token: string }) {
             min={1}
             max={10}
             value={maxChoices}
-            onChange={(e) => setMaxChoices(Number(e.target.value) || 1)}
+            onChange={(e) => setMaxChoices(e.target.value)}
+            {...field('max')}
           />
+          {fieldError('max')}
         </div>
       </div>
       <label className="check">
-        <input type="checkbox" checked={anonymous} onChange={(e) => setAnonymous(e.target.checked)} />{' '}
+        <input type="checkbox" checked={anonymous} onChange={(e) => setAnonymous(e.target.checked)} />
         {t('anonymous')}
       </label>
       <label className="check">
-        <input type="checkbox" checked={hidden} onChange={(e) => setHidden(e.target.checked)} />{' '}
+        <input type="checkbox" checked={hidden} onChange={(e) => setHidden(e.target.checked)} />
         {t('hideResults')}
       </label>
       {hidden && (
-        <label className="check check-sub">
-          <input type="checkbox" checked={showTurnout} onChange={(e) => setShowTurnout(e.target.checked)} />{' '}
-          {t('showTurnout')}
-        </label>
+        <>
+          <label className="check check-sub">
+            <input type="checkbox" checked={showTurnout} onChange={(e) => setShowTurnout(e.target.checked)} />
+            {t('showTurnout')}
+          </label>
+          <p className="hint check-sub">{t('revealNote')}</p>
+        </>
       )}
       <label className="check">
-        <input type="checkbox" checked={allowAdd} onChange={(e) => setAllowAdd(e.target.checked)} />{' '}
+        <input type="checkbox" checked={allowAdd} onChange={(e) => setAllowAdd(e.target.checked)} />
         {t('allowAdd')}
       </label>
       <button type="submit" className="primary" disabled={create.isPending}>
         {t('create')}
       </button>
-      {result && (
-        <p className={result.ok ? 'notice' : 'notice notice-error'} role="status">
-          {result.text}
-        </p>
-      )}
     </form>
+  );
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** After creating: where the poll lives, to open on the TV and to share, with the QR code the room can scan. */
+function CreatedPoll({ poll }: { poll: Created }) {
+  const { t } = useI18n();
+  const board = `${location.origin}/board/${poll.id}`;
+  const vote = `${location.origin}/p/${poll.id}`;
+  return (
+    <div className="notice created" role="status">
+      <p className="created-title">{t('createdPoll', { title: poll.title })}</p>
+      <p>{t('scanOrOpen')}</p>
+      <div className="created-links">
+        <Qr value={vote} size={132} />
+        <ul>
+          <li>
+            {t('board')}: <a href={board}>{board}</a>
+          </li>
+          <li>
+            {t('votePage')}: <a href={vote}>{vote}</a>
+          </li>
+        </ul>
+      </div>
+    </div>
   );
 }
 
@@ -270,11 +375,19 @@ function PollList({ token }: { token: string }) {
   const { t } = useI18n();
   const client = useQueryClient();
   const polls = useQuery({ queryKey: ['polls'], queryFn: listPolls, refetchInterval: 10_000 });
-  const [note, setNote] = useState<string | null>(null);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
   const close = useMutation({
-    mutationFn: (id: string) => closePoll(token, id),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['polls'] }),
-    onError: (e) => setNote(e instanceof Error ? e.message : String(e)),
+    mutationFn: (p: PollSummary) => closePoll(token, p.id),
+    onSuccess: (_r, p) => {
+      setConfirming(null);
+      setNote({ ok: true, text: t('closedDone', { title: p.title }) });
+      return client.invalidateQueries({ queryKey: ['polls'] });
+    },
+    onError: (e) => {
+      const s = serverErrorText(e);
+      setNote({ ok: false, text: t(s.key) });
+    },
   });
   const download = async (id: string) => {
     try {
@@ -285,20 +398,20 @@ function PollList({ token }: { token: string }) {
       a.click();
       URL.revokeObjectURL(a.href);
     } catch (e) {
-      setNote(e instanceof Error ? e.message : String(e));
+      setNote({ ok: false, text: t(serverErrorText(e).key) });
     }
   };
   const copy = async (path: string) => {
     await navigator.clipboard?.writeText(`${location.origin}${path}`).catch(() => {});
-    setNote(`${t('copied')}: ${location.origin}${path}`);
+    setNote({ ok: true, text: `${t('copied')}: ${location.origin}${path}` });
   };
   const list: PollSummary[] = polls.data?.polls ?? [];
   return (
     <section className="card">
       <h2>{t('polls')}</h2>
       {note && (
-        <p className="notice" role="status">
-          {note}
+        <p className={note.ok ? 'notice' : 'notice notice-error'} role="status">
+          {note.text}
         </p>
       )}
       {list.length === 0 && <p className="hint">{t('noPolls')}</p>}
@@ -322,12 +435,30 @@ function PollList({ token }: { token: string }) {
               <button type="button" onClick={() => download(p.id)}>
                 {t('exportCsv')}
               </button>
-              {p.status === 'open' && (
-                <button type="button" className="danger" onClick={() => close.mutate(p.id)}>
+              {p.status === 'open' && confirming !== p.id && (
+                <button type="button" className="danger" onClick={() => setConfirming(p.id)}>
                   {t('closeNow')}
                 </button>
               )}
             </div>
+            {p.status === 'open' && confirming === p.id && (
+              <div className="confirm" role="alertdialog" aria-label={t('closeNow')}>
+                <p>{t('confirmClose', { title: p.title })}</p>
+                <div className="row">
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={close.isPending}
+                    onClick={() => close.mutate(p)}
+                  >
+                    {t('yesClose')}
+                  </button>
+                  <button type="button" onClick={() => setConfirming(null)}>
+                    {t('cancel')}
+                  </button>
+                </div>
+              </div>
+            )}
           </li>
         ))}
       </ul>

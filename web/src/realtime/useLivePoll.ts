@@ -2,7 +2,7 @@
 // has it, and polling with ETag underneath as the safety net. All sources feed one version-guarded cache.
 import type { ServerFrame } from '@livevote/core/protocol';
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { mergeSnapshot, pollKey } from './snapshot-cache.ts';
 import { useRealtimeVotes } from './useRealtimeVotes.ts';
 import { useRealtimeWebSocket } from './useRealtimeWebSocket.ts';
@@ -12,6 +12,8 @@ export type Connection = 'live' | 'sse' | 'polling' | 'offline';
 const SSE_EVENTS = ['vote_update', 'presence', 'leader_changed', 'poll_closed'] as const;
 /** The socket gets this long to connect before SSE is tried, so a normal page load opens one stream, not two. */
 const SSE_GRACE_MS = 2_000;
+/** While the server answers over SSE or polling but the socket is down, the socket is tried again this often. */
+export const SOCKET_RETRY_MS = 10_000;
 
 export function useLivePoll(
   pollId: string,
@@ -21,9 +23,12 @@ export function useLivePoll(
   const client = useQueryClient();
   const [presence, setPresence] = useState({ online: 0, voting: 0 });
   const [sseOpen, setSseOpen] = useState(false);
+  /** When the server was last heard from (a frame, an SSE event, a poll read), for "last update 12:03". */
+  const lastContact = useRef<number | null>(null);
 
   const onMessage = useCallback(
     (f: ServerFrame) => {
+      lastContact.current = Date.now();
       if (f.type === 'vote_update') {
         const poll = client.getQueryData<{ status: string; questions: { options: unknown[] }[] }>(
           pollKey(pollId),
@@ -65,7 +70,10 @@ export function useLivePoll(
       return;
     }
     const es = new EventSource(`/api/polls/${encodeURIComponent(pollId)}/events`);
-    es.onopen = () => setSseOpen(true);
+    es.onopen = () => {
+      lastContact.current = Date.now();
+      setSseOpen(true);
+    };
     es.onerror = () => setSseOpen(false);
     for (const type of SSE_EVENTS) {
       es.addEventListener(type, (e) => {
@@ -80,14 +88,44 @@ export function useLivePoll(
   }, [socketDown, pollId, onMessage]);
 
   const votes = useRealtimeVotes({ pollId, enabled: !socket.isConnected, refetchInterval: 5_000 });
+  if (votes.updatedAt > (lastContact.current ?? 0)) lastContact.current = votes.updatedAt;
+  // The server did not answer a read: offline at once, not after the retries run out.
+  const failing = votes.error !== null || votes.failureCount > 0;
   const connection: Connection = socket.isConnected
     ? 'live'
     : sseOpen
       ? 'sse'
-      : votes.error
+      : failing
         ? 'offline'
         : votes.poll
           ? 'polling'
           : 'offline';
-  return { ...votes, presence, connection, socket };
+
+  // The socket just dropped: ask the server at once whether it is still there, rather than at the next poll.
+  const { refetch } = votes;
+  const hadSocket = useRef(false);
+  useEffect(() => {
+    if (socket.isConnected) hadSocket.current = true;
+    else if (hadSocket.current) void refetch();
+  }, [socket.isConnected, refetch]);
+
+  // Back to the WebSocket when it returns: at once when the server answers again after an outage, and every
+  // SOCKET_RETRY_MS while SSE or polling carry the updates (the socket's own backoff grows to 30 s).
+  const { reconnect, isConnected } = socket;
+  const wasFailing = useRef(false);
+  useEffect(() => {
+    if (failing) wasFailing.current = true;
+    else if (wasFailing.current) {
+      wasFailing.current = false;
+      if (!isConnected) reconnect();
+    }
+  }, [failing, isConnected, reconnect]);
+  const fallback = connection === 'sse' || connection === 'polling';
+  useEffect(() => {
+    if (!fallback) return;
+    const id = setInterval(reconnect, SOCKET_RETRY_MS);
+    return () => clearInterval(id);
+  }, [fallback, reconnect]);
+
+  return { ...votes, presence, connection, socket, lastContact: lastContact.current };
 }

@@ -34,5 +34,15 @@ export function useRealtimeVotes({ pollId, refetchInterval = 5_000, enabled = tr
     enabled: poll.isSuccess,
     staleTime: Number.POSITIVE_INFINITY,
   });
-  return { poll: poll.data, snapshot: stats.data, error: poll.error, isLoading: poll.isLoading };
+  return {
+    poll: poll.data,
+    snapshot: stats.data,
+    error: poll.error,
+    isLoading: poll.isLoading,
+    /** Failed tries of the current fetch: above 0 as soon as the server did not answer once. */
+    failureCount: poll.failureCount,
+    /** When the server last answered a poll read (0: never). */
+    updatedAt: poll.dataUpdatedAt,
+    refetch: poll.refetch,
+  };
 }

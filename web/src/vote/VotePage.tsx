@@ -2,13 +2,15 @@
 // updating when the socket is down. Lunch polls: places first, then the menus of the chosen place.
 import type { Poll, PollQuestion, QuestionTally, Snapshot } from '@livevote/core/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, castVote, fetchMyVotes, retractVote, type Who } from '../api.ts';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { castVote, fetchMyVotes, retractVote, type Who } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { mergeSnapshot } from '../realtime/snapshot-cache.ts';
 import { useLivePoll } from '../realtime/useLivePoll.ts';
+import { useDocumentTitle } from '../ui/document-title.ts';
 import { ConnectionBadge, Countdown, PresenceLine } from '../ui/widgets.tsx';
 import { applyTap, withPending } from './optimistic.ts';
+import { VOTE_ERROR_TEXT, voteErrorKind } from './vote-errors.ts';
 
 const EMP_KEY = 'livevote.emp_no';
 const TOKEN_KEY = 'livevote.voter_token';
@@ -52,6 +54,7 @@ export function VotePage({ pollId }: { pollId: string }) {
 
 function WhoAreYou({ onDone }: { onDone: (emp: string) => void }) {
   const { t } = useI18n();
+  useDocumentTitle(t('whoAreYou'));
   const [value, setValue] = useState('');
   const valid = /^\d{1,20}$/.test(value);
   const submit = (e: FormEvent) => {
@@ -82,11 +85,7 @@ function WhoAreYou({ onDone }: { onDone: (emp: string) => void }) {
   );
 }
 
-interface Pending {
-  questionId: string;
-  before: string[];
-  after: string[];
-}
+type Message = { kind: 'error' | 'info'; text: string; network?: boolean };
 
 function Ballot({
   pollId,
@@ -103,34 +102,48 @@ function Ballot({
   const client = useQueryClient();
   const { poll, snapshot, presence, connection, error, socket } = useLivePoll(pollId, who);
   const my = useQuery({ queryKey: ['my-votes', pollId, label], queryFn: () => fetchMyVotes(pollId, who) });
+  // What the voter sees as chosen (optimistic), and what the server last confirmed, per question.
   const [mine, setMine] = useState<Record<string, string[]>>({});
-  const [pending, setPending] = useState<Pending | null>(null);
-  const [message, setMessage] = useState<{ kind: 'error' | 'info'; text: string } | null>(null);
+  const confirmed = useRef<Record<string, string[]>>({});
+  // Taps go to the server one at a time, in order; choices stay enabled (and focused) meanwhile.
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const [inFlight, setInFlight] = useState<Record<string, number>>({});
+  const [message, setMessage] = useState<Message | null>(null);
+  useDocumentTitle(poll?.title, t('votePage'));
 
   useEffect(() => {
-    if (my.data) setMine(my.data.ballots);
+    if (my.data) {
+      confirmed.current = { ...my.data.ballots };
+      setMine(my.data.ballots);
+    }
   }, [my.data]);
 
-  // "N people voting…" on the board while this ballot is open on a visible screen.
+  // A "no connection" error goes away by itself once the server is back.
+  useEffect(() => {
+    if (connection === 'live' || connection === 'sse') setMessage((m) => (m?.network ? null : m));
+  }, [connection]);
+
+  const closed = snapshot?.status === 'closed';
+  // "N people voting…" on the board while this ballot is open on a visible screen (not once it is closed).
   const { sendMessage, isConnected } = socket;
   useEffect(() => {
-    if (!isConnected) return;
+    if (!isConnected || closed) return;
     const say = () => document.visibilityState === 'visible' && sendMessage('voting', { poll_id: pollId });
     say();
     const id = setInterval(say, 4_000);
     return () => clearInterval(id);
-  }, [isConnected, sendMessage, pollId]);
+  }, [isConnected, sendMessage, pollId, closed]);
 
   if (error && !poll) return <main className="page vote">{t('unknownPoll')}</main>;
   if (!poll || !snapshot) return <main className="page vote">{t('connecting')}</main>;
 
-  const closed = snapshot.status === 'closed';
-  const shown: Snapshot = pending
-    ? withPending(snapshot, pending.questionId, pending.before, pending.after)
-    : snapshot;
+  let shown: Snapshot = snapshot;
+  for (const [qid, n] of Object.entries(inFlight)) {
+    if (n > 0) shown = withPending(shown, qid, confirmed.current[qid] ?? [], mine[qid] ?? []);
+  }
 
-  async function tap(question: PollQuestion, optionId: string) {
-    if (closed || pending) return;
+  function tap(question: PollQuestion, optionId: string) {
+    if (closed) return;
     const before = mine[question.id] ?? [];
     const r = applyTap(question, before, optionId);
     if (!r.ok) {
@@ -138,28 +151,46 @@ function Ballot({
       return;
     }
     setMessage(null);
-    setPending({ questionId: question.id, before, after: r.next });
     setMine((m) => ({ ...m, [question.id]: r.next }));
-    try {
-      const res =
-        r.next.length === 0
-          ? await retractVote(pollId, who, question.id)
-          : await castVote(pollId, who, question.id, r.next, crypto.randomUUID());
-      mergeSnapshot(client, res.snapshot);
-      setMine((m) => ({ ...m, [question.id]: res.option_ids }));
-    } catch (e) {
-      setMine((m) => ({ ...m, [question.id]: before })); // roll back
-      const msg =
-        e instanceof ApiError ? (e.code === 'poll_closed' ? t('pollClosed') : e.message) : String(e);
-      setMessage({ kind: 'error', text: t('voteFailed', { msg }) });
-    } finally {
-      setPending(null);
-    }
+    const bump = (by: number) => setInFlight((f) => ({ ...f, [question.id]: (f[question.id] ?? 0) + by }));
+    bump(1);
+    const next = r.next;
+    queue.current = queue.current.then(async () => {
+      try {
+        const res =
+          next.length === 0
+            ? await retractVote(pollId, who, question.id)
+            : await castVote(pollId, who, question.id, next, crypto.randomUUID());
+        confirmed.current = { ...confirmed.current, [question.id]: res.option_ids };
+        mergeSnapshot(client, res.snapshot);
+      } catch (e) {
+        const kind = voteErrorKind(e);
+        // Back to what the server has; later taps in the queue still go out.
+        setMine((m) => ({ ...m, [question.id]: confirmed.current[question.id] ?? [] }));
+        setMessage({
+          kind: 'error',
+          network: kind === 'network',
+          text:
+            kind === 'limit'
+              ? t('limitReached', { n: question.max_choices })
+              : t('voteFailed', { msg: t(VOTE_ERROR_TEXT[kind]) }),
+        });
+      } finally {
+        bump(-1);
+      }
+    });
   }
 
   const place = poll.questions.find((q) => q.kind === 'place');
   const menu = poll.questions.find((q) => q.kind === 'menu');
   const chosenPlaces = place ? (mine[place.id] ?? []) : [];
+  const winnersOf = (qid: string): Set<string> => {
+    if (!closed) return new Set();
+    const q = snapshot.questions.find((x) => x.question_id === qid);
+    const top = Math.max(0, ...(q?.options.map((o) => o.vote_count) ?? []));
+    return new Set(top > 0 ? q?.options.filter((o) => o.vote_count === top).map((o) => o.option_id) : []);
+  };
+  const single = poll.questions.length === 1;
 
   return (
     <main className="page vote">
@@ -171,7 +202,9 @@ function Ballot({
           <ConnectionBadge connection={connection} />
         </div>
         <div className="vote-meta">
-          <PresenceLine online={presence.online} voting={presence.voting} />
+          {(connection === 'live' || connection === 'sse') && (
+            <PresenceLine online={presence.online} voting={presence.voting} />
+          )}
           <span className="me">
             {label}{' '}
             {onSwitch && (
@@ -187,11 +220,14 @@ function Ballot({
       </header>
 
       {closed && <p className="notice">{t('pollClosed')}</p>}
-      {message && (
-        <p className={message.kind === 'error' ? 'notice notice-error' : 'notice'} role="alert">
-          {message.text}
-        </p>
-      )}
+      {poll.settings.anonymous && <p className="notice notice-quiet">{t('anonymousNote')}</p>}
+      <div aria-live="polite" className="message-slot">
+        {message && (
+          <p className={message.kind === 'error' ? 'notice notice-error' : 'notice'} role="alert">
+            {message.text}
+          </p>
+        )}
+      </div>
       {shown.results_hidden && <p className="notice">{t('resultsHidden')}</p>}
 
       {poll.template === 'lunch' && place ? (
@@ -201,13 +237,14 @@ function Ballot({
             tally={shown.questions.find((q) => q.question_id === place.id)}
             heading={t('wherePlace')}
             mine={mine[place.id] ?? []}
-            disabled={closed || pending !== null}
+            closed={closed}
+            winners={winnersOf(place.id)}
             hidden={shown.results_hidden}
             onTap={tap}
           />
           {menu &&
             (chosenPlaces.length === 0 ? (
-              <p className="hint">{t('pickPlaceFirst')}</p>
+              !closed && <p className="hint">{t('pickPlaceFirst')}</p>
             ) : (
               <Question
                 question={{
@@ -222,7 +259,8 @@ function Ballot({
                     .join(', '),
                 })}
                 mine={mine[menu.id] ?? []}
-                disabled={closed || pending !== null}
+                closed={closed}
+                winners={winnersOf(menu.id)}
                 hidden={shown.results_hidden}
                 onTap={tap}
               />
@@ -234,15 +272,17 @@ function Ballot({
             key={q.id}
             question={q}
             tally={shown.questions.find((x) => x.question_id === q.id)}
-            heading={q.prompt}
+            // The quick form's only question is the title again: say what to do instead of repeating it.
+            heading={single && q.prompt.trim() === poll.title.trim() ? t('pickOne') : q.prompt}
             mine={mine[q.id] ?? []}
-            disabled={closed || pending !== null}
+            closed={closed}
+            winners={winnersOf(q.id)}
             hidden={shown.results_hidden}
             onTap={tap}
           />
         ))
       )}
-      <p className="hint">{t('tapToVote')}</p>
+      {!closed && <p className="hint">{t('tapToVote')}</p>}
     </main>
   );
 }
@@ -252,7 +292,8 @@ function Question(props: {
   tally: QuestionTally | undefined;
   heading: string;
   mine: string[];
-  disabled: boolean;
+  closed: boolean;
+  winners: Set<string>;
   hidden: boolean;
   onTap: (q: PollQuestion, optionId: string) => void;
 }) {
@@ -267,14 +308,15 @@ function Question(props: {
       <ul className="choices">
         {question.options.map((o) => {
           const selected = mine.includes(o.id);
+          const winner = props.winners.has(o.id);
           const n = counts.get(o.id) ?? 0;
           return (
             <li key={o.id}>
               <button
                 type="button"
-                className={selected ? 'choice choice-selected' : 'choice'}
+                className={`choice${selected ? ' choice-selected' : ''}${winner ? ' choice-winner' : ''}`}
                 aria-pressed={selected}
-                disabled={props.disabled}
+                disabled={props.closed}
                 onClick={() => props.onTap(question, o.id)}
                 data-option={o.id}
               >
@@ -283,13 +325,18 @@ function Question(props: {
                   style={{ width: props.hidden ? '0%' : `${(n / max) * 100}%` }}
                   aria-hidden="true"
                 />
-                <span className="choice-label">
-                  <span className="choice-check" aria-hidden="true">
-                    {selected ? '✓' : ''}
-                  </span>
-                  {o.label}
-                  {o.label_en && <span className="choice-en">{o.label_en}</span>}
+                <span className="choice-check" aria-hidden="true">
+                  {selected ? '✓' : ''}
                 </span>
+                <span className="choice-label">
+                  <span className="choice-name">{o.label}</span>
+                  {o.label_en && (
+                    <span className="choice-en" lang="en">
+                      {o.label_en}
+                    </span>
+                  )}
+                </span>
+                {winner && <span className="choice-badge">{t('winnerBadge')}</span>}
                 {!props.hidden && (
                   <span className="choice-count">
                     <span aria-hidden="true">{n}</span>

@@ -5,6 +5,7 @@ import {
   createPollSchema,
   type PollListResponse,
   type PollResponse,
+  turnoutTimeline,
   WEB_WORKSPACE,
 } from '@livevote/core';
 import type { CloseResponse } from '@livevote/core/protocol';
@@ -64,6 +65,16 @@ export function pollRoutes(deps: HttpDeps): Router {
         poll: { ...poll, status: snapshot.status },
         snapshot,
       } satisfies PollResponse);
+    }),
+  );
+
+  // Voters over time, for the board's chart: counts only, empty while the poll hides its turnout.
+  r.get(
+    '/polls/:id/timeline',
+    route(async (req, res) => {
+      const timeline = await turnoutTimeline(core, pollIdOf(req));
+      if (!timeline) return sendError(res, 404, 'unknown_poll', 'No such poll.');
+      res.json(timeline);
     }),
   );
 

@@ -1,0 +1,52 @@
+// The board once the poll is closed: the winner (or the tie), its best menu, the runners-up.
+import type { Leader, Snapshot } from '@livevote/core/protocol';
+import { useI18n } from '../i18n/i18n.tsx';
+
+export function WinnerScreen({ snapshot, title }: { snapshot: Snapshot; title: string }) {
+  const { t, votes } = useI18n();
+  const main = snapshot.questions[0];
+  if (!main) return null;
+  const top = Math.max(0, ...main.options.map((o) => o.vote_count));
+  const winners: Leader[] = main.options
+    .filter((o) => top > 0 && o.vote_count === top)
+    .map((o) => ({
+      question_id: main.question_id,
+      option_id: o.option_id,
+      label: o.label,
+      vote_count: o.vote_count,
+    }));
+  const runnersUp = main.options
+    .filter((o) => o.vote_count < top && o.vote_count > 0)
+    .sort((a, b) => b.vote_count - a.vote_count)
+    .slice(0, 3);
+  const menu = snapshot.questions.find((q) => q.kind === 'menu');
+  const topMenu = menu?.options
+    .filter((o) => winners.some((w) => w.option_id === o.place_id))
+    .sort((a, b) => b.vote_count - a.vote_count)[0];
+  return (
+    <div className="winner" role="dialog" aria-label={t('winner')}>
+      <p className="winner-title">{title}</p>
+      <p className="winner-kicker">{winners.length > 1 ? t('tie') : t('winner')}</p>
+      {winners.length === 0 ? (
+        <p className="winner-name">{t('noVotes')}</p>
+      ) : (
+        winners.map((w) => (
+          <p key={w.option_id} className={winners.length > 1 ? 'winner-name winner-name-tie' : 'winner-name'}>
+            {w.label}
+          </p>
+        ))
+      )}
+      {winners[0] && <p className="winner-count">{votes(winners[0].vote_count)}</p>}
+      {topMenu && topMenu.vote_count > 0 && <p className="winner-menu">{topMenu.label}</p>}
+      {runnersUp.length > 0 && (
+        <ol className="runners-up">
+          {runnersUp.map((o) => (
+            <li key={o.option_id}>
+              {o.label} <span>{votes(o.vote_count)}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
