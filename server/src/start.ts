@@ -26,6 +26,8 @@ export interface Running {
   adminToken: string;
   hub?: Hub;
   drain?: OutboxDrain;
+  /** The Teams app when it is on: proactive posts (scheduled polls) go through `teams.postPoll`. */
+  teams?: TeamsApp;
   stop(): Promise<void>;
 }
 
@@ -272,5 +274,6 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     stop,
     ...(hub ? { hub } : {}),
     ...(drain ? { drain } : {}),
+    ...(teams ? { teams } : {}),
   };
 }
