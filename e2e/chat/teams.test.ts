@@ -228,7 +228,12 @@ describe('Teams app (local development: TEAMS_ALLOW_UNAUTHENTICATED=true, no TEA
       .poll(() => JSON.stringify(connector.puts(activityId).at(-1)?.body ?? '').includes('🏆 Sushi'))
       .toBe(true);
     await expect
-      .poll(() => connector.posts().filter((c) => String(c.body.text).includes('Winner: **Sushi**')).map((c) => c.path))
+      .poll(() =>
+        connector
+          .posts()
+          .filter((c) => String(c.body.text).includes('Winner: **Sushi**'))
+          .map((c) => c.path),
+      )
       .toContainEqual(`/v3/conversations/conv1;messageid=${activityId}/activities`);
   });
 
