@@ -21,3 +21,4 @@ export * from './teams/tab.ts';
 export * from './teams/tab-auth.ts';
 export * from './teams/teams-app.ts';
 export * from './teams/teams-delivery.ts';
+export * from './teams/workspace-admin.ts';

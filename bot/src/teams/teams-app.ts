@@ -30,6 +30,7 @@ import { type ClockTime, parseTeamsCommand } from './parse-teams-command.ts';
 import { CARD_CONTENT_TYPE, cardAttachment, pollCard, REFRESH_USERS_MAX } from './poll-card.ts';
 import { type PostResult, postPollCard } from './proactive.ts';
 import { sharedCard, type TeamsMessageMeta, teamsPlatform } from './teams-delivery.ts';
+import { type AdminQuestion, graphOwnerCheck } from './workspace-admin.ts';
 
 export interface TeamsOptions {
   core: Core;
@@ -44,10 +45,11 @@ export interface TeamsOptions {
   /** The process's log of failed store calls (shared with the other edges); else one of our own. */
   storeErrors?: { report(err: unknown, what: string): boolean };
   /**
-   * Whether the person acting is an admin of the poll's workspace (they may close any poll there). Absent: only a
-   * poll's creator closes it from Teams (an admin closes any poll on the web).
+   * Whether the person acting administers the conversation's team or chat (they may close any poll there). Default,
+   * with a client id and secret: an owner of the team or group chat by Microsoft Graph; without: nobody but the
+   * poll's creator (an admin closes any poll on the web).
    */
-  isWorkspaceAdmin?: (who: { tenantId: string; userId: string; aadObjectId?: string }) => Promise<boolean>;
+  isWorkspaceAdmin?: (q: AdminQuestion) => Promise<boolean>;
 }
 
 export interface TeamsApp {
@@ -68,6 +70,10 @@ export interface TeamsApp {
 class LivevoteTeams extends App {
   connector(serviceUrl: string): Client {
     return new Client(serviceUrl, this.client.clone({ token: () => this.getBotToken() }));
+  }
+
+  async graphToken(tenantId: string): Promise<string | null> {
+    return (await this.getAppGraphToken(tenantId))?.toString() ?? null;
   }
 }
 
@@ -127,6 +133,11 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
     serviceUrlAllowed: (url: string) => !validated || url.startsWith('https://'),
   };
   const deliveryPlatform = teamsPlatform(deliveryDeps);
+  const isWorkspaceAdmin =
+    o.isWorkspaceAdmin ??
+    (o.clientId && o.clientSecret
+      ? graphOwnerCheck({ graphToken: (tenant) => app.graphToken(tenant), log: o.log })
+      : undefined);
 
   // Registered first, so it wraps every handler below: a store outage becomes a "try again" answer to the person
   // (a 200, not the SDK's 500) and one log line a second, not one per activity. Other errors go on to the SDK.
@@ -188,11 +199,13 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
   }
 
   async function workspaceAdmin(a: Activity, voter: Voter): Promise<boolean> {
-    if (!o.isWorkspaceAdmin || !voter.tenant) return false;
-    return o.isWorkspaceAdmin({
+    if (!isWorkspaceAdmin || !voter.tenant) return false;
+    const groupId: unknown = a.channelData?.team?.aadGroupId;
+    const chat = a.conversation?.conversationType === 'groupChat' ? String(a.conversation.id) : undefined;
+    return isWorkspaceAdmin({
       tenantId: voter.tenant,
-      userId: String(a.from?.id ?? ''),
       ...(a.from?.aadObjectId ? { aadObjectId: String(a.from.aadObjectId) } : {}),
+      ...(typeof groupId === 'string' ? { teamGroupId: groupId } : chat ? { chatId: chat } : {}),
     });
   }
 
