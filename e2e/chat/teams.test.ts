@@ -319,6 +319,9 @@ describe('Teams app (local development: TEAMS_ALLOW_UNAUTHENTICATED=true, no TEA
       kind: 'permanent',
       reason: 'unknown_conversation',
     });
+    // Added again: remembered again at once.
+    await post({ ...activity({ type: 'installationUpdate', action: 'add' }, 'installer', 'conv-installed') });
+    expect((await teams.postPoll('conv-installed', pollId)).ok).toBe(true);
   });
 
   it("answers with our security headers and without the Teams SDK's Express advertising itself", async () => {

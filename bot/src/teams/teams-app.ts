@@ -170,7 +170,13 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
       if (removed) {
         fresh.delete(id);
         await core.conversations.forgetConversation('teams', id);
-      } else if (workspace && Date.now() - (fresh.get(id) ?? 0) > REFERENCE_FRESH_MS) {
+      } else if (
+        workspace &&
+        // An installation or membership event always writes: the bot may be back after a removal.
+        (a.type === 'installationUpdate' ||
+          a.type === 'conversationUpdate' ||
+          Date.now() - (fresh.get(id) ?? 0) > REFERENCE_FRESH_MS)
+      ) {
         await core.conversations.saveConversation({
           platform: 'teams',
           conversation_id: id,
@@ -286,12 +292,14 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
   app.on('message', async (ctx) => {
     const a: Activity = ctx.activity;
     // Action.Submit (clients without Universal Actions) arrives as a message carrying the button's data. The answer
-    // goes to the clicker alone (a targeted message); the shared card shows the new tally to everyone anyway.
+    // goes to the clicker alone (a targeted message, or a plain one in a 1:1 chat); the shared card shows the new
+    // tally to everyone anyway.
     const data = a.value as ActionData | undefined;
     if (data && typeof data.verb === 'string' && data.poll_id) {
       const r = await act(a, data);
       const text = r.notice ? `⚠️ ${r.notice}` : r.done;
-      if (text && a.from?.id) {
+      if (text && a.conversation?.conversationType === 'personal') await ctx.send(text);
+      else if (text && a.from?.id) {
         await ctx.api.conversations
           .activities(a.conversation.id)
           .createTargeted({
@@ -352,7 +360,8 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
 
   app.on('card.action', async (ctx) => {
     const a: Activity = ctx.activity;
-    const data = { ...(a.value?.action?.data ?? {}), verb: a.value?.action?.verb } as ActionData;
+    const action = a.value?.action ?? {};
+    const data = { ...(action.data ?? {}), verb: action.verb ?? action.data?.verb } as ActionData;
     const r = await act(a, data);
     const c = r.pollId ? await personalCard(r.pollId, a, voterOf(a), r.notice) : null;
     if (!c) return message('This poll no longer exists.');
