@@ -137,6 +137,7 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
         SLACK_SIGNING_SECRET: SLACK_SECRET,
         SLACK_BOT_TOKEN: 'xoxb-anonymity-audit',
         SLACK_API_URL: slack.url,
+        TEAMS_ALLOW_UNAUTHENTICATED: 'true',
         LOG_LEVEL: 'debug',
         WEB_APP: 'off',
       },

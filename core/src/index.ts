@@ -24,6 +24,7 @@ export * from './app/store-error-log.ts';
 export * from './app/todays-lunch-poll.ts';
 export * from './app/turnout-timeline.ts';
 export * from './domain/ballot-rules.ts';
+export * from './domain/close-time.ts';
 export * from './domain/demo-lunch.ts';
 export * from './domain/history.ts';
 export * from './domain/poll-definition.ts';

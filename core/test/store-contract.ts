@@ -709,6 +709,63 @@ export function storeContract(
       expect(await store.acquireDeliveryLeases('d', [short.id], 60_000)).toEqual([]);
     });
 
+    it('remembers chat conversations per workspace, refreshes them, and forgets one the bot was removed from', async () => {
+      const ws = `teams:t-${pollId()}`;
+      const reference = {
+        serviceUrl: 'https://smba.trafficmanager.net/amer',
+        conversationId: '19:abc@thread.tacv2',
+        tenantId: ws.slice(6),
+        botId: '28:bot',
+        conversationType: 'channel',
+      };
+      const c = {
+        platform: 'teams' as const,
+        conversation_id: reference.conversationId,
+        workspace: ws,
+        reference,
+      };
+      await store.saveConversation(c);
+      await store.saveConversation({ ...c, reference: { ...reference, botName: 'livevote' } });
+      expect(await store.conversation('teams', reference.conversationId)).toEqual({
+        ...c,
+        reference: { ...reference, botName: 'livevote' },
+      });
+      const other = { ...c, conversation_id: 'a:1', reference: { ...reference, conversationId: 'a:1' } };
+      await store.saveConversation(other);
+      expect((await store.conversations(ws)).map((x) => x.conversation_id)).toEqual([
+        'a:1',
+        c.conversation_id,
+      ]);
+      expect(await store.conversations(`${ws}-other`)).toEqual([]);
+      await store.forgetConversation('teams', 'a:1');
+      expect(await store.conversation('teams', 'a:1')).toBeNull();
+      expect((await store.conversations(ws)).map((x) => x.conversation_id)).toEqual([c.conversation_id]);
+      await store.saveConversation(other); // the bot is back
+      expect(await store.conversation('teams', 'a:1')).not.toBeNull();
+    });
+
+    it("remembers who acted on a poll's card: voters first, then the others, most recent first", async () => {
+      const poll = await newPoll();
+      await store.rememberCardUser(poll.id, 'teams', '29:viewer-old', false);
+      await store.rememberCardUser(poll.id, 'teams', '29:voter-a', true);
+      await store.rememberCardUser(poll.id, 'teams', '29:viewer-new', false);
+      await store.rememberCardUser(poll.id, 'teams', '29:voter-b', true);
+      await store.rememberCardUser(poll.id, 'teams', '29:voter-a', false); // a refresh keeps the vote
+      expect(await store.cardUsers(poll.id, 'teams', 60)).toEqual([
+        '29:voter-a',
+        '29:voter-b',
+        '29:viewer-new',
+        '29:viewer-old',
+      ]);
+      expect(await store.cardUsers(poll.id, 'teams', 3)).toEqual([
+        '29:voter-a',
+        '29:voter-b',
+        '29:viewer-new',
+      ]);
+      expect(await store.cardUsers(poll.id, 'slack', 60)).toEqual([]);
+      await store.rememberCardUser('no-such-poll', 'teams', '29:x', true); // nothing to remember it for
+    });
+
     it('lists voters per option, and none for anonymous polls', async () => {
       const poll = await newPoll();
       await store.cast({

@@ -1,23 +1,83 @@
-// A local stand-in for the Bot Framework connector a Teams bot replies to (the activity's serviceUrl): records
-// POST (send) and PUT (update) calls with their time; can answer 429 with a Retry-After.
+// A local stand-in for the Bot Framework connector a Teams bot replies to (the activity's serviceUrl). Like Teams, its
+// serviceUrl ends in a slash (`http://127.0.0.1:port/amer/`), so a client that joins it raw calls `…/amer//v3/…`:
+// recorded as such and answered 404, as the real service does. It records POST (send), PUT (update) and targeted
+// sends with their time, and answers with Teams' failures on demand: 403 (bot removed), 404, 412, 413, 429 with
+// Retry-After, 502.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ConnectorCall {
   method: string;
+  /** The path after the service URL's own prefix (`/v3/conversations/…`), query included. */
   path: string;
+  /** The path as it arrived, prefix included (`/amer/v3/…`, or `/amer//v3/…` from a client joining it raw). */
+  rawPath: string;
   body: Record<string, unknown>;
   at: number;
   status: number;
+  /** The activity id the connector answered with (sends and updates that succeeded). */
+  answerId?: string;
 }
+
+/** One failure the connector answers with, for the next `times` matching calls. */
+export interface ConnectorFailure {
+  status: 403 | 404 | 412 | 413 | 429 | 502;
+  times: number;
+  /** 429 only: seconds, as Teams sends it. */
+  retryAfter?: number;
+  method?: 'POST' | 'PUT';
+  /** Only calls whose path ends with this (`/activities/act-3`). */
+  pathEndsWith?: string;
+}
+
+const ERROR_CODES: Record<ConnectorFailure['status'], string> = {
+  403: 'BotNotInConversationRoster',
+  404: 'ActivityNotFoundInConversation',
+  412: 'PreconditionFailed',
+  413: 'MessageSizeTooBig',
+  429: 'TooManyRequests',
+  502: 'ServiceError',
+};
 
 export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
+  /** The service URL to put in activities: with a trailing slash, like Teams'. */
   url = '';
-  /** The next N updates of `activityId` (any activity when unset) answer 429 with this Retry-After. */
-  rateLimit: { next: number; retryAfter: number; activityId?: string } = { next: 0, retryAfter: 1 };
+  private readonly prefix = '/amer';
+  private failures: ConnectorFailure[] = [];
   private server?: Server;
   private n = 0;
+
+  /** The next matching calls fail this way (queued behind failures already set). */
+  fail(f: ConnectorFailure): void {
+    this.failures.push({ ...f });
+  }
+
+  /** Back compat: the next N updates of `activityId` answer 429 with this Retry-After. */
+  set rateLimit(r: { next: number; retryAfter: number; activityId?: string }) {
+    if (r.next > 0)
+      this.fail({
+        status: 429,
+        times: r.next,
+        retryAfter: r.retryAfter,
+        method: 'PUT',
+        ...(r.activityId ? { pathEndsWith: `/activities/${r.activityId}` } : {}),
+      });
+  }
+
+  private takeFailure(method: string, path: string): ConnectorFailure | undefined {
+    const bare = path.split('?')[0] ?? '';
+    const f = this.failures.find(
+      (x) =>
+        x.times > 0 &&
+        (!x.method || x.method === method) &&
+        (!x.pathEndsWith || bare.endsWith(x.pathEndsWith)),
+    );
+    if (!f) return undefined;
+    f.times--;
+    this.failures = this.failures.filter((x) => x.times > 0);
+    return f;
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -27,27 +87,41 @@ export class FakeConnector {
       });
       req.on('end', () => {
         const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+        const rawPath = req.url ?? '';
+        const method = req.method ?? '';
+        const path = rawPath.startsWith(`${this.prefix}/`) ? rawPath.slice(this.prefix.length) : rawPath;
         let status = 200;
         let answer: Record<string, unknown> = {};
-        if (req.method === 'POST') answer = { id: `act-${++this.n}` };
-        else if (req.method === 'PUT') {
-          answer = { id: (req.url ?? '').split('/').pop() ?? '' };
-          const target = this.rateLimit.activityId;
-          if (this.rateLimit.next > 0 && (!target || (req.url ?? '').endsWith(`/activities/${target}`))) {
-            this.rateLimit.next--;
-            status = 429;
-            res.setHeader('Retry-After', String(this.rateLimit.retryAfter));
-            answer = { error: { code: 'TooManyRequests' } };
-          }
-        }
-        this.calls.push({ method: req.method ?? '', path: req.url ?? '', body, at: Date.now(), status });
+        const failure = path.startsWith('/v3/') ? this.takeFailure(method, path) : undefined;
+        if (!path.startsWith('/v3/')) {
+          // `…/amer//v3/…` (a raw trailing-slash join) or any other path: the service knows no such route.
+          status = 404;
+          answer = { error: { code: 'NotFound', message: 'No such route' } };
+        } else if (failure) {
+          status = failure.status;
+          if (failure.retryAfter !== undefined) res.setHeader('Retry-After', String(failure.retryAfter));
+          answer = {
+            error: { code: ERROR_CODES[failure.status], message: `fake connector ${failure.status}` },
+          };
+        } else if (method === 'POST') answer = { id: `act-${++this.n}` };
+        else if (method === 'PUT') answer = { id: (path.split('?')[0] ?? '').split('/').pop() ?? '' };
+        const answerId = typeof answer.id === 'string' ? answer.id : undefined;
+        this.calls.push({
+          method,
+          path,
+          rawPath,
+          body,
+          at: Date.now(),
+          status,
+          ...(answerId ? { answerId } : {}),
+        });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
       });
     });
     const server = this.server;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${this.prefix}/`;
   }
 
   async stop(): Promise<void> {
@@ -55,13 +129,25 @@ export class FakeConnector {
     await new Promise((r) => this.server?.close(r));
   }
 
+  /** Updates of one activity that reached the right path (`/v3/conversations/<id>/activities/<activity id>`). */
   puts(activityId: string, status = 200): ConnectorCall[] {
     return this.calls.filter(
       (c) => c.method === 'PUT' && c.path.endsWith(`/activities/${activityId}`) && c.status === status,
     );
   }
 
+  /** Sends to a conversation (not targeted ones). */
   posts(): ConnectorCall[] {
-    return this.calls.filter((c) => c.method === 'POST');
+    return this.calls.filter((c) => c.method === 'POST' && !c.path.includes('isTargetedActivity=true'));
+  }
+
+  /** Messages only their recipient sees. */
+  targeted(): ConnectorCall[] {
+    return this.calls.filter((c) => c.method === 'POST' && c.path.includes('isTargetedActivity=true'));
+  }
+
+  /** Calls to a malformed path (`//v3`): a client that joined the trailing-slash service URL raw. */
+  malformed(): ConnectorCall[] {
+    return this.calls.filter((c) => c.rawPath.includes('//'));
   }
 }

@@ -44,6 +44,7 @@ describe('a Postgres outage', () => {
         SLACK_SIGNING_SECRET: SECRET,
         SLACK_BOT_TOKEN: 'xoxb-test',
         SLACK_API_URL: slack.url,
+        TEAMS_ALLOW_UNAUTHENTICATED: 'true',
       },
       { log },
     );

@@ -123,4 +123,15 @@ describe('configuration', () => {
         .AUTH_MODE,
     ).toBe('signed');
   });
+
+  it('keeps the Teams endpoint unauthenticated only on request, and never in signed mode', () => {
+    expect(parseConfig({}).TEAMS_ALLOW_UNAUTHENTICATED).toBe('false');
+    expect(parseConfig({ TEAMS_ALLOW_UNAUTHENTICATED: 'true' }).TEAMS_ALLOW_UNAUTHENTICATED).toBe('true');
+    const signed = { AUTH_MODE: 'signed', AUTH_SECRET: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(16) };
+    expect(fails({ ...signed, TEAMS_ALLOW_UNAUTHENTICATED: 'true' })).toContain(
+      'TEAMS_ALLOW_UNAUTHENTICATED: is refused when AUTH_MODE=signed',
+    );
+    expect(fails({ TEAMS_ALLOW_UNAUTHENTICATED: 'yes' })).toContain('TEAMS_ALLOW_UNAUTHENTICATED');
+    expect(fails({ TEAMS_PRIVACY_URL: 'privacy.html' })).toContain('TEAMS_PRIVACY_URL');
+  });
 });

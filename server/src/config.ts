@@ -66,6 +66,14 @@ export const configSchema = z
     TEAMS_CLIENT_ID: optional,
     TEAMS_CLIENT_SECRET: optional,
     TEAMS_TENANT_ID: optional,
+    /**
+     * true: the Teams endpoint accepts activities without a token when TEAMS_CLIENT_ID is unset (local development
+     * against a fake connector). Refused in AUTH_MODE=signed. Without either, the endpoint is off.
+     */
+    TEAMS_ALLOW_UNAUTHENTICATED: z.enum(['true', 'false']).default('false'),
+    /** The Teams app's privacy and terms pages (the manifest requires both); default: PUBLIC_URL's own. */
+    TEAMS_PRIVACY_URL: url(['https:', 'http:']),
+    TEAMS_TERMS_URL: url(['https:', 'http:']),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** off: no abuse limits at all (benchmarks that load from one address). */
     ABUSE_LIMITS: z.enum(['on', 'off']).default('on'),
@@ -119,6 +127,13 @@ export const configSchema = z
         code: 'custom',
         path: ['DATABASE_QUERY_TIMEOUT_MS'],
         message: 'must be longer than DATABASE_STATEMENT_TIMEOUT_MS',
+      });
+    if (c.AUTH_MODE === 'signed' && c.TEAMS_ALLOW_UNAUTHENTICATED === 'true')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEAMS_ALLOW_UNAUTHENTICATED'],
+        message:
+          'is refused when AUTH_MODE=signed (set TEAMS_CLIENT_ID: every activity token is then validated)',
       });
     if (c.AUTH_MODE === 'signed') {
       if (!c.AUTH_SECRET)

@@ -1,7 +1,7 @@
 // The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { teamsPackage } from '@livevote/bot';
+import { TEAMS_MANIFEST_VERSION, teamsPackage } from '@livevote/bot';
 import { createCore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
@@ -13,7 +13,8 @@ const USAGE = `usage: livevote <command>
   start       serve the API (and, by ROLE, realtime and chat endpoints); default
   migrate     apply database migrations and exit
   seed-demo   create the demo lunch poll if missing and exit
-  teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL) to file (dist/livevote-teams.zip)
+  teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL, TEAMS_PRIVACY_URL, TEAMS_TERMS_URL)
+                         to file (dist/livevote-teams.zip), validated against the manifest schema
   outbox-retry [id ...]  send parked outbox rows (refused by MongoDB too often) again; all of them without ids`;
 
 async function main(argv: string[]): Promise<number> {
@@ -98,8 +99,20 @@ async function main(argv: string[]): Promise<number> {
       }
       const file = argv[1] ?? 'dist/livevote-teams.zip';
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, teamsPackage(config.TEAMS_CLIENT_ID, config.PUBLIC_URL));
-      console.log(`wrote ${file} (upload it in Teams: Apps → Manage your apps → Upload an app)`);
+      let zip: Buffer;
+      try {
+        zip = teamsPackage(config.TEAMS_CLIENT_ID, config.PUBLIC_URL, {
+          ...(config.TEAMS_PRIVACY_URL ? { privacyUrl: config.TEAMS_PRIVACY_URL } : {}),
+          ...(config.TEAMS_TERMS_URL ? { termsUrl: config.TEAMS_TERMS_URL } : {}),
+        });
+      } catch (err) {
+        console.error(String(err instanceof Error ? err.message : err));
+        return 65; // EX_DATAERR
+      }
+      await writeFile(file, zip);
+      console.log(
+        `wrote ${file}: manifest ${TEAMS_MANIFEST_VERSION}, valid against its schema (upload it in Teams: Apps → Manage your apps → Upload an app)`,
+      );
       return 0;
     }
     default:

@@ -1,7 +1,16 @@
 // Starts one process in its role (all, realtime, bot): the HTTP API, WebSocket/SSE fan-out and chat endpoints on one
 // port, the background jobs; drains on SIGTERM.
 import { createServer, type Server } from 'node:http';
-import { createSlackApp, createTeamsApp, type SlackApp, TallySync, type TeamsApp } from '@livevote/bot';
+import {
+  createSlackApp,
+  createTeamsApp,
+  type SlackApp,
+  TallySync,
+  TEAMS_FRAME_ANCESTORS,
+  type TeamsApp,
+  teamsOffRouter,
+  teamsTab,
+} from '@livevote/bot';
 import { type Archive, closeDuePolls, createCore, DEMO_POLL_ID, OutboxDrain } from '@livevote/core';
 import { attachWebSocket, createHttpApp, type Gateway, Hub } from '@livevote/realtime';
 import type { Logger } from 'pino';
@@ -17,6 +26,8 @@ export interface Running {
   adminToken: string;
   hub?: Hub;
   drain?: OutboxDrain;
+  /** The Teams app when it is on: proactive posts (scheduled polls) go through `teams.postPoll`. */
+  teams?: TeamsApp;
   stop(): Promise<void>;
 }
 
@@ -108,26 +119,27 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     await slack.start();
     log.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'slack app on');
   }
-  // Teams: tokens are validated whenever TEAMS_CLIENT_ID is set; without it the endpoint is open only in
-  // AUTH_MODE=open (local development and the embedded demo) and off otherwise.
+  // Teams: every activity's token is validated whenever TEAMS_CLIENT_ID is set. Without it the endpoint is off, unless
+  // TEAMS_ALLOW_UNAUTHENTICATED=true (local development; the config refuses it in AUTH_MODE=signed).
   let teams: TeamsApp | undefined;
-  if (tally && (config.TEAMS_CLIENT_ID || config.AUTH_MODE === 'open')) {
+  const teamsUnauthenticated = !config.TEAMS_CLIENT_ID && config.TEAMS_ALLOW_UNAUTHENTICATED === 'true';
+  if (tally && (config.TEAMS_CLIENT_ID || teamsUnauthenticated)) {
     teams = await createTeamsApp({
       core,
       tally,
       ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),
       ...(config.TEAMS_CLIENT_SECRET ? { clientSecret: config.TEAMS_CLIENT_SECRET } : {}),
       ...(config.TEAMS_TENANT_ID ? { tenantId: config.TEAMS_TENANT_ID } : {}),
-      allowUnauthenticated: config.AUTH_MODE === 'open',
+      allowUnauthenticated: teamsUnauthenticated,
       publicUrl: config.PUBLIC_URL,
       log,
       storeErrors,
     });
     tally.register(teams.platform);
-    if (!config.TEAMS_CLIENT_ID)
+    if (teamsUnauthenticated)
       log.warn(
         {},
-        'Teams endpoint accepts unauthenticated activities (no TEAMS_CLIENT_ID; local development only)',
+        'Teams endpoint accepts UNAUTHENTICATED activities (TEAMS_ALLOW_UNAUTHENTICATED=true; local development only)',
       );
   }
   await tally?.start();
@@ -137,13 +149,31 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     core,
     ...(hub ? { hub } : {}),
     ...(webDist ? { webDist } : {}),
-    routers: [...(slack?.router ? [slack.router] : []), ...(teams ? [teams.router] : [])],
+    routers: [
+      ...(slack?.router ? [slack.router] : []),
+      ...(teams
+        ? [
+            teams.router,
+            teamsTab({
+              core,
+              publicUrl: config.PUBLIC_URL,
+              ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),
+              allowUnauthenticated: teamsUnauthenticated,
+            }),
+          ]
+        : chat
+          ? [teamsOffRouter()]
+          : []),
+    ],
     ...(archive ? { archive } : {}),
     metrics: () => metrics.expose(),
     ...(limits ? { limits } : {}),
     trustProxy: config.TRUST_PROXY,
     storeErrors,
-    frameAncestors: config.FRAME_ANCESTORS,
+    // The board is also a Teams tab: Teams frames it when the Teams app is on.
+    frameAncestors: teams
+      ? [...new Set([...config.FRAME_ANCESTORS, ...TEAMS_FRAME_ANCESTORS])]
+      : config.FRAME_ANCESTORS,
     auth: appAuth,
     log,
   });
@@ -251,5 +281,6 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     stop,
     ...(hub ? { hub } : {}),
     ...(drain ? { drain } : {}),
+    ...(teams ? { teams } : {}),
   };
 }

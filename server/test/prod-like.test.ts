@@ -25,7 +25,7 @@ beforeAll(async () => {
     adminToken: 'prod-like-test-admin-0123456789',
     anonymityKey: TEST_ANONYMITY_KEY,
     web: false,
-    env: { LOG_LEVEL: 'warn' },
+    env: { LOG_LEVEL: 'warn', TEAMS_ALLOW_UNAUTHENTICATED: 'true' },
     onLog: (name, line) => logs.push(`${name} ${line}`),
   });
 }, 180_000);
@@ -70,7 +70,7 @@ describe('production-like stack', () => {
     expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);
     expect((await vote('7001', 'p1')).status).toBe(200);
     // Teams webhooks are routed to the bot process: only it mounts /api/messages (a realtime process answers 404);
-    // open mode here, so an empty activity is accepted.
+    // unauthenticated local-development mode here, so an empty activity is accepted.
     const teams = await fetch(`${stack.url}/api/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -5,6 +5,7 @@ import type { RateLimit } from '../ports/rate-limit.ts';
 import type {
   BallotStore,
   ChatMessageStore,
+  ConversationStore,
   DirectoryStore,
   OutboxStore,
   PollStore,
@@ -17,6 +18,8 @@ export interface Core {
   polls: PollStore;
   ballots: BallotStore;
   chat: ChatMessageStore;
+  /** Chat conversations the bots were added to (proactive posts). */
+  conversations: ConversationStore;
   directory: DirectoryStore;
   outbox: OutboxStore;
   bus: Bus;
@@ -46,6 +49,7 @@ export function createCore(
     polls: store,
     ballots: store,
     chat: store,
+    conversations: store,
     directory: store,
     outbox: store,
     bus,

@@ -169,6 +169,59 @@ export interface ChatMessageStore {
 
 export type ChatMessageKey = Pick<ChatMessage, 'platform' | 'channel' | 'message_id'>;
 
+/**
+ * Where a bot can post without being spoken to first (scheduled polls, replies after a restart): a chat
+ * conversation's reference as the platform SDK normalises it. Teams: the service URL without a trailing slash, the
+ * conversation, the tenant and the bot's id in it. Written only from activities whose token was validated.
+ */
+export interface ChatConversation {
+  platform: ChatMessage['platform'];
+  conversation_id: string;
+  workspace: string;
+  reference: ConversationReference;
+}
+
+export interface ConversationReference {
+  /** No trailing slash: `https://smba.trafficmanager.net/amer`, as the SDK uses it for its own calls. */
+  serviceUrl: string;
+  conversationId: string;
+  tenantId: string;
+  botId: string;
+  botName?: string;
+  /** Teams: `personal`, `groupChat` or `channel`. */
+  conversationType?: string;
+  /** The team of a channel conversation. */
+  teamId?: string;
+}
+
+/** Conversations the bot was added to, remembered from messages and installation events. */
+export interface ConversationStore {
+  /** Adds or refreshes a conversation (a removed one comes back). */
+  saveConversation(c: ChatConversation): Promise<void>;
+  /** A conversation the bot is still in, or null. */
+  conversation(
+    platform: ChatConversation['platform'],
+    conversationId: string,
+  ): Promise<ChatConversation | null>;
+  /** The workspace's conversations the bot is still in, most recently seen first. */
+  conversations(workspace: string): Promise<ChatConversation[]>;
+  /** The bot was removed (uninstalled, or the platform said so): never post there again until it is back. */
+  forgetConversation(platform: ChatConversation['platform'], conversationId: string): Promise<void>;
+  /**
+   * Someone acted on a poll's card (`userRef`: the platform's id for them, a Teams MRI): remembered so the card can
+   * refresh itself for them (Teams refreshes a card automatically only for the users it names). Never called for
+   * anonymous polls.
+   */
+  rememberCardUser(
+    pollId: string,
+    platform: ChatConversation['platform'],
+    userRef: string,
+    voted: boolean,
+  ): Promise<void>;
+  /** Up to `limit` users of a poll's card: those who voted first, then the others, most recent first in each. */
+  cardUsers(pollId: string, platform: ChatConversation['platform'], limit: number): Promise<string[]>;
+}
+
 /** The employee directory: platform identities mapped to employee numbers, per workspace. */
 export interface DirectoryStore {
   /**
@@ -208,6 +261,12 @@ export interface OutboxStore {
 }
 
 /** Everything the Postgres adapters implement; a use case asks only for the focused port it needs. */
-export interface Store extends PollStore, BallotStore, ChatMessageStore, DirectoryStore, OutboxStore {
+export interface Store
+  extends PollStore,
+    BallotStore,
+    ChatMessageStore,
+    ConversationStore,
+    DirectoryStore,
+    OutboxStore {
   ping(): Promise<void>;
 }

@@ -714,4 +714,40 @@ create table delivery_leases (
 );
 `,
   },
+  {
+    version: 8,
+    name: 'chat conversations (Teams conversation references) for proactive posts; service URLs without a trailing slash',
+    sql: `
+-- Every conversation a bot was added to or spoken to in, with its reference as the platform SDK normalises it (Teams:
+-- service URL without the trailing slash, conversation, tenant, bot id), so a scheduled poll can be posted there.
+create table chat_conversations (
+  platform         text not null check (platform in ('slack', 'teams')),
+  conversation_id  text not null,
+  workspace        text not null,
+  reference        jsonb not null,
+  updated_at       timestamptz not null default now(),
+  -- Set when the bot was removed from the conversation (or the platform answered 403): no posts until it is back.
+  removed_at       timestamptz,
+  primary key (platform, conversation_id)
+);
+create index chat_conversations_workspace on chat_conversations (workspace, updated_at desc) where removed_at is null;
+
+-- Who acted on a poll's card (Teams user MRIs), so the card can name them in refresh.userIds: Teams refreshes a card
+-- by itself only for the users listed there (at most 60). Never written for anonymous polls.
+create table chat_card_users (
+  poll_id   text not null references polls (id) on delete cascade,
+  platform  text not null check (platform in ('slack', 'teams')),
+  user_ref  text not null,
+  voted     boolean not null default false,
+  seen_at   timestamptz not null default now(),
+  primary key (poll_id, platform, user_ref)
+);
+create index chat_card_users_recent on chat_card_users (poll_id, platform, voted desc, seen_at desc);
+
+-- Teams sends serviceUrl with a trailing slash; stored raw, updates went to ".../amer//v3/...". Store it as the SDK
+-- uses it.
+update chat_messages set meta = jsonb_set(meta, '{serviceUrl}', to_jsonb(rtrim(meta->>'serviceUrl', '/')))
+  where platform = 'teams' and meta->>'serviceUrl' like '%/';
+`,
+  },
 ];

@@ -7,6 +7,7 @@ import type {
   BallotRow,
   CastCommand,
   CastOutcome,
+  ChatConversation,
   ChatMessage,
   ChatMessageKey,
   DirectoryEntry,
@@ -586,6 +587,65 @@ export class SqlStore implements Store {
       [m.platform, m.channel, m.message_id],
     );
     return rows.length === 1;
+  }
+
+  async saveConversation(c: ChatConversation): Promise<void> {
+    await this.db.query(
+      `insert into chat_conversations (platform, conversation_id, workspace, reference)
+       values ($1, $2, $3, $4)
+       on conflict (platform, conversation_id) do update
+         set workspace = excluded.workspace, reference = excluded.reference, updated_at = now(), removed_at = null`,
+      [c.platform, c.conversation_id, c.workspace, JSON.stringify(c.reference)],
+    );
+  }
+
+  async conversation(platform: ChatConversation['platform'], id: string): Promise<ChatConversation | null> {
+    const rows = await this.db.query<ChatConversation>(
+      `select platform, conversation_id, workspace, reference from chat_conversations
+       where platform = $1 and conversation_id = $2 and removed_at is null`,
+      [platform, id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async conversations(workspace: string): Promise<ChatConversation[]> {
+    return this.db.query<ChatConversation>(
+      `select platform, conversation_id, workspace, reference from chat_conversations
+       where workspace = $1 and removed_at is null order by updated_at desc`,
+      [workspace],
+    );
+  }
+
+  async forgetConversation(platform: ChatConversation['platform'], id: string): Promise<void> {
+    await this.db.query(
+      `update chat_conversations set removed_at = now()
+       where platform = $1 and conversation_id = $2 and removed_at is null`,
+      [platform, id],
+    );
+  }
+
+  async rememberCardUser(
+    pollId: string,
+    platform: ChatConversation['platform'],
+    userRef: string,
+    voted: boolean,
+  ): Promise<void> {
+    await this.db.query(
+      `insert into chat_card_users (poll_id, platform, user_ref, voted) select $1, $2, $3, $4
+       where exists (select 1 from polls where id = $1)
+       on conflict (poll_id, platform, user_ref) do update
+         set voted = chat_card_users.voted or excluded.voted, seen_at = now()`,
+      [pollId, platform, userRef, voted],
+    );
+  }
+
+  async cardUsers(pollId: string, platform: ChatConversation['platform'], limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ user_ref: string }>(
+      `select user_ref from chat_card_users where poll_id = $1 and platform = $2
+       order by voted desc, seen_at desc, user_ref limit $3`,
+      [pollId, platform, limit],
+    );
+    return rows.map((r) => r.user_ref);
   }
 
   async votersByOption(pollId: string): Promise<Record<string, string[]>> {

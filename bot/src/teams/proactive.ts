@@ -1,0 +1,65 @@
+// Posting a poll's card to a Teams conversation nobody just spoke in (a scheduled lunch poll): the conversation's
+// stored reference says where (service URL as the SDK normalises it, captured from a validated activity), and the
+// message is tracked like any other so it stays current and announces its winner.
+import type { ChatMessage, Core } from '@livevote/core';
+import type { Outcome } from '../delivery/contract.ts';
+import type { TallySync } from '../tally/tally-sync.ts';
+import { cardAttachment } from './poll-card.ts';
+import {
+  classifyTeamsError,
+  sharedCard,
+  type TeamsDeliveryDeps,
+  type TeamsMessageMeta,
+} from './teams-delivery.ts';
+
+export type PostResult = { ok: true; message: ChatMessage } | Exclude<Outcome, { ok: true }>;
+
+export interface ProactiveDeps extends TeamsDeliveryDeps {
+  core: Pick<Core, 'snapshots' | 'conversations'>;
+  tally: Pick<TallySync, 'track'>;
+}
+
+export async function postPollCard(
+  deps: ProactiveDeps,
+  conversationId: string,
+  pollId: string,
+): Promise<PostResult> {
+  try {
+    const c = await deps.core.conversations.conversation('teams', conversationId);
+    if (!c) return { ok: false, kind: 'permanent', reason: 'unknown_conversation' };
+    const { reference: ref } = c;
+    if (!deps.serviceUrlAllowed(ref.serviceUrl))
+      return { ok: false, kind: 'permanent', reason: 'service_url_not_allowed' };
+    const [poll, snapshot] = await Promise.all([
+      deps.core.snapshots.poll(pollId),
+      deps.core.snapshots.fresh(pollId),
+    ]);
+    if (!poll || !snapshot) return { ok: false, kind: 'permanent', reason: 'poll_gone' };
+    const card = await sharedCard(deps, poll, snapshot);
+    const sent = await deps
+      .connector(ref.serviceUrl)
+      .conversations.activities(ref.conversationId)
+      .create({ type: 'message', attachments: [cardAttachment(card)] });
+    if (!sent.id) return { ok: false, kind: 'retry', reason: 'no_activity_id' };
+    const meta: TeamsMessageMeta = {
+      serviceUrl: ref.serviceUrl,
+      tenantId: ref.tenantId,
+      botId: ref.botId,
+      ...(ref.conversationType ? { conversationType: ref.conversationType } : {}),
+    };
+    const message: ChatMessage = {
+      platform: 'teams',
+      channel: ref.conversationId,
+      message_id: sent.id,
+      poll_id: pollId,
+      meta: { ...meta },
+    };
+    await deps.tally.track(message);
+    return { ok: true, message };
+  } catch (err) {
+    const o = classifyTeamsError(err);
+    if (!o.ok && o.kind === 'permanent' && o.reason === 'bot_removed')
+      await deps.core.conversations.forgetConversation('teams', conversationId).catch(() => {});
+    return o.ok ? { ok: false, kind: 'retry', reason: 'error' } : o;
+  }
+}
