@@ -1,3 +1,4 @@
+export { slackManifest } from './slack/manifest.ts';
 export * from './slack/parse-vote-command.ts';
 export * from './slack/render-poll.ts';
 export * from './slack/replay-guard.ts';

@@ -1,7 +1,7 @@
-// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry`.
+// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry | teams-package | slack-manifest`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { teamsPackage } from '@livevote/bot';
+import { slackManifest, teamsPackage } from '@livevote/bot';
 import { createCore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
@@ -14,6 +14,7 @@ const USAGE = `usage: livevote <command>
   migrate     apply database migrations and exit
   seed-demo   create the demo lunch poll if missing and exit
   teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL) to file (dist/livevote-teams.zip)
+  slack-manifest         print the Slack app manifest for PUBLIC_URL (socket mode when SLACK_APP_TOKEN is set)
   outbox-retry [id ...]  send parked outbox rows (refused by MongoDB too often) again; all of them without ids`;
 
 async function main(argv: string[]): Promise<number> {
@@ -100,6 +101,16 @@ async function main(argv: string[]): Promise<number> {
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, teamsPackage(config.TEAMS_CLIENT_ID, config.PUBLIC_URL));
       console.log(`wrote ${file} (upload it in Teams: Apps → Manage your apps → Upload an app)`);
+      return 0;
+    }
+    case 'slack-manifest': {
+      if (!config.PUBLIC_URL.startsWith('https://'))
+        console.error(
+          `note: Slack calls only https URLs; set PUBLIC_URL (now ${config.PUBLIC_URL}) to yours`,
+        );
+      process.stdout.write(
+        slackManifest({ publicUrl: config.PUBLIC_URL, socketMode: !!config.SLACK_APP_TOKEN }),
+      );
       return 0;
     }
     default:
