@@ -83,12 +83,18 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const chat = config.ROLE !== 'realtime';
   const tally = chat ? new TallySync({ core, log, storeErrors }) : undefined;
   let slack: SlackApp | undefined;
-  if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
+  // One workspace with SLACK_BOT_TOKEN, or many through the OAuth install (config.ts checks they come one at a time).
+  const slackOAuth =
+    config.slackOAuth && adapters.installations
+      ? { ...config.slackOAuth, installations: adapters.installations, publicUrl: config.PUBLIC_URL }
+      : undefined;
+  if (tally && config.SLACK_SIGNING_SECRET && (config.SLACK_BOT_TOKEN || slackOAuth)) {
     slack = createSlackApp({
       core,
       tally,
       signingSecret: config.SLACK_SIGNING_SECRET,
-      botToken: config.SLACK_BOT_TOKEN,
+      ...(config.SLACK_BOT_TOKEN ? { botToken: config.SLACK_BOT_TOKEN } : {}),
+      ...(slackOAuth ? { oauth: slackOAuth } : {}),
       ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
       ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
       publicUrl: config.PUBLIC_URL,
@@ -99,7 +105,10 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     });
     tally.register(slack.platform);
     await slack.start();
-    log.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'slack app on');
+    log.info(
+      { mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', workspaces: slackOAuth ? 'oauth' : 'one' },
+      'slack app on',
+    );
   }
   // Teams: tokens are validated whenever TEAMS_CLIENT_ID is set; without it the endpoint is open only in
   // AUTH_MODE=open (local development and the embedded demo) and off otherwise.

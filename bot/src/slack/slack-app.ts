@@ -17,12 +17,13 @@ import {
   winnerText,
 } from '@livevote/core';
 import type { Snapshot } from '@livevote/core/protocol';
-import { type AllMiddlewareArgs, App, ExpressReceiver, LogLevel } from '@slack/bolt';
+import type { AllMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { Router } from 'express';
 import type { SendResult } from '../tally/message-updater.ts';
 import type { ChatPlatform, TallySync } from '../tally/tally-sync.ts';
+import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { parseVoteCommand } from './parse-vote-command.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
@@ -32,7 +33,9 @@ export interface SlackOptions {
   core: Core;
   tally: TallySync;
   signingSecret: string;
-  botToken: string;
+  /** One workspace (SLACK_BOT_TOKEN); or `oauth` for installs in many workspaces (bolt-app.ts). */
+  botToken?: string;
+  oauth?: SlackOAuthOptions;
   /** Slack's Web API base; tests point it at a local fake. */
   apiUrl?: string;
   /** Socket mode instead of HTTP when set. */
@@ -48,7 +51,7 @@ export interface SlackOptions {
 }
 
 export interface SlackApp {
-  /** Express router serving POST /slack/events (absent in socket mode). */
+  /** Express router serving POST /slack/events and the OAuth install routes (socket mode: only the latter, if any). */
   router?: Router;
   platform: ChatPlatform;
   start(): Promise<void>;
@@ -87,27 +90,15 @@ interface RateLimitedError {
 }
 
 export function createSlackApp(o: SlackOptions): SlackApp {
-  const clientOptions = {
-    ...(o.apiUrl ? { slackApiUrl: o.apiUrl.endsWith('/') ? o.apiUrl : `${o.apiUrl}/` } : {}),
+  const { app, receiver, installRouter } = createBoltApp({
+    signingSecret: o.signingSecret,
+    ...(o.botToken ? { botToken: o.botToken } : {}),
+    ...(o.oauth ? { oauth: o.oauth } : {}),
+    ...(o.apiUrl ? { apiUrl: o.apiUrl } : {}),
+    ...(o.appToken ? { appToken: o.appToken } : {}),
     // We schedule our own retries (per message, newest state), so the client must not queue or sleep.
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-  };
-  const receiver = o.appToken
-    ? undefined
-    : new ExpressReceiver({
-        signingSecret: o.signingSecret,
-        endpoints: '/slack/events',
-        logLevel: LogLevel.ERROR,
-      });
-  // We mount only its router; its own Express app would advertise itself if it were ever started.
-  receiver?.app.disable('x-powered-by');
-  const app = new App({
-    token: o.botToken,
-    logLevel: LogLevel.ERROR,
-    clientOptions,
-    ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken, signingSecret: o.signingSecret }),
-    extendedErrorHandler: true,
+    clientOptions: { rejectRateLimitedCalls: true, retryConfig: { retries: 0 } },
+    log: o.log,
   });
   const { core } = o;
   const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
@@ -379,7 +370,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     ? Router()
         .post('/slack/events', ...slackReplayGuard({ signingSecret: o.signingSecret, once }))
         .use(receiver.router as unknown as Router)
-    : undefined;
+    : installRouter;
 
   return {
     ...(router ? { router } : {}),
