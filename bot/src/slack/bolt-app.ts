@@ -71,7 +71,10 @@ export interface BoltApp {
 export const authorizeUrl = (apiUrl: string = SLACK_API_URL): string =>
   new URL('../oauth/v2/authorize', apiUrl).toString();
 
-/** Bolt's OAuth logs go to ours at warn and above; its debug lines (installation queries) are dropped. */
+/**
+ * Bolt's OAuth warnings go to our log; its debug and info lines (installation queries) are dropped, and so are its
+ * errors: each one it logs also reaches the failure page (install-pages.ts) or our HTTP error handler, which log it.
+ */
 function oauthLogger(log: BoltLog): Logger {
   const line = (msg: unknown[]) =>
     msg.map((m) => (m instanceof Error ? `${m.name}: ${m.message}` : String(m))).join(' ');
@@ -79,7 +82,7 @@ function oauthLogger(log: BoltLog): Logger {
     debug() {},
     info() {},
     warn: (...msg: unknown[]) => log.warn({ detail: line(msg) }, 'Slack OAuth'),
-    error: (...msg: unknown[]) => log.warn({ detail: line(msg) }, 'Slack OAuth error'),
+    error() {},
     setLevel() {},
     getLevel: () => LogLevel.WARN,
     setName() {},

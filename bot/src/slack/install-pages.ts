@@ -99,7 +99,10 @@ export function installCallbacks(log: InstallLog): CallbackOptions {
     failure(error, _options, req, res) {
       const f = explainInstallFailure(error, new URL(req.url ?? '/', 'http://localhost'));
       // The error's own message may quote Slack's answer; it never holds a token (none was issued).
-      log.warn({ code: f.code, error: error.code, status: f.status }, 'Slack install failed');
+      log.warn(
+        { code: f.code, error: error.code, detail: error.message, status: f.status },
+        'Slack install failed',
+      );
       page(res, f.status, 'livevote was not installed', [
         escapeHtml(f.message),
         `<small>Error code: <code>${escapeHtml(f.code)}</code></small>`,
