@@ -23,19 +23,26 @@ export interface BootOptions {
 export async function boot(env: Record<string, string> = {}, options: BootOptions = {}): Promise<Booted> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lv-e2e-'));
   const port = await freePort();
-  const running = await start(
-    parseConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-      SEED_DEMO: 'false',
-      PUBLIC_URL: 'https://lunch.example.test',
-      ...env,
-    }),
-    options.log ?? pino({ level: 'silent' }),
-    options.overrides,
-  );
+  let running: Running;
+  try {
+    running = await start(
+      parseConfig({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        SEED_DEMO: 'false',
+        PUBLIC_URL: 'https://lunch.example.test',
+        ...env,
+      }),
+      options.log ?? pino({ level: 'silent' }),
+      options.overrides,
+    );
+  } catch (e) {
+    // A configuration a test expects to be refused leaves no data folder behind.
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     base: `http://127.0.0.1:${port}`,
     running,

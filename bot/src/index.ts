@@ -1,6 +1,7 @@
 export * from './delivery/budgets.ts';
 export type * from './delivery/contract.ts';
 export * from './delivery/delivery-engine.ts';
+export { slackManifest } from './slack/manifest.ts';
 export * from './slack/parse-vote-command.ts';
 export * from './slack/render-poll.ts';
 export * from './slack/replay-guard.ts';

@@ -4,6 +4,12 @@ export { createPgliteStore, pgliteDriver } from './adapters/pglite/pglite-store.
 export { createPgStore, pgDriver } from './adapters/postgres/pg-store.ts';
 export * from './adapters/redis-bus.ts';
 export { ANON_PREFIX, ANONYMITY_KEY_MIN_LENGTH, PollKeys } from './adapters/sql/anonymity.ts';
+export {
+  CredentialCipher,
+  CredentialCipherError,
+  ENCRYPTION_KEY_MIN_LENGTH,
+} from './adapters/sql/credential-cipher.ts';
+export { SqlInstallationStore, type SqlInstallationStoreOptions } from './adapters/sql/installation-store.ts';
 export { migrate } from './adapters/sql/migrate.ts';
 export { MIGRATIONS, type MigrationContext, SHARDS } from './adapters/sql/migrations.ts';
 export type { SqlDriver } from './adapters/sql/sql-driver.ts';
@@ -36,6 +42,7 @@ export * from './domain/workspace.ts';
 export * from './identity/voter-token.ts';
 export * from './ports/archive.ts';
 export type * from './ports/bus.ts';
+export type * from './ports/installations.ts';
 export type * from './ports/rate-limit.ts';
 export type * from './ports/store.ts';
 export * from './protocol/index.ts';

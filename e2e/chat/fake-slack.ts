@@ -1,5 +1,7 @@
 // A local stand-in for Slack's Web API: records every call (method, parsed body, time) and answers like Slack.
-// Tests can make chat.update answer 429 with a Retry-After.
+// Tests can make chat.update answer 429 with a Retry-After. OAuth like Slack's: an authorize page that sends the
+// browser back with a one-time code, `oauth.v2.access` exchanging it for a workspace's bot token; once a test has
+// tokens (installed or registered), every call must carry a live one (HTTP 200 `invalid_auth` otherwise).
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,27 @@ export interface SlackCall {
   status: number;
   /** What the fake answered (chat.postMessage: the new message's ts). */
   answer: Record<string, unknown>;
+  /** The bearer token the call carried (Authorization header, or a `token` field). */
+  token?: string;
+}
+
+/** A workspace (team) a test installs the app in. */
+export interface FakeTeam {
+  id: string;
+  name: string;
+}
+
+interface Grant {
+  team: FakeTeam;
+  user: string;
+  redirectUri?: string;
+  used: boolean;
+}
+
+interface IssuedToken {
+  team: string;
+  botUserId: string;
+  revoked: boolean;
 }
 
 export class FakeSlack {
@@ -40,6 +63,85 @@ export class FakeSlack {
     return f.error;
   }
   url = '';
+  /** The Slack app's credentials, as `oauth.v2.access` checks them. */
+  oauthApp = { clientId: '1111.2222', clientSecret: 'fake-client-secret' };
+  /** The workspace the next visit to the authorize page installs into (the person picked it and clicked Allow). */
+  nextInstall?: FakeTeam;
+  /** Bot tokens Slack issued (or a test registered): once there is one, every call needs a live token. */
+  readonly tokens = new Map<string, IssuedToken>();
+  private readonly grants = new Map<string, Grant>();
+  private seq = 0;
+
+  /** A one-time install code for `team`, as Slack puts on the redirect after the person allows the install. */
+  grantCode(team: FakeTeam, redirectUri?: string, user = 'U0INSTALLER'): string {
+    const code = `code-${team.id}-${++this.seq}`;
+    this.grants.set(code, { team, user, ...(redirectUri ? { redirectUri } : {}), used: false });
+    return code;
+  }
+
+  /** A token Slack knows (e.g. SLACK_BOT_TOKEN's), for tests that check tokens without an install. */
+  registerToken(token: string, team: string, botUserId = 'UBOT'): void {
+    this.tokens.set(token, { team, botUserId, revoked: false });
+  }
+
+  /** The app was removed or the token revoked: Slack refuses it from now on. */
+  revoke(token: string): void {
+    const t = this.tokens.get(token);
+    if (t) t.revoked = true;
+  }
+
+  /** The live bot token Slack issued for a team (the newest). */
+  tokenOf(team: string): string | undefined {
+    return [...this.tokens].filter(([, t]) => t.team === team && !t.revoked).at(-1)?.[0];
+  }
+
+  /** Slack's authorize page: the person allows the install, and the browser goes back with a code and the state. */
+  private authorize(query: URLSearchParams): { status: number; location?: string; body: string } {
+    if (query.get('client_id') !== this.oauthApp.clientId) return { status: 400, body: 'invalid_client_id' };
+    if (!this.nextInstall) return { status: 400, body: 'no workspace chosen (set FakeSlack.nextInstall)' };
+    const redirect = query.get('redirect_uri');
+    if (!redirect) return { status: 400, body: 'redirect_uri missing (the app has one configured)' };
+    const back = new URL(redirect);
+    back.searchParams.set('code', this.grantCode(this.nextInstall, redirect));
+    const state = query.get('state');
+    if (state) back.searchParams.set('state', state);
+    return { status: 302, location: back.toString(), body: '' };
+  }
+
+  /** oauth.v2.access as Slack answers it: HTTP 200 either way, a bot token for a good code. */
+  private exchange(body: Record<string, unknown>): Record<string, unknown> {
+    if (body.client_id !== this.oauthApp.clientId) return { ok: false, error: 'invalid_client_id' };
+    if (body.client_secret !== this.oauthApp.clientSecret) return { ok: false, error: 'bad_client_secret' };
+    const grant = this.grants.get(String(body.code ?? ''));
+    if (!grant) return { ok: false, error: 'invalid_code' };
+    if (grant.used) return { ok: false, error: 'code_already_used' };
+    if (grant.redirectUri && body.redirect_uri !== grant.redirectUri)
+      return { ok: false, error: 'bad_redirect_uri' };
+    grant.used = true;
+    const token = `xoxb-${grant.team.id}-${++this.seq}-${Math.random().toString(36).slice(2, 12)}`;
+    const botUserId = `UB${grant.team.id}`;
+    this.tokens.set(token, { team: grant.team.id, botUserId, revoked: false });
+    return {
+      ok: true,
+      access_token: token,
+      token_type: 'bot',
+      scope: 'commands,chat:write,chat:write.public,pins:write',
+      bot_user_id: botUserId,
+      app_id: 'A0LIVEVOTE',
+      team: { id: grant.team.id, name: grant.team.name },
+      enterprise: null,
+      authed_user: { id: grant.user },
+      is_enterprise_install: false,
+    };
+  }
+
+  /** Slack's check of a call's token, once the test has tokens: HTTP 200 with an error for a missing or dead one. */
+  private refusal(method: string, token: string | undefined): Record<string, unknown> | null {
+    if (this.tokens.size === 0 || method === 'oauth.v2.access') return null;
+    if (!token) return { ok: false, error: 'not_authed' };
+    const t = this.tokens.get(token);
+    return !t || t.revoked ? { ok: false, error: 'invalid_auth' } : null;
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -48,6 +150,23 @@ export class FakeSlack {
         raw += d;
       });
       req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://fake');
+        if (url.pathname === '/oauth/v2/authorize') {
+          const page = this.authorize(url.searchParams);
+          this.calls.push({
+            method: 'oauth/v2/authorize',
+            body: Object.fromEntries(url.searchParams),
+            at: Date.now(),
+            status: page.status,
+            answer: {},
+          });
+          res.writeHead(
+            page.status,
+            page.location ? { location: page.location } : { 'content-type': 'text/plain' },
+          );
+          res.end(page.body);
+          return;
+        }
         const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
         const body: Record<string, unknown> = {};
         if ((req.headers['content-type'] ?? '').includes('json'))
@@ -61,17 +180,37 @@ export class FakeSlack {
             }
           }
         }
+        const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const token = auth ?? (typeof body.token === 'string' ? body.token : undefined);
         let status = 200;
         let answer: Record<string, unknown> = { ok: true };
+        const refused = this.refusal(method, token);
+        const issued = token ? this.tokens.get(token) : undefined;
         const error = this.scripted(method, body);
         const throttle = this.throttled.get(method);
-        if (throttle && throttle.next > 0) {
+        if (refused) {
+          answer = refused;
+        } else if (throttle && throttle.next > 0) {
           throttle.next--;
           status = 429;
           res.setHeader('Retry-After', String(throttle.retryAfter));
           answer = { ok: false, error: 'ratelimited' };
-        } else if (error) answer = { ok: false, error };
-        else if (method === 'chat.update' && this.rateLimit.next > 0) {
+        } else if (error) {
+          answer = { ok: false, error };
+        } else if (method === 'oauth.v2.access') {
+          answer = this.exchange(body);
+        } else if (method === 'auth.test' && issued) {
+          answer = {
+            ok: true,
+            url: `https://${issued.team.toLowerCase()}.slack.test/`,
+            team: issued.team,
+            user: 'livevote',
+            team_id: issued.team,
+            user_id: issued.botUserId,
+            bot_id: `B${issued.team}`,
+            is_enterprise_install: false,
+          };
+        } else if (method === 'chat.update' && this.rateLimit.next > 0) {
           this.rateLimit.next--;
           status = 429;
           res.setHeader('Retry-After', String(this.rateLimit.retryAfter));
@@ -81,7 +220,7 @@ export class FakeSlack {
         } else if (method === 'chat.update') {
           answer = { ok: true, channel: body.channel, ts: body.ts };
         }
-        this.calls.push({ method, body, at: Date.now(), status, answer });
+        this.calls.push({ method, body, at: Date.now(), status, answer, ...(token ? { token } : {}) });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
       });

@@ -10,12 +10,16 @@ import {
   type Bus,
   createPgliteStore,
   createPgStore,
+  type InstallationStore,
   MemoryBus,
   MIGRATIONS,
   migrate,
   PollKeys,
   pgDriver,
+  pgliteDriver,
   RedisBus,
+  type SqlDriver,
+  SqlInstallationStore,
   type Store,
   StoreErrorLog,
   storeError,
@@ -41,6 +45,8 @@ export interface Adapters {
   sharedOnce?: { claim(key: string, ttlMs: number): Promise<boolean> };
   /** Chat rate-limit budgets every bot process spends together (Redis); absent: each process counts alone. */
   deliveryBudgets?: BudgetLimiter;
+  /** Slack OAuth installations, sealed with ENCRYPTION_KEY; present when ENCRYPTION_KEY is set. */
+  installations?: InstallationStore;
   close(): Promise<void>;
 }
 
@@ -72,7 +78,14 @@ export async function openStore(
   log: Logger,
   /** Write the audit/archive outbox: only when something will deliver it (an archive is configured). */
   audit = config.MONGO_URL !== undefined,
-): Promise<{ store: Store; name: string; errors: StoreErrorLog; close: () => Promise<void> }> {
+): Promise<{
+  store: Store;
+  /** The same database for the other SQL adapters (installations). */
+  driver: SqlDriver;
+  name: string;
+  errors: StoreErrorLog;
+  close: () => Promise<void>;
+}> {
   const options = {
     audit,
     idempotencyTtlMs: config.idempotencyTtlMs,
@@ -103,7 +116,13 @@ export async function openStore(
     // Every idle connection reports a restart or an outage: one line a second, not one per connection.
     pool.on('error', (err) => errors.report(storeError(err), 'idle Postgres connection failed'));
     const store = await createPgStore(pool, options); // its migrate() finds nothing left to do
-    return { store, name: `postgres ${new URL(config.DATABASE_URL).host}`, errors, close: () => pool.end() };
+    return {
+      store,
+      driver: pgDriver(pool),
+      name: `postgres ${new URL(config.DATABASE_URL).host}`,
+      errors,
+      close: () => pool.end(),
+    };
   }
   const dir = resolve(config.DATA_DIR, 'pglite');
   await mkdir(dir, { recursive: true });
@@ -111,7 +130,7 @@ export async function openStore(
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dir);
   const store = await createPgliteStore(db, options);
-  return { store, name: `PGlite in ${dir}`, errors, close: () => db.close() };
+  return { store, driver: pgliteDriver(db), name: `PGlite in ${dir}`, errors, close: () => db.close() };
 }
 
 export async function openAdapters(
@@ -127,12 +146,16 @@ export async function openAdapters(
   const s = await openStore(config, log, a !== null);
   const archive = a ? { archive: a.archive } : {};
   const archiveName = a?.name ?? 'off';
+  const installations = config.ENCRYPTION_KEY
+    ? { installations: new SqlInstallationStore(s.driver, { encryptionKey: config.ENCRYPTION_KEY }) }
+    : {};
   if (!config.REDIS_URL) {
     const limits = createLimits(config, log);
     return {
       store: s.store,
       bus: new MemoryBus(),
       ...archive,
+      ...installations,
       ...(limits ? { limits } : {}),
       describe: { store: s.name, bus: 'in-process', archive: archiveName },
       storeErrors: s.errors,
@@ -158,6 +181,7 @@ export async function openAdapters(
     store: s.store,
     bus,
     ...archive,
+    ...installations,
     ...(limits ? { limits } : {}),
     describe: { store: s.name, bus: `redis ${new URL(config.REDIS_URL).host}`, archive: archiveName },
     storeErrors: s.errors,

@@ -134,4 +134,54 @@ describe('configuration', () => {
     expect(fails({ TEAMS_ALLOW_UNAUTHENTICATED: 'yes' })).toContain('TEAMS_ALLOW_UNAUTHENTICATED');
     expect(fails({ TEAMS_PRIVACY_URL: 'privacy.html' })).toContain('TEAMS_PRIVACY_URL');
   });
+
+  describe('Slack OAuth install for many workspaces', () => {
+    const oauth = {
+      SLACK_SIGNING_SECRET: 'signing-secret',
+      SLACK_CLIENT_ID: '111.222',
+      SLACK_CLIENT_SECRET: 'client-secret',
+      SLACK_STATE_SECRET: 's'.repeat(32),
+      ENCRYPTION_KEY: 'e'.repeat(32),
+    };
+
+    it('is on with its three variables and ENCRYPTION_KEY, and off without them (SLACK_BOT_TOKEN mode)', () => {
+      expect(parseConfig(oauth).slackOAuth).toEqual({
+        clientId: '111.222',
+        clientSecret: 'client-secret',
+        stateSecret: 's'.repeat(32),
+      });
+      const single = parseConfig({ SLACK_SIGNING_SECRET: 'signing-secret', SLACK_BOT_TOKEN: 'xoxb-1' });
+      expect(single.slackOAuth).toBeUndefined();
+      expect(single.SLACK_BOT_TOKEN).toBe('xoxb-1');
+    });
+
+    it('stops without ENCRYPTION_KEY, or with one shorter than 32 characters, saying what it is for', () => {
+      const { ENCRYPTION_KEY: _, ...noKey } = oauth;
+      const missing = fails(noKey);
+      expect(missing).toContain('ENCRYPTION_KEY: is required with SLACK_CLIENT_ID');
+      expect(missing).toContain('encrypts the stored bot tokens');
+      expect(fails({ ...oauth, ENCRYPTION_KEY: 'e'.repeat(31) })).toContain(
+        'ENCRYPTION_KEY: must be at least 32 characters',
+      );
+      expect(fails({ ...oauth, ENCRYPTION_KEY: '   ' })).toContain('ENCRYPTION_KEY: is required');
+    });
+
+    it('names each missing OAuth variable, and the signing secret', () => {
+      const msg = fails({ SLACK_CLIENT_ID: '111.222', ENCRYPTION_KEY: 'e'.repeat(32) });
+      for (const name of ['SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'SLACK_SIGNING_SECRET'])
+        expect(msg).toContain(`${name}: is required with SLACK_CLIENT_ID`);
+      expect(fails({ ...oauth, SLACK_STATE_SECRET: 'short' })).toContain(
+        'SLACK_STATE_SECRET: must be at least 32 characters',
+      );
+    });
+
+    it("refuses SLACK_BOT_TOKEN beside OAuth: one workspace's token must not answer the others", () => {
+      expect(fails({ ...oauth, SLACK_BOT_TOKEN: 'xoxb-1' })).toContain('SLACK_BOT_TOKEN: must be unset');
+    });
+
+    it('accepts ENCRYPTION_KEY alone (nothing to encrypt yet) but still checks its length', () => {
+      expect(parseConfig({ ENCRYPTION_KEY: 'e'.repeat(32) }).slackOAuth).toBeUndefined();
+      expect(fails({ ENCRYPTION_KEY: 'short' })).toContain('ENCRYPTION_KEY');
+    });
+  });
 });

@@ -1,5 +1,5 @@
 // The one place that reads process.env: every setting parsed once at start; a bad value stops start-up naming it.
-import { ANONYMITY_KEY_MIN_LENGTH } from '@livevote/core';
+import { ANONYMITY_KEY_MIN_LENGTH, ENCRYPTION_KEY_MIN_LENGTH } from '@livevote/core';
 import { z } from 'zod';
 
 const optional = z
@@ -21,6 +21,44 @@ const int = (def: number, min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 
 const FRAME_ANCESTOR = /^('self'|https:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i;
+
+const SLACK_OAUTH = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET'] as const;
+
+/**
+ * Slack OAuth needs its three variables together, a signing secret, and ENCRYPTION_KEY for the tokens it stores; it
+ * replaces SLACK_BOT_TOKEN's one workspace (Bolt takes one or the other, and a fixed token would answer every
+ * workspace with one workspace's identity).
+ */
+function slackOAuthIssues(
+  c: Partial<
+    Record<
+      (typeof SLACK_OAUTH)[number] | 'ENCRYPTION_KEY' | 'SLACK_SIGNING_SECRET' | 'SLACK_BOT_TOKEN',
+      string
+    >
+  >,
+  ctx: z.RefinementCtx,
+): void {
+  const set = SLACK_OAUTH.filter((k) => c[k] !== undefined);
+  if (set.length === 0) return;
+  const why = `with ${set.join(', ')} (OAuth install for many workspaces needs ${SLACK_OAUTH.join(', ')})`;
+  for (const k of SLACK_OAUTH)
+    if (c[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required ${why}` });
+  if (!c.ENCRYPTION_KEY)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ENCRYPTION_KEY'],
+      message: `is required ${why}: it encrypts the stored bot tokens (at least ${ENCRYPTION_KEY_MIN_LENGTH} characters, the same for every process; e.g. openssl rand -base64 32)`,
+    });
+  if (!c.SLACK_SIGNING_SECRET)
+    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: `is required ${why}` });
+  if (c.SLACK_BOT_TOKEN)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SLACK_BOT_TOKEN'],
+      message:
+        'must be unset with SLACK_CLIENT_ID: OAuth keeps a token per installed workspace (install this workspace again at PUBLIC_URL/slack/install)',
+    });
+}
 
 export const configSchema = z
   .object({
@@ -63,6 +101,17 @@ export const configSchema = z
     SLACK_BOT_TOKEN: optional,
     SLACK_APP_TOKEN: optional,
     SLACK_API_URL: url(['http:', 'https:']),
+    /** OAuth install for many workspaces (GET /slack/install); all three together, else SLACK_BOT_TOKEN's one workspace. */
+    SLACK_CLIENT_ID: optional,
+    SLACK_CLIENT_SECRET: optional,
+    /** Signs the OAuth `state` that ties Slack's redirect to the browser that started the install. */
+    SLACK_STATE_SECRET: optional.refine((s) => s === undefined || s.length >= 32, {
+      message: 'must be at least 32 characters',
+    }),
+    /** Encrypts the chat tokens stored in the database (AES-256-GCM); required with OAuth. */
+    ENCRYPTION_KEY: optional.refine((s) => s === undefined || s.length >= ENCRYPTION_KEY_MIN_LENGTH, {
+      message: `must be at least ${ENCRYPTION_KEY_MIN_LENGTH} characters (e.g. openssl rand -base64 32)`,
+    }),
     TEAMS_CLIENT_ID: optional,
     TEAMS_CLIENT_SECRET: optional,
     TEAMS_TENANT_ID: optional,
@@ -135,6 +184,7 @@ export const configSchema = z
         message:
           'is refused when AUTH_MODE=signed (set TEAMS_CLIENT_ID: every activity token is then validated)',
       });
+    slackOAuthIssues(c, ctx);
     if (c.AUTH_MODE === 'signed') {
       if (!c.AUTH_SECRET)
         ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when AUTH_MODE=signed' });
@@ -148,6 +198,15 @@ export const configSchema = z
     /** Embedded: no external services at all (PGlite + in-process bus). */
     embedded: c.DATABASE_URL === undefined,
     idempotencyTtlMs: c.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    /** Slack OAuth install for many workspaces: on when its three variables are set (checked above). */
+    slackOAuth:
+      c.SLACK_CLIENT_ID && c.SLACK_CLIENT_SECRET && c.SLACK_STATE_SECRET
+        ? {
+            clientId: c.SLACK_CLIENT_ID,
+            clientSecret: c.SLACK_CLIENT_SECRET,
+            stateSecret: c.SLACK_STATE_SECRET,
+          }
+        : undefined,
   }));
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,7 @@
-// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry`.
+// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry | teams-package | slack-manifest`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TEAMS_MANIFEST_VERSION, teamsPackage } from '@livevote/bot';
+import { slackManifest, TEAMS_MANIFEST_VERSION, teamsPackage } from '@livevote/bot';
 import { createCore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
@@ -15,6 +15,7 @@ const USAGE = `usage: livevote <command>
   seed-demo   create the demo lunch poll if missing and exit
   teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL, TEAMS_PRIVACY_URL, TEAMS_TERMS_URL)
                          to file (dist/livevote-teams.zip), validated against the manifest schema
+  slack-manifest         print the Slack app manifest for PUBLIC_URL (socket mode when SLACK_APP_TOKEN is set)
   outbox-retry [id ...]  send parked outbox rows (refused by MongoDB too often) again; all of them without ids`;
 
 async function main(argv: string[]): Promise<number> {
@@ -112,6 +113,16 @@ async function main(argv: string[]): Promise<number> {
       await writeFile(file, zip);
       console.log(
         `wrote ${file}: manifest ${TEAMS_MANIFEST_VERSION}, valid against its schema (upload it in Teams: Apps → Manage your apps → Upload an app)`,
+      );
+      return 0;
+    }
+    case 'slack-manifest': {
+      if (!config.PUBLIC_URL.startsWith('https://'))
+        console.error(
+          `note: Slack calls only https URLs; set PUBLIC_URL (now ${config.PUBLIC_URL}) to yours`,
+        );
+      process.stdout.write(
+        slackManifest({ publicUrl: config.PUBLIC_URL, socketMode: !!config.SLACK_APP_TOKEN }),
       );
       return 0;
     }

@@ -101,12 +101,18 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       })
     : undefined;
   let slack: SlackApp | undefined;
-  if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
+  // One workspace with SLACK_BOT_TOKEN, or many through the OAuth install (config.ts checks they come one at a time).
+  const slackOAuth =
+    config.slackOAuth && adapters.installations
+      ? { ...config.slackOAuth, installations: adapters.installations, publicUrl: config.PUBLIC_URL }
+      : undefined;
+  if (tally && config.SLACK_SIGNING_SECRET && (config.SLACK_BOT_TOKEN || slackOAuth)) {
     slack = createSlackApp({
       core,
       tally,
       signingSecret: config.SLACK_SIGNING_SECRET,
-      botToken: config.SLACK_BOT_TOKEN,
+      ...(config.SLACK_BOT_TOKEN ? { botToken: config.SLACK_BOT_TOKEN } : {}),
+      ...(slackOAuth ? { oauth: slackOAuth } : {}),
       ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
       ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
       publicUrl: config.PUBLIC_URL,
@@ -117,7 +123,10 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     });
     tally.register(slack.platform);
     await slack.start();
-    log.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'slack app on');
+    log.info(
+      { mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', workspaces: slackOAuth ? 'oauth' : 'one' },
+      'slack app on',
+    );
   }
   // Teams: every activity's token is validated whenever TEAMS_CLIENT_ID is set. Without it the endpoint is off, unless
   // TEAMS_ALLOW_UNAUTHENTICATED=true (local development; the config refuses it in AUTH_MODE=signed).

@@ -140,4 +140,21 @@ describe('compiled server (dist/server/main.js)', () => {
     const zip = readFileSync(file);
     for (const entry of ['manifest.json', 'color.png', 'outline.png']) expect(zip.includes(entry)).toBe(true);
   });
+
+  it('finds manifests/ at run time: prints the Slack manifest, socket mode following SLACK_APP_TOKEN', () => {
+    const print = (extra: Record<string, string>) =>
+      spawnSync(process.execPath, [main, 'slack-manifest'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', PUBLIC_URL: 'https://vote.acme.test', ...extra },
+        encoding: 'utf8',
+      });
+    const http = print({});
+    expect(http.status, http.stderr).toBe(0);
+    expect(http.stdout).toContain('request_url: https://vote.acme.test/slack/events');
+    expect(http.stdout).toContain('- https://vote.acme.test/slack/oauth_redirect');
+    const socket = print({ SLACK_APP_TOKEN: 'xapp-1-test' });
+    expect(socket.status, socket.stderr).toBe(0);
+    expect(socket.stdout).toContain('socket_mode_enabled: true');
+    expect(socket.stdout).not.toContain('/slack/events');
+  });
 });

@@ -134,6 +134,10 @@ describe('Dockerfile and load balancer', () => {
     expect(nginx).toMatch(/server realtime-1:5000[^;]*;\s*server realtime-2:5000/);
     expect(nginx).toMatch(/location \/slack\/ \{[^}]*proxy_pass http:\/\/bot;/);
     expect(nginx).toMatch(/location = \/api\/messages \{[^}]*proxy_pass http:\/\/bot;/);
+    // An install code is exchanged once: the OAuth redirect is never retried on another bot.
+    expect(nginx).toMatch(
+      /location = \/slack\/oauth_redirect \{[^}]*proxy_pass http:\/\/bot;[^}]*proxy_next_upstream off;/,
+    );
     const ws = nginx.match(/location \/ws\/ \{[^}]*\}/)?.[0] ?? '';
     expect(ws).toContain('proxy_pass http://realtime;');
     // Headers are set once, for the server: Connection follows the map (upgrade for WebSockets, else empty).

@@ -20,12 +20,13 @@ import {
   winnerText,
 } from '@livevote/core';
 import type { Snapshot } from '@livevote/core/protocol';
-import { type AllMiddlewareArgs, App, ExpressReceiver, LogLevel } from '@slack/bolt';
+import type { AllMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
 import { Router } from 'express';
 import type { ChatPlatform, Outcome } from '../delivery/contract.ts';
 import type { TallySync } from '../tally/tally-sync.ts';
+import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
@@ -45,7 +46,9 @@ export interface SlackOptions {
   core: Core;
   tally: TallySync;
   signingSecret: string;
-  botToken: string;
+  /** One workspace (SLACK_BOT_TOKEN); or `oauth` for installs in many workspaces (bolt-app.ts). */
+  botToken?: string;
+  oauth?: SlackOAuthOptions;
   /** Slack's Web API base; tests point it at a local fake. */
   apiUrl?: string;
   /** Socket mode instead of HTTP when set. */
@@ -61,7 +64,7 @@ export interface SlackOptions {
 }
 
 export interface SlackApp {
-  /** Express router serving POST /slack/events (absent in socket mode). */
+  /** Express router serving POST /slack/events and the OAuth install routes (socket mode: only the latter, if any). */
   router?: Router;
   platform: ChatPlatform;
   start(): Promise<void>;
@@ -115,23 +118,15 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   const slackApiUrl = o.apiUrl ? (o.apiUrl.endsWith('/') ? o.apiUrl : `${o.apiUrl}/`) : undefined;
   // Posts, modals and ephemerals keep the SDK's retries (it waits out a 429 and retries 5xx): each is one call a
   // person is waiting for. Tally updates go through the delivery engine instead (updateClient below).
-  const clientOptions = { ...(slackApiUrl ? { slackApiUrl } : {}) };
-  const receiver = o.appToken
-    ? undefined
-    : new ExpressReceiver({
-        signingSecret: o.signingSecret,
-        endpoints: '/slack/events',
-        logLevel: LogLevel.ERROR,
-      });
-  // We mount only its router; its own Express app would advertise itself if it were ever started.
-  receiver?.app.disable('x-powered-by');
-  const app = new App({
-    token: o.botToken,
-    logLevel: LogLevel.ERROR,
-    clientOptions,
-    ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken, signingSecret: o.signingSecret }),
-    extendedErrorHandler: true,
+  const boltApp = createBoltApp({
+    signingSecret: o.signingSecret,
+    ...(o.botToken ? { botToken: o.botToken } : {}),
+    ...(o.oauth ? { oauth: o.oauth } : {}),
+    ...(o.apiUrl ? { apiUrl: o.apiUrl } : {}),
+    ...(o.appToken ? { appToken: o.appToken } : {}),
+    log: o.log,
   });
+  const { app, receiver, installRouter } = boltApp;
   const { core } = o;
   const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
 
@@ -139,28 +134,32 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   // stack per click). Then fail the request: a vote click acks only after its commit, so a click that failed before
   // its ack gets a 500 at once and Slack redelivers it (its idempotency key makes it count once); after an ack the
   // receiver has already answered and only logs.
-  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
-    const outage = storeErrors.report(error, 'Slack request failed');
-    const b = body as {
-      user_id?: string;
-      channel_id?: string;
-      user?: { id?: string };
-      channel?: { id?: string };
-    };
-    const user = b.user_id ?? b.user?.id;
-    const channel = b.channel_id ?? b.channel?.id;
-    if (user && channel)
-      await app.client.chat
-        .postEphemeral({
-          channel,
-          user,
-          text: outage
-            ? ':warning: livevote cannot reach its database right now. Please try again in a minute.'
-            : ':warning: Something went wrong on our side; nothing was changed unless you were told so.',
-        })
-        .catch(() => undefined);
-    throw error;
-  });
+  app.error(
+    async ({ error, body, context }: { error: Error; body: unknown; context?: { botToken?: string } }) => {
+      const outage = storeErrors.report(error, 'Slack request failed');
+      const b = body as {
+        user_id?: string;
+        channel_id?: string;
+        user?: { id?: string };
+        channel?: { id?: string };
+      };
+      const user = b.user_id ?? b.user?.id;
+      const channel = b.channel_id ?? b.channel?.id;
+      if (user && channel)
+        await app.client.chat
+          .postEphemeral({
+            // With OAuth, app.client has no token of its own: the request's workspace's token.
+            ...(context?.botToken ? { token: context.botToken } : {}),
+            channel,
+            user,
+            text: outage
+              ? ':warning: livevote cannot reach its database right now. Please try again in a minute.'
+              : ':warning: Something went wrong on our side; nothing was changed unless you were told so.',
+          })
+          .catch(() => undefined);
+      throw error;
+    },
+  );
 
   /** Answers through a command's response_url: reaches the person even where the bot cannot post. */
   async function respond(responseUrl: string | undefined, text: string): Promise<boolean> {
@@ -216,7 +215,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       channel: posted.channel,
       message_id: posted.ts,
       poll_id: poll.id,
-      meta: { team: at.team ?? '' },
+      meta: { team: at.team ?? '', workspace },
     });
   }
 
@@ -533,7 +532,11 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     }
     return c;
   };
-  const tokenFor = async (_m: ChatMessage): Promise<string | undefined> => o.botToken;
+  // The message's workspace: its team (org-wide installs answer for each of their teams).
+  const tokenFor = (m: ChatMessage): Promise<string | undefined> =>
+    typeof m.meta.workspace === 'string'
+      ? boltApp.tokenFor({ workspace: m.meta.workspace })
+      : boltApp.tokenFor({ teamId: String(m.meta.team ?? '') });
   const call = async (m: ChatMessage, f: (c: WebClient) => Promise<unknown>): Promise<Outcome> => {
     const token = await tokenFor(m);
     if (!token) return { ok: false, kind: 'permanent', reason: 'not_installed' };
@@ -592,7 +595,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     ? Router()
         .post('/slack/events', ...slackReplayGuard({ signingSecret: o.signingSecret, once }))
         .use(receiver.router as unknown as Router)
-    : undefined;
+    : installRouter;
 
   return {
     ...(router ? { router } : {}),

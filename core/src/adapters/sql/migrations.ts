@@ -750,4 +750,22 @@ update chat_messages set meta = jsonb_set(meta, '{serviceUrl}', to_jsonb(rtrim(m
   where platform = 'teams' and meta->>'serviceUrl' like '%/';
 `,
   },
+  {
+    version: 9,
+    name: 'installations: a chat app installed in a workspace through OAuth, credentials sealed',
+    sql: `
+-- One row per workspace the Slack app was installed in through OAuth: 'slack:<team id>', or 'slack:<enterprise id>'
+-- for an org-wide install. The credentials (the bot token and the rest of what Slack handed over) are sealed with
+-- AES-256-GCM under a key derived from ENCRYPTION_KEY, which never lives in this database.
+create table installations (
+  workspace     text primary key,
+  platform      text not null check (platform in ('slack')),
+  installed_by  text,
+  credentials   text not null,
+  installed_at  timestamptz not null default now(),
+  updated_at    timestamptz not null default now(),
+  check (workspace like platform || ':_%')
+);
+`,
+  },
 ];
