@@ -260,10 +260,15 @@ describe('Slack app', () => {
 
   it('honours 429 Retry-After: updates wait, and the final state still lands', async () => {
     const { pollId, ts } = await newPoll('Rate limited?');
-    await expect.poll(() => slack.of('chat.update').some((c) => c.body.ts === ts)).toBe(true); // the first sync
+    // The workspace's chat.update budget (10 per 15 s) is shared with the tests before: waits of up to 15 s are fair.
+    await expect
+      .poll(() => slack.of('chat.update').some((c) => c.body.ts === ts), { timeout: 20_000 })
+      .toBe(true); // the first sync
     slack.rateLimit = { next: 1, retryAfter: 2 };
     await action(click(pollId, 'o1', 'U300', '17003.1', ts));
-    await expect.poll(() => slack.of('chat.update', 429).some((c) => c.body.ts === ts)).toBe(true);
+    await expect
+      .poll(() => slack.of('chat.update', 429).some((c) => c.body.ts === ts), { timeout: 20_000 })
+      .toBe(true);
     const limitedAt = slack.of('chat.update', 429).find((c) => c.body.ts === ts)?.at as number;
     await action(click(pollId, 'o2', 'U301', '17003.2', ts));
     await action(click(pollId, 'o2', 'U302', '17003.3', ts));
@@ -276,14 +281,12 @@ describe('Slack app', () => {
               .filter((c) => c.body.ts === ts)
               .at(-1)?.body.blocks,
           ).includes('` 2 (67%)'),
-        {
-          timeout: 15_000,
-        },
+        { timeout: 40_000 },
       )
       .toBe(true);
     const next = slack.of('chat.update').find((c) => c.body.ts === ts && c.at > limitedAt);
     expect((next?.at ?? 0) - limitedAt).toBeGreaterThanOrEqual(1_990);
-  }, 30_000);
+  }, 90_000);
 
   it('lets only the creator close; the winner is announced in the thread and the message shows it', async () => {
     const { pollId, ts } = await newPoll('Who closes?');
