@@ -2,6 +2,7 @@
 import type { TallyCounts } from '../domain/tally.ts';
 import type { Voter } from '../domain/voter.ts';
 import type { Poll, PollSummary } from '../protocol/index.ts';
+import type { LunchStore } from './lunch-store.ts';
 
 export interface CastCommand {
   pollId: string;
@@ -184,6 +185,12 @@ export interface OutboxStore {
 }
 
 /** Everything the Postgres adapters implement; a use case asks only for the focused port it needs. */
-export interface Store extends PollStore, BallotStore, ChatMessageStore, DirectoryStore, OutboxStore {
+export interface Store
+  extends PollStore,
+    BallotStore,
+    ChatMessageStore,
+    DirectoryStore,
+    OutboxStore,
+    LunchStore {
   ping(): Promise<void>;
 }
