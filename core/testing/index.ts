@@ -54,3 +54,4 @@ export * from './polls.ts';
 export * from './postgres-server.ts';
 export * from './recording-bus.ts';
 export * from './redis-server.ts';
+export * from './recording-destinations.ts';

@@ -68,6 +68,7 @@ export interface ScheduleStore {
    */
   claimRun(run: Omit<ScheduleRun, 'posted'>, leaseMs: number): Promise<RunClaim>;
   runPosted(scheduleId: string, localDate: string): Promise<void>;
+  runOn(scheduleId: string, localDate: string): Promise<ScheduleRun | null>;
   /** The run a poll belongs to (with its schedule), if a schedule made it. */
   runOfPoll(pollId: string): Promise<ScheduleRun | null>;
   /** Marks the close announcement as made; true only for the one caller that made the mark. */

@@ -289,6 +289,14 @@ export class SqlLunchStore
     );
   }
 
+  async runOn(scheduleId: string, localDate: string): Promise<ScheduleRun | null> {
+    const rows = await this.db.query<RunRow>(
+      `select ${RUN_COLUMNS} from schedule_runs where schedule_id = $1 and local_date = $2::date`,
+      [scheduleId, localDate],
+    );
+    return rows[0] ? runOf(rows[0]) : null;
+  }
+
   async runOfPoll(pollId: string): Promise<ScheduleRun | null> {
     const rows = await this.db.query<RunRow>(`select ${RUN_COLUMNS} from schedule_runs where poll_id = $1`, [
       pollId,

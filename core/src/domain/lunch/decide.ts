@@ -42,7 +42,7 @@ export function decide(input: DecideInput): DecideOutput {
     return close({ ...base, ...winner(only, input.trigger === 'early' ? 'early' : 'majority') }, input);
   // A tie: the place visited longest ago (never visited counts as longest), then a seeded pick among the rest.
   const last = (id: string) => input.lastVisits.get(id) ?? '';
-  const oldest = tied.reduce((min, o) => (last(o.id) < min ? last(o.id) : min), last(tied[0]?.id ?? ''));
+  const oldest = tied.map((o) => last(o.id)).sort()[0] ?? '';
   const candidates = tied.filter((o) => last(o.id) === oldest);
   const lastVisits = Object.fromEntries(tied.map((o) => [o.id, input.lastVisits.get(o.id) ?? null]));
   const tie = { tied: tied.map((o) => o.id), last_visits: lastVisits };

@@ -21,7 +21,8 @@ export function pickPlaces(
     const back = pool
       .filter(recent)
       .sort((a, b) => (lastVisits.get(a.id) ?? '').localeCompare(lastVisits.get(b.id) ?? ''));
-    pool = fresh.length >= 2 ? fresh : [...fresh, ...back.slice(0, 2 - fresh.length)];
+    const keep = new Set([...fresh, ...back.slice(0, Math.max(0, 2 - fresh.length))].map((p) => p.id));
+    pool = pool.filter((p) => keep.has(p.id));
   }
   if (rule.rule === 'random' && rule.count !== undefined && pool.length > rule.count) {
     const shuffled = [...pool];
