@@ -55,3 +55,4 @@ export * from './postgres-server.ts';
 export * from './recording-bus.ts';
 export * from './redis-server.ts';
 export * from './recording-destinations.ts';
+export * from './lunch.ts';

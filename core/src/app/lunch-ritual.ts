@@ -26,6 +26,7 @@ export interface LunchRitualDeps {
 }
 
 const EXPECTED_CACHE_MS = 60_000;
+const MIN_PASS_MS = 100;
 
 export class LunchRitual {
   private closeTimer: NodeJS.Timeout | undefined;
@@ -79,7 +80,8 @@ export class LunchRitual {
     let delay = this.deps.tickMs ?? 5_000;
     try {
       const next = await this.deps.core.lunch.nextCloseAt();
-      if (next) delay = Math.min(delay, Math.max(0, next.getTime() - this.now().getTime()));
+      // At least a moment between passes: a poll that keeps failing to close must not spin this loop.
+      if (next) delay = Math.min(delay, Math.max(MIN_PASS_MS, next.getTime() - this.now().getTime()));
     } catch (err) {
       this.warn(err, 'reading the next close time failed');
     }
