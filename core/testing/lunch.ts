@@ -18,7 +18,12 @@ export function scheduleNearNow(
     const open = new Date(Math.ceil((now.getTime() + openInMin * 60_000) / 60_000) * 60_000);
     const close = new Date(open.getTime() + lengthMin * 60_000);
     const hhmm = (d: Date) =>
-      new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: timezone,
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).format(d);
     if (localParts(open, timezone).date !== localParts(close, timezone).date) continue;
     if (hhmm(open) < '00:30' || hhmm(close) > '23:30') continue;
     return { timezone, open_at: hhmm(open), close_at: hhmm(close), date: localParts(open, timezone).date };
@@ -28,6 +33,11 @@ export function scheduleNearNow(
 
 /** Employee `emp` votes for a place (by its option id) in a lunch poll. */
 export async function placeVote(core: Core, pollId: string, emp: number, placeId: string): Promise<void> {
-  const r = await castVote(core, { pollId, questionId: 'place', optionIds: [placeId], voter: webVoter(String(emp)) });
+  const r = await castVote(core, {
+    pollId,
+    questionId: 'place',
+    optionIds: [placeId],
+    voter: webVoter(String(emp)),
+  });
   if (!r.ok) throw new Error(`vote refused: ${r.reason}`);
 }

@@ -6,7 +6,13 @@ export type DestinationCall =
   | { kind: 'post'; destination: LunchDestination; poll: Poll }
   | { kind: 'remind'; destination: LunchDestination; poll: Poll; leader: Leader | null }
   | { kind: 'nudge'; destination: LunchDestination; poll: Poll; voter: string }
-  | { kind: 'announce'; destination: LunchDestination; poll: Poll; snapshot: Snapshot; decision: Decision | null };
+  | {
+      kind: 'announce';
+      destination: LunchDestination;
+      poll: Poll;
+      snapshot: Snapshot;
+      decision: Decision | null;
+    };
 
 export class RecordingDestinations implements LunchDestinations {
   readonly calls: DestinationCall[] = [];

@@ -65,7 +65,8 @@ export async function startMenuRound(
     (poll.questions.find((q) => q.kind === 'menu')?.options ?? [])
       .filter((o) => o.place_id === d.option_id)
       .map((o) => o.label);
-  if (menus.length < 2) return fail('too_few_places', `${d.label ?? 'The winning place'} has fewer than two menus.`);
+  if (menus.length < 2)
+    return fail('too_few_places', `${d.label ?? 'The winning place'} has fewer than two menus.`);
   const now = deps.now?.() ?? new Date();
   const r = await createPoll(
     deps,

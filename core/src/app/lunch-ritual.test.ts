@@ -2,7 +2,12 @@
 // once, closes on time by itself and announces; quorum, tie-breaks and early close; the catalog behind polls.
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { placeVote, RecordingDestinations, scheduleNearNow, TEST_ANONYMITY_KEY } from '../../testing/index.ts';
+import {
+  placeVote,
+  RecordingDestinations,
+  scheduleNearNow,
+  TEST_ANONYMITY_KEY,
+} from '../../testing/index.ts';
 import { MemoryBus } from '../adapters/memory-bus.ts';
 import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
 import { zonedTime } from '../domain/lunch/schedule-clock.ts';
@@ -42,7 +47,9 @@ beforeEach(async () => {
   workspace = `teams:t${++workspaceN}`;
 });
 
-async function schedule(extra: Partial<CreateScheduleBody> = {}): Promise<{ s: Schedule; open: Date; close: Date }> {
+async function schedule(
+  extra: Partial<CreateScheduleBody> = {},
+): Promise<{ s: Schedule; open: Date; close: Date }> {
   const t = scheduleNearNow(2, 60);
   const r = await createSchedule(core, {
     workspace,
@@ -54,7 +61,11 @@ async function schedule(extra: Partial<CreateScheduleBody> = {}): Promise<{ s: S
     ...extra,
   });
   if (!r.ok) throw new Error(r.message);
-  return { s: r.value, open: zonedTime(t.date, t.open_at, t.timezone), close: zonedTime(t.date, t.close_at, t.timezone) };
+  return {
+    s: r.value,
+    open: zonedTime(t.date, t.open_at, t.timezone),
+    close: zonedTime(t.date, t.close_at, t.timezone),
+  };
 }
 const at = (d: Date, ms: number) => new Date(d.getTime() + ms);
 /** This test's calls: the other tests' schedules share the database, and a tick looks at every schedule. */
@@ -105,7 +116,10 @@ describe('a schedule', () => {
     await ritual.tick();
     expect(mine('remind')).toHaveLength(0);
     clock = at(close, -9 * 60_000);
-    await Promise.all([ritual.tick(), new LunchRitual({ core, destinations: dest, now: () => clock }).tick()]);
+    await Promise.all([
+      ritual.tick(),
+      new LunchRitual({ core, destinations: dest, now: () => clock }).tick(),
+    ]);
     clock = at(close, -5 * 60_000);
     await ritual.tick();
     expect(mine('remind')).toHaveLength(1);
@@ -160,7 +174,11 @@ describe('a schedule', () => {
     await ritual.closeDue();
     const snapshot = await core.snapshots.fresh(poll.id);
     expect(snapshot?.status).toBe('closed');
-    expect(snapshot?.decision).toMatchObject({ outcome: 'no_decision', reason: 'quorum_not_met', extended: true });
+    expect(snapshot?.decision).toMatchObject({
+      outcome: 'no_decision',
+      reason: 'quorum_not_met',
+      extended: true,
+    });
     expect(mine('announce')[0]?.decision?.text).toContain('No decision');
     expect((await visitHistory(core, workspace, clock)).visits).toEqual([]);
   });
@@ -189,7 +207,11 @@ describe('fair decisions on a lunch poll', () => {
     const [p1, p2] = await catalogOf(core, workspace);
     if (!p1 || !p2) throw new Error('no starter places');
     const tiedPoll = async () => {
-      const r = await createPoll(core, { template: 'lunch', workspace, place_ids: [p1.id, p2.id] }, { kind: 'admin' });
+      const r = await createPoll(
+        core,
+        { template: 'lunch', workspace, place_ids: [p1.id, p2.id] },
+        { kind: 'admin' },
+      );
       if (!r.ok) throw new Error(r.message);
       await placeVote(core, r.value.poll.id, 1, p1.id);
       await placeVote(core, r.value.poll.id, 2, p2.id);
@@ -213,19 +235,36 @@ describe('fair decisions on a lunch poll', () => {
   it('keeps a vote on the place it named, whatever the catalog does meanwhile', async () => {
     const [p1, p2] = await catalogOf(core, workspace);
     if (!p1 || !p2) throw new Error('no starter places');
-    const r = await createPoll(core, { template: 'lunch', workspace, place_ids: [p1.id, p2.id] }, { kind: 'admin' });
+    const r = await createPoll(
+      core,
+      { template: 'lunch', workspace, place_ids: [p1.id, p2.id] },
+      { kind: 'admin' },
+    );
     if (!r.ok) throw new Error(r.message);
     // A place is added before p1 is renamed and deactivated, after the poll (or a chat modal) listed the places.
-    await addCatalogPlace(core, workspace, { name: 'New place', tags: [], dietary: [], active: true, menus: [] });
+    await addCatalogPlace(core, workspace, {
+      name: 'New place',
+      tags: [],
+      dietary: [],
+      active: true,
+      menus: [],
+    });
     await updateCatalogPlace(core, workspace, p1.id, { name: `${p1.name} (moved)`, active: false });
     await placeVote(core, r.value.poll.id, 1, p1.id);
     const s = await core.snapshots.fresh(r.value.poll.id);
-    expect(s?.place_votes?.find((p) => p.place_id === p1.id)).toMatchObject({ place_name: p1.name, vote_count: 1 });
+    expect(s?.place_votes?.find((p) => p.place_id === p1.id)).toMatchObject({
+      place_name: p1.name,
+      vote_count: 1,
+    });
     expect((await catalogOf(core, workspace)).map((p) => p.id)).not.toContain(p1.id);
   });
 
   it('refuses a lunch poll from places that are not in the workspace’s catalog', async () => {
-    const r = await createPoll(core, { template: 'lunch', workspace, place_ids: ['nope1', 'nope2'] }, { kind: 'admin' });
+    const r = await createPoll(
+      core,
+      { template: 'lunch', workspace, place_ids: ['nope1', 'nope2'] },
+      { kind: 'admin' },
+    );
     expect(r).toMatchObject({ ok: false, reason: 'unknown_place' });
   });
 });

@@ -124,14 +124,21 @@ export class LunchRitual {
     await this.announce(poll, snapshot, decision);
   }
 
-  private async announce(poll: Poll, snapshot: Snapshot, decision: Snapshot['decision'] | null): Promise<void> {
+  private async announce(
+    poll: Poll,
+    snapshot: Snapshot,
+    decision: Snapshot['decision'] | null,
+  ): Promise<void> {
     const run = await this.deps.core.lunch.runOfPoll(poll.id);
     if (!run) return; // not a schedule's poll: chat messages announce through the tally sync
     const schedule = await this.deps.core.lunch.schedule(run.schedule_id);
     if (!schedule || !(await this.deps.core.lunch.claimRunAnnouncement(poll.id))) return;
     const fresh = (await this.deps.core.polls.getPoll(poll.id)) ?? poll;
     try {
-      await this.deps.destinations.announce(destinationOf(schedule), fresh, { snapshot, decision: decision ?? null });
+      await this.deps.destinations.announce(destinationOf(schedule), fresh, {
+        snapshot,
+        decision: decision ?? null,
+      });
     } catch (err) {
       this.warn(err, 'announcing a result failed', { poll: poll.id });
     }
@@ -140,12 +147,14 @@ export class LunchRitual {
   // ---- early close --------------------------------------------------------------------------------------
 
   private async onSnapshot(s: Snapshot): Promise<void> {
-    if (!this.running || s.status !== 'open' || s.results_hidden || !s.place_votes || s.total_voters === 0) return;
+    if (!this.running || s.status !== 'open' || s.results_hidden || !s.place_votes || s.total_voters === 0)
+      return;
     try {
       const expected = await this.expectedVoters(s.poll_id);
       if (expected === null) return;
       const votes = s.place_votes.map((p) => p.vote_count);
-      if (leaderCannotBeCaught(votes, s.total_voters, expected)) await this.settle(s.poll_id, 'early', expected);
+      if (leaderCannotBeCaught(votes, s.total_voters, expected))
+        await this.settle(s.poll_id, 'early', expected);
     } catch (err) {
       this.warn(err, 'early close check failed', { poll: s.poll_id });
     }
@@ -197,10 +206,12 @@ export class LunchRitual {
     if (this.posted.has(key)) return;
     try {
       const r = await runSchedule(this.deps.core, s, { destinations: this.deps.destinations, now });
-      if (r && !r.ok) this.warn(new Error(r.message), 'a schedule could not open its poll', { schedule: s.id });
+      if (r && !r.ok)
+        this.warn(new Error(r.message), 'a schedule could not open its poll', { schedule: s.id });
       if (r?.ok && r.value.posted) {
         this.posted.add(key);
-        if (r.value.created) this.deps.log?.info({ schedule: s.id, poll: r.value.poll.id }, 'scheduled poll opened');
+        if (r.value.created)
+          this.deps.log?.info({ schedule: s.id, poll: r.value.poll.id }, 'scheduled poll opened');
         void this.armClose();
       }
     } catch (err) {
@@ -221,7 +232,9 @@ export class LunchRitual {
     const sent = new Set(await lunch.remindersSent(poll.id));
     const nudging = s.nudges && !poll.settings.anonymous;
     const earlierIds = nudging ? (await lunch.recentRunPolls(s.id, 6)).filter((id) => id !== poll.id) : [];
-    const voters = nudging ? await lunch.votersOfPolls([...earlierIds, poll.id]) : new Map<string, Set<string>>();
+    const voters = nudging
+      ? await lunch.votersOfPolls([...earlierIds, poll.id])
+      : new Map<string, Set<string>>();
     const plan = planReminders({
       now,
       closesAt,

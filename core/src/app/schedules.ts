@@ -1,8 +1,9 @@
 // Schedules: a destination gets a lunch poll on its weekdays between its open and close times. Creating, changing
 // and removing them, and a day's run: exactly one poll per schedule and local date, however many instances try.
-import { newPollId } from '../domain/poll-id.ts';
+
 import { pickPlaces } from '../domain/lunch/places-rule.ts';
 import { dueRun, type RunWindow, runNow } from '../domain/lunch/schedule-clock.ts';
+import { newPollId } from '../domain/poll-id.ts';
 import { fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
 import type { LunchDestination, LunchDestinations } from '../ports/lunch-destinations.ts';
 import type { LunchStore, ScheduleSpec } from '../ports/lunch-store.ts';
@@ -51,7 +52,10 @@ export async function createSchedule(
 ): Promise<Result<Schedule, 'not_allowed'>> {
   const { workspace = WEB_WORKSPACE, ...spec } = body;
   if (!destinationFits(workspace, spec.destination))
-    return fail('not_allowed', `A ${spec.destination.platform} destination does not belong to workspace ${workspace}.`);
+    return fail(
+      'not_allowed',
+      `A ${spec.destination.platform} destination does not belong to workspace ${workspace}.`,
+    );
   const schedule: Schedule = {
     id: newPollId(),
     workspace,
@@ -75,7 +79,10 @@ export async function updateSchedule(
   const next: ScheduleSpec = { ...spec, ...patch };
   if (next.open_at >= next.close_at) return fail('not_allowed', 'open_at must be before close_at.');
   if (!destinationFits(workspace, next.destination))
-    return fail('not_allowed', `A ${next.destination.platform} destination does not belong to workspace ${workspace}.`);
+    return fail(
+      'not_allowed',
+      `A ${next.destination.platform} destination does not belong to workspace ${workspace}.`,
+    );
   const saved = await deps.lunch.updateSchedule(id, { ...next, weekdays: [...next.weekdays].sort() });
   return saved ? ok(saved) : fail('unknown_schedule', REASON_MESSAGES.unknown_schedule);
 }
@@ -85,7 +92,8 @@ export { patchScheduleSchema };
 export const destinationOf = (s: Pick<Schedule, 'workspace' | 'destination'>): LunchDestination => {
   const d = s.destination;
   if (d.platform === 'slack') return { kind: 'slack', workspace: s.workspace, channel: d.channel };
-  if (d.platform === 'teams') return { kind: 'teams', workspace: s.workspace, conversation: d.conversation_id };
+  if (d.platform === 'teams')
+    return { kind: 'teams', workspace: s.workspace, conversation: d.conversation_id };
   return { kind: 'web', workspace: s.workspace };
 };
 

@@ -12,7 +12,10 @@ const place: CatalogPlace = {
   dietary: ['vegetarian'],
   url: 'https://map.example/kimbap',
   active: false,
-  menus: [{ id: 'm1', name: '참치김밥', label_en: 'Tuna kimbap' }, { id: 'm2', name: '-라볶이' }],
+  menus: [
+    { id: 'm1', name: '참치김밥', label_en: 'Tuna kimbap' },
+    { id: 'm2', name: '-라볶이' },
+  ],
 };
 
 describe('catalog CSV', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decide, leaderCannotBeCaught, seededIndex } from './decide.ts';
 
-const opts = (...votes: number[]) => votes.map((v, i) => ({ id: `pl${i + 1}`, label: `Place ${i + 1}`, votes: v }));
+const opts = (...votes: number[]) =>
+  votes.map((v, i) => ({ id: `pl${i + 1}`, label: `Place ${i + 1}`, votes: v }));
 const base = {
   totalVoters: 5,
   quorum: null,
@@ -14,7 +15,10 @@ const base = {
 describe('decide', () => {
   it('gives a clear majority to its leader', () => {
     const out = decide({ ...base, options: opts(3, 1, 1) });
-    expect(out).toMatchObject({ action: 'close', decision: { reason: 'majority', option_id: 'pl1', vote_count: 3 } });
+    expect(out).toMatchObject({
+      action: 'close',
+      decision: { reason: 'majority', option_id: 'pl1', vote_count: 3 },
+    });
   });
 
   it('gives a tie to the place visited longest ago, and says so', () => {

@@ -2,13 +2,26 @@ import { describe, expect, it } from 'vitest';
 import type { CatalogPlace } from '../../protocol/index.ts';
 import { pickPlaces } from './places-rule.ts';
 
-const place = (id: string): CatalogPlace => ({ id, name: id, tags: [], dietary: [], active: true, menus: [] });
+const place = (id: string): CatalogPlace => ({
+  id,
+  name: id,
+  tags: [],
+  dietary: [],
+  active: true,
+  menus: [],
+});
 const catalog = ['a', 'b', 'c', 'd', 'e'].map(place);
 const ids = (ps: CatalogPlace[]) => ps.map((p) => p.id);
 
 describe('pickPlaces', () => {
   it('takes every active place for the "all" rule', () => {
-    expect(ids(pickPlaces(catalog, { rule: 'all' }, new Map(), '2026-12-02'))).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(ids(pickPlaces(catalog, { rule: 'all' }, new Map(), '2026-12-02'))).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
   });
 
   it('leaves out places visited in the last D days', () => {
@@ -31,7 +44,10 @@ describe('pickPlaces', () => {
       ['c', '2026-11-29'],
     ]);
     const three = catalog.slice(0, 3);
-    expect(ids(pickPlaces(three, { rule: 'all', exclude_visited_days: 7 }, visits, '2026-12-02'))).toEqual(['b', 'c']);
+    expect(ids(pickPlaces(three, { rule: 'all', exclude_visited_days: 7 }, visits, '2026-12-02'))).toEqual([
+      'b',
+      'c',
+    ]);
   });
 
   it('takes a random N, in catalog order', () => {

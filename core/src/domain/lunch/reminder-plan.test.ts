@@ -31,8 +31,12 @@ describe('planReminders', () => {
     // Only the last five polls count: emp:4's second vote is in the sixth.
     expect(regulars(base.earlierPolls)).toEqual(s('emp:1', 'emp:2'));
     expect(planReminders({ ...base, nudges: true, now: at(5) }).nudge).toEqual(['emp:1', 'emp:2']);
-    expect(planReminders({ ...base, nudges: true, now: at(5), votedToday: s('emp:1') }).nudge).toEqual(['emp:2']);
-    expect(planReminders({ ...base, nudges: true, now: at(5), optedOut: s('emp:2') }).nudge).toEqual(['emp:1']);
+    expect(planReminders({ ...base, nudges: true, now: at(5), votedToday: s('emp:1') }).nudge).toEqual([
+      'emp:2',
+    ]);
+    expect(planReminders({ ...base, nudges: true, now: at(5), optedOut: s('emp:2') }).nudge).toEqual([
+      'emp:1',
+    ]);
     expect(planReminders({ ...base, nudges: true, now: at(5), sent: s('emp:1', 'emp:2') }).nudge).toEqual([]);
   });
 });
