@@ -4,12 +4,19 @@ import { AdminPage } from './admin/AdminPage.tsx';
 import { listPolls } from './api.ts';
 import { Board } from './board/Board.tsx';
 import { useI18n } from './i18n/i18n.tsx';
+import { CatalogPage } from './lunch/CatalogPage.tsx';
+import { HistoryPage } from './lunch/HistoryPage.tsx';
 import { VotePage } from './vote/VotePage.tsx';
 
-export function route(pathname: string): { page: 'board' | 'vote' | 'admin' | 'home'; pollId?: string } {
+export function route(pathname: string): {
+  page: 'board' | 'vote' | 'admin' | 'places' | 'history' | 'home';
+  pollId?: string;
+} {
   const m = /^\/(board|p)\/([A-Za-z0-9_-]{1,64})\/?$/.exec(pathname);
   if (m?.[2]) return { page: m[1] === 'board' ? 'board' : 'vote', pollId: m[2] };
   if (/^\/admin\/?$/.test(pathname)) return { page: 'admin' };
+  if (/^\/admin\/places\/?$/.test(pathname)) return { page: 'places' };
+  if (/^\/history\/?$/.test(pathname)) return { page: 'history' };
   return { page: 'home' };
 }
 
@@ -18,6 +25,8 @@ export function App() {
   if (r.page === 'board' && r.pollId) return <Board pollId={r.pollId} />;
   if (r.page === 'vote' && r.pollId) return <VotePage pollId={r.pollId} />;
   if (r.page === 'admin') return <AdminPage />;
+  if (r.page === 'places') return <CatalogPage />;
+  if (r.page === 'history') return <HistoryPage />;
   return <Home />;
 }
 

@@ -225,7 +225,7 @@ export class LunchRitual {
     const run = await lunch.runOn(s.id, localDate);
     if (!run?.posted) return;
     const poll = await polls.getPoll(run.poll_id);
-    if (!poll || poll.status !== 'open' || !poll.closes_at) return;
+    if (poll?.status !== 'open' || !poll.closes_at) return;
     const closesAt = new Date(poll.closes_at);
     // Cheap checks first: most ticks are outside the reminder window.
     if (now.getTime() < closesAt.getTime() - s.reminder_minutes * 60_000 || now >= closesAt) return;

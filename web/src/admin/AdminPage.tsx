@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, closePoll, createPoll, exportCsv, fetchCatalog, listPolls } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import { LunchLinks } from '../lunch/LunchLinks.tsx';
 
 const TOKEN_KEY = 'livevote.admin_token';
 
@@ -28,6 +29,7 @@ export function AdminPage() {
           {t('language')}
         </button>
       </header>
+      <LunchLinks />
       <TokenField
         token={token}
         onSave={(v) => {

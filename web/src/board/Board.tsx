@@ -3,6 +3,7 @@
 import type { Leader, QuestionTally, ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n/i18n.tsx';
+import { WinnerExtras } from '../lunch/WinnerExtras.tsx';
 import { useLivePoll } from '../realtime/useLivePoll.ts';
 import { ConnectionBadge, Countdown, PresenceLine, Qr } from '../ui/widgets.tsx';
 import { VotesChart } from './VotesChart.tsx';
@@ -203,6 +204,7 @@ function WinnerScreen({ snapshot, title }: { snapshot: Snapshot; title: string }
       )}
       {winners[0] && <p className="winner-count">{votes(winners[0].vote_count)}</p>}
       {topMenu && topMenu.vote_count > 0 && <p className="winner-menu">{topMenu.label}</p>}
+      <WinnerExtras snapshot={snapshot} />
       {runnersUp.length > 0 && (
         <ol className="runners-up">
           {runnersUp.map((o) => (
