@@ -37,6 +37,8 @@ export class LunchRitual {
   private closing: Promise<void> | undefined;
   /** Runs this process already saw posted: (schedule id, local date). */
   private readonly posted = new Set<string>();
+  /** Polls whose snapshots this process has seen (a new one re-arms the close timer). */
+  private readonly seen = new Set<string>();
   /** Per open poll: the voters expected for early close (null: not a schedule poll with early close). */
   private readonly expected = new Map<string, { at: number; value: Promise<number | null> }>();
 
@@ -86,6 +88,7 @@ export class LunchRitual {
       this.warn(err, 'reading the next close time failed');
     }
     if (!this.running) return;
+    clearTimeout(this.closeTimer); // another arm may have run meanwhile: one timer only
     this.closeTimer = setTimeout(() => {
       void this.closeDue().finally(() => void this.armClose());
     }, delay);
@@ -147,6 +150,12 @@ export class LunchRitual {
   // ---- early close --------------------------------------------------------------------------------------
 
   private async onSnapshot(s: Snapshot): Promise<void> {
+    // A poll this process has not seen yet (just created here, or watched): its close time may be the next one.
+    if (this.running && !this.seen.has(s.poll_id)) {
+      if (this.seen.size >= 10_000) this.seen.clear();
+      this.seen.add(s.poll_id);
+      void this.armClose();
+    }
     if (!this.running || s.status !== 'open' || s.results_hidden || !s.place_votes || s.total_voters === 0)
       return;
     try {
