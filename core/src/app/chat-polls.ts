@@ -3,13 +3,7 @@
 import { fail, type Reason, type Result, rateLimited } from '../domain/result.ts';
 import { type Voter, voterKey } from '../domain/voter.ts';
 import type { RateLimit } from '../ports/rate-limit.ts';
-import {
-  type CreatePollBody,
-  createPollSchema,
-  type PlaceInput,
-  type Poll,
-  type Snapshot,
-} from '../protocol/index.ts';
+import { type CreatePollBody, createPollSchema, type Poll, type Snapshot } from '../protocol/index.ts';
 import { type CatalogDeps, catalogOf, type PollPlace } from './catalog.ts';
 import { createPoll, type PollDeps } from './manage-polls.ts';
 

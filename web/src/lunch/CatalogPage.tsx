@@ -186,7 +186,6 @@ function PlaceRow({ place, token }: { place: CatalogPlace; token: string }) {
       <fieldset>
         <legend>{tx('menus')}</legend>
         {d.menus.map((m, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: new menus have no id until saved
           <div className="row" key={m.id ?? `new-${i}`}>
             <input
               aria-label={`${tx('menus')} ${i + 1} ${tx('name')}`}
