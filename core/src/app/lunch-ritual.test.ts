@@ -127,6 +127,34 @@ describe('a schedule', () => {
     expect(mine('nudge')).toHaveLength(0); // nudges are off by default
   });
 
+  it('nudges regulars who have not voted today, once each, never one who opted out', async () => {
+    const { s, open, close } = await schedule({ reminder_minutes: 10, nudges: true });
+    // Three earlier days of this schedule: emp 1 and 2 voted twice, emp 3 once, emp 4 twice but opted out.
+    const voters = [[1, 2, 4], [1, 2, 3, 4], []];
+    for (const [i, emps] of voters.entries()) {
+      const day = `2026-01-0${i + 1}`;
+      const r = await createPoll(core, { template: 'lunch', workspace }, { kind: 'system', key: 'schedule' });
+      if (!r.ok) throw new Error(r.message);
+      await store.claimRun(
+        { schedule_id: s.id, local_date: day, poll_id: r.value.poll.id, destination: s.destination },
+        1,
+      );
+      for (const emp of emps)
+        await placeVote(core, r.value.poll.id, emp, r.value.poll.questions[0]?.options[0]?.id ?? '');
+    }
+    await store.setReminderOptOut(workspace, 'emp:4', true);
+    clock = at(open, 1_000);
+    await ritual.tick();
+    const poll = mine('post')[0]?.poll;
+    if (!poll) throw new Error('no poll');
+    await placeVote(core, poll.id, 2, poll.questions[0]?.options[0]?.id ?? ''); // emp 2 voted today
+    clock = at(close, -5 * 60_000);
+    await ritual.tick();
+    await ritual.tick();
+    expect(mine('nudge').map((n) => n.voter)).toEqual(['emp:1']);
+    expect(mine('remind')).toHaveLength(1);
+  });
+
   it('closes its poll by itself at the close time, once, and announces the result once', async () => {
     const { open, close } = await schedule();
     clock = at(open, 1_000);

@@ -252,6 +252,21 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
     );
   }
 
+  // A voter turns direct lunch nudges off (POST) or on again (DELETE) for a workspace.
+  for (const [method, optOut] of [
+    ['post', true],
+    ['delete', false],
+  ] as const) {
+    r[method](
+      '/nudges/opt-out',
+      route(async (req, res) => {
+        const workspace = workspaceParam(req) ?? WEB_WORKSPACE;
+        await core.lunch.setReminderOptOut(workspace, voterKey(voterOf(req, auth)), optOut);
+        res.json({ workspace, opted_out: optOut });
+      }),
+    );
+  }
+
   r.post(
     '/polls/:id/menu-round',
     adminOnly(auth),
