@@ -33,6 +33,10 @@ export class DestinationRouter implements LunchDestinations {
   register(kind: 'slack' | 'teams', impl: LunchDestinations): void {
     this.kinds.set(kind, impl);
   }
+  /** Whether this process can deliver to that kind (a realtime-only process leaves chat destinations to the bots). */
+  canDeliver(d: LunchDestination): boolean {
+    return this.kinds.has(d.kind);
+  }
   private of(d: LunchDestination): LunchDestinations {
     const impl = this.kinds.get(d.kind);
     if (!impl) throw new Error(`no ${d.kind} destination is configured on this server`);

@@ -10,6 +10,7 @@ import {
 } from '../../testing/index.ts';
 import { MemoryBus } from '../adapters/memory-bus.ts';
 import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
+import { DestinationRouter } from '../adapters/web-destinations.ts';
 import { zonedTime } from '../domain/lunch/schedule-clock.ts';
 import type { Store } from '../ports/store.ts';
 import type { CreateScheduleBody, Schedule } from '../protocol/index.ts';
@@ -183,6 +184,28 @@ describe('a schedule', () => {
       expect.objectContaining({ poll_id: poll.id, place_id: a?.id, name: a?.label, votes: 2 }),
     ]);
     expect(history.places.find((p) => p.place_id === a?.id)).toMatchObject({ wins: 1, days_since: 0 });
+  });
+
+  it('leaves a chat destination to a process that can reach it: that one opens and announces', async () => {
+    const { open, close } = await schedule();
+    const webOnly = new LunchRitual({ core, destinations: new DestinationRouter(), now: () => clock });
+    const router = new DestinationRouter();
+    router.register('teams', dest);
+    const bot = new LunchRitual({ core, destinations: router, now: () => clock });
+    clock = at(open, 1_000);
+    await webOnly.tick();
+    expect(mine('post')).toHaveLength(0);
+    await bot.tick();
+    const poll = mine('post')[0]?.poll;
+    if (!poll) throw new Error('no poll');
+    await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    clock = close;
+    await webOnly.closeDue(); // closes it (any process may) but cannot announce to Teams
+    expect((await core.snapshots.fresh(poll.id))?.decision?.reason).toBe('majority');
+    expect(mine('announce')).toHaveLength(0);
+    await bot.tick();
+    await bot.tick();
+    expect(mine('announce')).toHaveLength(1);
   });
 
   it('extends a poll below its quorum once, then closes it with no decision', async () => {

@@ -4,8 +4,8 @@
 // happen once, whichever process gets there first.
 import { leaderCannotBeCaught } from '../domain/lunch/decide.ts';
 import { planReminders } from '../domain/lunch/reminder-plan.ts';
-import { dueRun } from '../domain/lunch/schedule-clock.ts';
-import type { LunchDestinations } from '../ports/lunch-destinations.ts';
+import { dueRun, localParts } from '../domain/lunch/schedule-clock.ts';
+import type { LunchDestination, LunchDestinations } from '../ports/lunch-destinations.ts';
 import type { LunchStore } from '../ports/lunch-store.ts';
 import type { PollStore } from '../ports/store.ts';
 import type { Poll, Schedule, Snapshot } from '../protocol/index.ts';
@@ -15,7 +15,7 @@ import { settlePoll } from './settle-poll.ts';
 
 export interface LunchRitualDeps {
   core: { polls: PollStore; lunch: LunchStore; events: EventPath };
-  destinations: LunchDestinations;
+  destinations: LunchDestinations & { canDeliver?(d: LunchDestination): boolean };
   /** The clock every decision reads (tests move it); timers wait the difference in real time. */
   now?: () => Date;
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
@@ -135,7 +135,9 @@ export class LunchRitual {
     const run = await this.deps.core.lunch.runOfPoll(poll.id);
     if (!run) return; // not a schedule's poll: chat messages announce through the tally sync
     const schedule = await this.deps.core.lunch.schedule(run.schedule_id);
-    if (!schedule || !(await this.deps.core.lunch.claimRunAnnouncement(poll.id))) return;
+    // A process that cannot reach this kind of destination leaves the announcement to one that can (see tick).
+    if (!schedule || !this.canDeliver(destinationOf(schedule))) return;
+    if (!(await this.deps.core.lunch.claimRunAnnouncement(poll.id))) return;
     const fresh = (await this.deps.core.polls.getPoll(poll.id)) ?? poll;
     try {
       await this.deps.destinations.announce(destinationOf(schedule), fresh, {
@@ -196,6 +198,8 @@ export class LunchRitual {
       try {
         const now = this.now();
         for (const s of await this.deps.core.lunch.schedules()) {
+          if (!this.canDeliver(destinationOf(s))) continue;
+          await this.announceLeftover(s, now);
           const window = dueRun(s, now);
           if (!window) continue;
           await this.open(s, window.localDate, now);
@@ -208,6 +212,21 @@ export class LunchRitual {
       }
     })();
     return this.ticking;
+  }
+
+  private canDeliver(d: LunchDestination): boolean {
+    return this.deps.destinations.canDeliver?.(d) ?? true;
+  }
+
+  /** Today's poll closed and decided, but not announced (closed by a process that could not reach the destination). */
+  private async announceLeftover(s: Schedule, now: Date): Promise<void> {
+    const { lunch, polls, events } = this.deps.core;
+    const run = await lunch.runOn(s.id, localParts(now, s.timezone).date);
+    if (!run?.posted || run.announced) return;
+    const poll = await polls.getPoll(run.poll_id);
+    if (!poll?.decision) return;
+    const snapshot = await events.refresh(poll.id);
+    if (snapshot) await this.announce(poll, snapshot, poll.decision);
   }
 
   private async open(s: Schedule, localDate: string, now: Date): Promise<void> {

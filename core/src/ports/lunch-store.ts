@@ -48,6 +48,7 @@ export interface ScheduleRun {
   poll_id: string;
   destination: DestinationBody;
   posted: boolean;
+  announced: boolean;
 }
 
 export type RunClaim =
@@ -66,7 +67,7 @@ export interface ScheduleStore {
    * Claims the schedule's run for a local date: the first caller inserts it (with the poll id it will create); a
    * run whose poster died (lease passed, never posted) is taken over with its poll id unchanged.
    */
-  claimRun(run: Omit<ScheduleRun, 'posted'>, leaseMs: number): Promise<RunClaim>;
+  claimRun(run: Omit<ScheduleRun, 'posted' | 'announced'>, leaseMs: number): Promise<RunClaim>;
   runPosted(scheduleId: string, localDate: string): Promise<void>;
   runOn(scheduleId: string, localDate: string): Promise<ScheduleRun | null>;
   /** The run a poll belongs to (with its schedule), if a schedule made it. */

@@ -63,6 +63,7 @@ interface RunRow {
   poll_id: string;
   destination: DestinationBody;
   posted_at: Date | null;
+  announced_at: Date | null;
 }
 const runOf = (r: RunRow): ScheduleRun => ({
   schedule_id: r.schedule_id,
@@ -70,8 +71,10 @@ const runOf = (r: RunRow): ScheduleRun => ({
   poll_id: r.poll_id,
   destination: r.destination,
   posted: r.posted_at !== null,
+  announced: r.announced_at !== null,
 });
-const RUN_COLUMNS = 'schedule_id, local_date::text as local_date, poll_id, destination, posted_at';
+const RUN_COLUMNS =
+  'schedule_id, local_date::text as local_date, poll_id, destination, posted_at, announced_at';
 
 interface ScheduleRow {
   id: string;
@@ -256,7 +259,7 @@ export class SqlLunchStore
     return (await this.db.query('delete from schedules where id = $1 returning 1', [id])).length === 1;
   }
 
-  async claimRun(run: Omit<ScheduleRun, 'posted'>, leaseMs: number): Promise<RunClaim> {
+  async claimRun(run: Omit<ScheduleRun, 'posted' | 'announced'>, leaseMs: number): Promise<RunClaim> {
     const inserted = await this.db.query<RunRow>(
       `insert into schedule_runs (schedule_id, local_date, poll_id, destination, claimed_until)
        values ($1, $2::date, $3, $4, now() + $5 * interval '1 millisecond')
@@ -409,6 +412,12 @@ export class SqlLunchStore
     settle: (t: SettleInput) => Settlement,
   ): Promise<SettleOutcome> {
     return this.db.transaction(async (tx): Promise<SettleOutcome> => {
+      // Every shard row of the poll first (in the order closePoll's update takes them, so the two never deadlock): a
+      // vote takes one of them, so none lands between this read and the close.
+      const shards = await tx.query<{ voters: string; open: boolean }>(
+        'select voters, open from poll_shards where poll_id = $1 order by shard for update',
+        [pollId],
+      );
       const polls = await tx.query<{ status: string; closes_at: Date | null; extended_at: Date | null }>(
         'select status, closes_at, extended_at from polls where id = $1 for update',
         [pollId],
@@ -416,11 +425,6 @@ export class SqlLunchStore
       const poll = polls[0];
       if (!poll) return { ok: false, reason: 'unknown_poll' };
       if (poll.status === 'closed') return { ok: true, closed: false, extended: false, decision: null };
-      // Every shard row of the poll: a vote takes one of them, so none lands between this read and the close.
-      const shards = await tx.query<{ voters: string; open: boolean }>(
-        'select voters, open from poll_shards where poll_id = $1 order by shard for update',
-        [pollId],
-      );
       if (!shards.some((s) => s.open)) return { ok: true, closed: false, extended: false, decision: null };
       const counts = await tx.query<{ key: string; n: number }>(
         'select key, sum(n)::int as n from tally where poll_id = $1 group by key',
