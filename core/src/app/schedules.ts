@@ -13,7 +13,6 @@ import {
   type DestinationBody,
   type PatchScheduleBody,
   type Poll,
-  patchScheduleSchema,
   type Schedule,
   WEB_WORKSPACE,
 } from '../protocol/index.ts';
@@ -86,8 +85,6 @@ export async function updateSchedule(
   const saved = await deps.lunch.updateSchedule(id, { ...next, weekdays: [...next.weekdays].sort() });
   return saved ? ok(saved) : fail('unknown_schedule', REASON_MESSAGES.unknown_schedule);
 }
-
-export { patchScheduleSchema };
 
 export const destinationOf = (s: Pick<Schedule, 'workspace' | 'destination'>): LunchDestination => {
   const d = s.destination;
