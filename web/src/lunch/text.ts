@@ -1,5 +1,6 @@
 // The lunch pages' words in Korean and English (kept beside the pages that use them).
 import { useI18n } from '../i18n/i18n.tsx';
+import './lunch.css';
 
 const en = {
   places: 'Places',
