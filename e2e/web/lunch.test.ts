@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the lunch pages in Chromium', () => {
     await page.close();
   }, 60_000);
 
-  it('lists the visits the polls decided, and shows the decision and headcount on the board', async () => {
+  it('lists the visits the polls decided; the board and the vote page show the decision and headcount', async () => {
     const [a, b] = await catalog();
     const created = (await (
       await fetch(`${base}/api/polls`, {
@@ -108,6 +108,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the lunch pages in Chromium', () => {
     await expect
       .poll(() => page.locator('.winner-headcount').textContent(), { timeout: 10_000 })
       .toBe('1 in');
+
+    // The vote page says the same, and takes "I'm in".
+    await page.goto(`${base}/p/${id}?emp_no=5`);
+    await page.locator('.winner-reason').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'I’m in' }).click();
+    await expect.poll(() => page.locator('.winner-headcount').textContent()).toBe('2 in');
+    expect(await page.getByRole('button', { name: 'I’m out after all' }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
     await page.close();
   }, 60_000);
 });

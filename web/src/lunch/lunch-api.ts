@@ -69,7 +69,13 @@ export const importPlaces = (token: string, csv: string) =>
 
 export const fetchVisits = () => call<VisitsResponse>('/api/visits');
 
-export const fetchHeadcount = (pollId: string) =>
-  call<HeadcountResponse>(`/api/polls/${encodeURIComponent(pollId)}/headcount`);
+export const fetchHeadcount = (pollId: string, who?: string) =>
+  call<HeadcountResponse>(`/api/polls/${encodeURIComponent(pollId)}/headcount${who ? `?${who}` : ''}`);
+
+/** "I'm in" (or out again), as the voter the query names (`emp_no=` or `token=`). */
+export const setHeadcount = (pollId: string, who: string, join: boolean) =>
+  call<HeadcountResponse>(`/api/polls/${encodeURIComponent(pollId)}/headcount?${who}`, {
+    method: join ? 'POST' : 'DELETE',
+  });
 
 export type { CatalogPlace };

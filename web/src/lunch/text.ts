@@ -34,6 +34,8 @@ const en = {
   never: 'never',
   noVisits: 'No decided lunch polls yet.',
   inCount: '{n} in',
+  imIn: 'I’m in',
+  imOut: 'I’m out after all',
   back: 'Admin',
 } as const;
 
@@ -68,6 +70,8 @@ const ko: Record<keyof typeof en, string> = {
   never: '없음',
   noVisits: '아직 결정된 점심 투표가 없습니다.',
   inCount: '{n}명 참여',
+  imIn: '저도 갈게요',
+  imOut: '빠질게요',
   back: '관리',
 };
 

@@ -5,6 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, castVote, fetchMyVotes, retractVote, type Who } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import { WinnerExtras } from '../lunch/WinnerExtras.tsx';
 import { mergeSnapshot } from '../realtime/snapshot-cache.ts';
 import { useLivePoll } from '../realtime/useLivePoll.ts';
 import { ConnectionBadge, Countdown, PresenceLine } from '../ui/widgets.tsx';
@@ -187,6 +188,7 @@ function Ballot({
       </header>
 
       {closed && <p className="notice">{t('pollClosed')}</p>}
+      {closed && <WinnerExtras snapshot={snapshot} who={who} />}
       {message && (
         <p className={message.kind === 'error' ? 'notice notice-error' : 'notice'} role="alert">
           {message.text}
