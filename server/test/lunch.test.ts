@@ -91,6 +91,19 @@ describe('the places catalog', () => {
     expect(edited.body.place.menus.map((m) => m.name)).toEqual(['모둠초밥 (10p)', '튀김']);
     expect(edited.body.place.menus[0]?.id).toBe(sushi?.id); // a menu keeps its id through an edit
     expect((await call('PATCH', '/api/catalog/places/nope', { active: false })).status).toBe(404);
+    // Another workspace's place: found by its id, but not under a workspace it does not belong to.
+    const team = await call<CatalogPlaceResponse>('POST', '/api/catalog/places', {
+      workspace: 'slack:T9',
+      name: 'Team place',
+    });
+    const teamId = team.body.place.id;
+    expect((await call('PATCH', `/api/catalog/places/${teamId}?workspace=web`, { price: 2 })).status).toBe(
+      404,
+    );
+    expect(
+      (await call<CatalogPlaceResponse>('PATCH', `/api/catalog/places/${teamId}`, { price: 2 })).body.place
+        .price,
+    ).toBe(2);
 
     expect((await call<CatalogPlaceResponse>('DELETE', `/api/catalog/places/${id}`)).body.place.active).toBe(
       false,

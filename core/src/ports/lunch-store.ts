@@ -22,6 +22,8 @@ export type CatalogWrite<T> =
   | { ok: false; reason: 'unknown_place' | 'place_exists' };
 
 export interface CatalogStore {
+  /** The workspace a place belongs to, or null for an unknown place. */
+  placeWorkspace(id: string): Promise<string | null>;
   /** The workspace's places, in catalog order (active and inactive). */
   places(workspace: string): Promise<CatalogPlace[]>;
   addPlace(workspace: string, place: NewCatalogPlace): Promise<CatalogWrite<CatalogPlace>>;

@@ -108,6 +108,13 @@ export class SqlLunchStore
     return rows.map(placeOf);
   }
 
+  async placeWorkspace(id: string): Promise<string | null> {
+    const rows = await this.db.query<{ workspace: string }>('select workspace from places where id = $1', [
+      id,
+    ]);
+    return rows[0]?.workspace ?? null;
+  }
+
   private async placeIn(tx: SqlTx, id: string): Promise<CatalogPlace | null> {
     const rows = await tx.query<PlaceRow>(`${PLACE_SELECT} where p.id = $1`, [id]);
     return rows[0] ? placeOf(rows[0]) : null;

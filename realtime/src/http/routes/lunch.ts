@@ -52,6 +52,9 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
   const { core, auth } = deps;
   const destinations = deps.destinations ?? new WebDestinations();
   const r = Router();
+  // A place id names its workspace; `?workspace=`, when given, must agree (else the place is not there).
+  const placeWorkspace = async (req: Request, id: string): Promise<string> =>
+    workspaceParam(req) ?? (await core.catalog.placeWorkspace(id)) ?? WEB_WORKSPACE;
 
   // ---- catalog ----
 
@@ -82,9 +85,9 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
     '/catalog/places/:id',
     adminOnly(auth),
     route(async (req, res) => {
-      const workspace = workspaceParam(req) ?? WEB_WORKSPACE;
+      const id = idParam(req, 'place');
       const patch = parse(catalogPlacePatchSchema, req.body);
-      const result = await updateCatalogPlace(core, workspace, idParam(req, 'place'), patch);
+      const result = await updateCatalogPlace(core, await placeWorkspace(req, id), id, patch);
       if (!result.ok) return sendFailure(res, result);
       res.json({ place: result.value } satisfies CatalogPlaceResponse);
     }),
@@ -95,8 +98,8 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
     '/catalog/places/:id',
     adminOnly(auth),
     route(async (req, res) => {
-      const workspace = workspaceParam(req) ?? WEB_WORKSPACE;
-      const result = await updateCatalogPlace(core, workspace, idParam(req, 'place'), { active: false });
+      const id = idParam(req, 'place');
+      const result = await updateCatalogPlace(core, await placeWorkspace(req, id), id, { active: false });
       if (!result.ok) return sendFailure(res, result);
       res.json({ place: result.value } satisfies CatalogPlaceResponse);
     }),
