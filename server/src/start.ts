@@ -153,6 +153,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     auth: appAuth,
     log,
     destinations,
+    ...(config.LUNCH_TIMEZONE ? { lunchTimezone: config.LUNCH_TIMEZONE } : {}),
   });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout

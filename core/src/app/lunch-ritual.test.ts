@@ -157,7 +157,7 @@ describe('a schedule', () => {
   });
 
   it('closes its poll by itself at the close time, once, and announces the result once', async () => {
-    const { open, close } = await schedule();
+    const { s, open, close } = await schedule();
     clock = at(open, 1_000);
     await ritual.tick();
     const poll = mine('post')[0]?.poll;
@@ -178,8 +178,8 @@ describe('a schedule', () => {
     const announced = mine('announce');
     expect(announced).toHaveLength(1);
     expect(announced[0]?.decision?.option_id).toBe(a?.id);
-    // The result is a visit in the history.
-    const history = await visitHistory(core, workspace, clock);
+    // The result is a visit in the history, dated in the schedule's time zone.
+    const history = await visitHistory(core, workspace, clock, s.timezone);
     expect(history.visits).toEqual([
       expect.objectContaining({ poll_id: poll.id, place_id: a?.id, name: a?.label, votes: 2 }),
     ]);

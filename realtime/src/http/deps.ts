@@ -31,4 +31,6 @@ export interface HttpDeps {
   storeErrors?: { report(err: unknown, what: string): boolean };
   /** Where `POST /api/schedules/:id/run` posts (the chat adapters' destinations); absent: web-only destinations. */
   destinations?: LunchDestinations;
+  /** The time zone "days since the last visit" is counted in (LUNCH_TIMEZONE); absent: the server's. */
+  lunchTimezone?: string;
 }

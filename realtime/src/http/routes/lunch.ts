@@ -218,7 +218,9 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
     route(async (req, res) => {
       const workspace = workspaceParam(req) ?? WEB_WORKSPACE;
       if (workspace !== WEB_WORKSPACE) requireAdmin(req, auth);
-      res.json((await visitHistory(core, workspace)) satisfies VisitsResponse);
+      res.json(
+        (await visitHistory(core, workspace, new Date(), deps.lunchTimezone)) satisfies VisitsResponse,
+      );
     }),
   );
 
