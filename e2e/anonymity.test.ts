@@ -49,6 +49,9 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
   let send: ReturnType<typeof slackRequests>;
   let token: string;
   let pollId: string;
+  let P1: string | undefined;
+  let P2: string | undefined;
+  let P3: string | undefined;
   let messageTs: string;
   let slackDeliveryId: string;
   /** Every table's rows while the poll was open (its audit rows still in the outbox), and after it was archived. */
@@ -192,7 +195,7 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
     expect((await recorded(send.action(submission))).status).toBe(200);
     await expect.poll(() => slack.of('chat.postMessage').length).toBe(1);
     const posted = JSON.stringify(slack.of('chat.postMessage')[0]?.body.blocks);
-    pollId = posted.match(/"value":"([a-z0-9]+)\|p1"/)?.[1] as string;
+    pollId = posted.match(/"value":"([a-z0-9]+)\|[a-z0-9]+"/)?.[1] as string;
     await expect
       .poll(
         async () => (await pool.query('select 1 from chat_messages where poll_id = $1', [pollId])).rowCount,
@@ -205,8 +208,10 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
     messageTs = message.rows[0]?.id as string;
     slackDeliveryId = `slack:${messageTs}:${SLACK_ACTION_TS}:${SLACK_USER}`;
     const created = (await call(`/api/polls/${pollId}`)).json<{
-      poll: { settings: Record<string, unknown> };
+      poll: { settings: Record<string, unknown>; questions: { options: { id: string }[] }[] };
     }>();
+    // The places' option ids are their catalog ids.
+    [P1, P2, P3] = created.poll.questions[0]?.options.map((o) => o.id) ?? [];
     expect(created.poll.settings).toMatchObject({
       anonymous: true,
       results_hidden: true,
@@ -219,23 +224,27 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
     await expect.poll(() => updates().length).toBeGreaterThan(0);
 
     // The web: a bare employee number votes, repeats the request, changes the vote; a signed link votes.
-    expect((await webVote(`emp_no=${WEB_EMP}`, ['p1'], `web-${WEB_EMP}-first`)).status).toBe(200);
-    expect((await webVote(`emp_no=${WEB_EMP}`, ['p1'], `web-${WEB_EMP}-first`)).json()).toMatchObject({
-      replayed: true,
-    });
-    expect((await webVote(`emp_no=${WEB_EMP}`, ['p2'], `web-${WEB_EMP}-second`)).json()).toMatchObject({
+    expect((await webVote(`emp_no=${WEB_EMP}`, [P1 as string], `web-${WEB_EMP}-first`)).status).toBe(200);
+    expect((await webVote(`emp_no=${WEB_EMP}`, [P1 as string], `web-${WEB_EMP}-first`)).json()).toMatchObject(
+      {
+        replayed: true,
+      },
+    );
+    expect(
+      (await webVote(`emp_no=${WEB_EMP}`, [P2 as string], `web-${WEB_EMP}-second`)).json(),
+    ).toMatchObject({
       changed: true,
     });
     expect(
-      (await webVote(`token=${encodeURIComponent(token)}`, ['p1'], `web-${TOKEN_EMP}-first`)).status,
+      (await webVote(`token=${encodeURIComponent(token)}`, [P1 as string], `web-${TOKEN_EMP}-first`)).status,
     ).toBe(200);
 
     // Slack: a click, the same click redelivered, then "Take back my vote".
     const click = slackPayload(SLACK_USER, {
       type: 'button',
-      action_id: 'vote-p2',
-      block_id: 'opt-p2',
-      value: `${pollId}|p2`,
+      action_id: `vote-${P2}`,
+      block_id: `opt-${P2}`,
+      value: `${pollId}|${P2}`,
       action_ts: SLACK_ACTION_TS,
     });
     await recorded(send.action(click));
@@ -273,7 +282,7 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
           action: {
             type: 'Action.Execute',
             verb: 'vote',
-            data: { verb: 'vote', poll_id: pollId, question_id: 'place', option_id: 'p3' },
+            data: { verb: 'vote', poll_id: pollId, question_id: 'place', option_id: P3 },
           },
         },
       }),
@@ -330,7 +339,7 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
     expect(bare.status).toBe(403);
     expect(bare.json<{ error: { code: string } }>().error.code).toBe('token_required');
     const signed = await call(`/api/polls/${pollId}/my-votes?token=${encodeURIComponent(token)}`);
-    expect(signed.json()).toEqual({ ballots: { place: ['p1'] } });
+    expect(signed.json()).toEqual({ ballots: { place: [P1] } });
   });
 
   it('showed no count, not even how many had voted, until the poll closed', () => {

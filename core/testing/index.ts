@@ -50,7 +50,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export const testPrefix = (): string => `lvtest:${process.pid}:${randomBytes(4).toString('hex')}:`;
 
 export * from './free-port.ts';
+export * from './lunch.ts';
 export * from './polls.ts';
 export * from './postgres-server.ts';
 export * from './recording-bus.ts';
+export * from './recording-destinations.ts';
 export * from './redis-server.ts';

@@ -76,7 +76,7 @@ describe('Workspaces: two Slack workspaces and the web', () => {
     base = app.base;
     chat = slackRequests(base, SECRET, slack.url);
 
-    // T1 runs a lunch poll with two of the starter places: from now on those two are T1's catalog.
+    // T1 runs a lunch poll with two of the starter places: its catalog keeps all five (a poll never shrinks it).
     await modalPlaces('T1');
     const submitted = await chat.action({
       type: 'view_submission',
@@ -160,15 +160,26 @@ describe('Workspaces: two Slack workspaces and the web', () => {
   });
 
   it('builds /lunch from the workspace’s own catalog', async () => {
+    // T2 adds a place of its own; T1's two-place poll did not shrink T1's catalog.
+    const added = await fetch(`${base}/api/catalog/places`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin() },
+      body: JSON.stringify({ workspace: 'slack:T2', name: 'T2 Only Place' }),
+    });
+    expect(added.status).toBe(201);
     const t1 = await modalPlaces('T1');
     const t2 = await modalPlaces('T2');
-    // T1 ran a lunch poll with two places; T2 has not, so it still starts from all five starter places.
-    expect((t1.match(/"value":"\d+"/g) ?? []).length).toBeLessThan((t2.match(/"value":"\d+"/g) ?? []).length);
+    // T1's poll offered the first two places; the modal still offers the other three.
+    for (const name of ['명동교자', '을지면옥', '한솥도시락']) expect(t1).toContain(name);
+    expect(t2).toContain('T2 Only Place');
     for (const modal of [t1, t2]) expect(modal).not.toContain('Web Place A');
+    expect(t1).not.toContain('T2 Only Place');
+    // The web workspace's catalog is its own (the starter places), not its newest poll's places.
     const web = await json<CatalogResponse>('/api/catalog/places');
-    expect(web.places.map((p) => p.name)).toEqual(['Web Place A', 'Web Place B']);
+    expect(web.places.map((p) => p.name)).not.toContain('Web Place A');
+    expect(web.places.map((p) => p.name)).not.toContain('T2 Only Place');
     const t1Catalog = await json<CatalogResponse>('/api/catalog/places?workspace=slack:T1', admin());
-    expect(t1Catalog.places).toHaveLength(2);
+    expect(t1Catalog.places).toHaveLength(5);
     expect((await fetch(`${base}/api/catalog/places?workspace=slack:T1`)).status).toBe(401);
   });
 

@@ -124,6 +124,25 @@ export const configSchema = z
     TEAMS_PRIVACY_URL: url(['https:', 'http:']),
     TEAMS_TERMS_URL: url(['https:', 'http:']),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The lunch ritual: off runs no schedules, reminders or self-closing in this process (another one does). */
+    LUNCH_RITUAL: z.enum(['on', 'off']).default('on'),
+    /** How often schedules and reminders are looked at, and the next close time re-read (ms). */
+    LUNCH_TICK_MS: int(5_000, 200, 60_000),
+    /** How long a lunch poll below its quorum is extended, once, when no schedule says (minutes). */
+    LUNCH_EXTEND_MINUTES: int(10, 1, 240),
+    /** The time zone of visit dates for lunch polls no schedule made (default: the server's). */
+    LUNCH_TIMEZONE: optional.refine(
+      (tz) => {
+        if (tz === undefined) return true;
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be an IANA time zone such as Asia/Seoul' },
+    ),
     /** off: no abuse limits at all (benchmarks that load from one address). */
     ABUSE_LIMITS: z.enum(['on', 'off']).default('on'),
     /** Ballot changes (casts and retracts) per voter: this many a minute, spread evenly, … */

@@ -1,7 +1,9 @@
-// Seeds the demo lunch poll (fixed id, so the printed links stay the same); does nothing when it exists.
-import { createPoll, DEMO_PLACES, DEMO_POLL_ID, type PollDeps } from '@livevote/core';
+// Seeds the demo lunch poll (fixed id and option ids p1…, so the printed links and the original client's ids stay the
+// same) and the web workspace's catalog, which starts as the same places; does nothing when the poll exists.
+import { createPoll, DEMO_PLACES, DEMO_POLL_ID, listCatalog, type PollDeps } from '@livevote/core';
 
 export async function seedDemo(deps: PollDeps): Promise<'created' | 'exists'> {
+  if (deps.catalog) await listCatalog({ catalog: deps.catalog }, 'web');
   if (await deps.polls.getPoll(DEMO_POLL_ID)) return 'exists';
   const r = await createPoll(
     deps,

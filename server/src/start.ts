@@ -11,7 +11,14 @@ import {
   teamsOffRouter,
   teamsTab,
 } from '@livevote/bot';
-import { type Archive, closeDuePolls, createCore, DEMO_POLL_ID, OutboxDrain } from '@livevote/core';
+import {
+  type Archive,
+  createCore,
+  DEMO_POLL_ID,
+  DestinationRouter,
+  LunchRitual,
+  OutboxDrain,
+} from '@livevote/core';
 import { attachWebSocket, createHttpApp, type Gateway, Hub } from '@livevote/realtime';
 import type { Logger } from 'pino';
 import { embeddedAdminToken, openAdapters } from './adapters.ts';
@@ -28,6 +35,9 @@ export interface Running {
   drain?: OutboxDrain;
   /** The Teams app when it is on: proactive posts (scheduled polls) go through `teams.postPoll`. */
   teams?: TeamsApp;
+  /** Where scheduled lunch polls are posted; chat adapters register their kinds on it. */
+  destinations: DestinationRouter;
+  ritual?: LunchRitual;
   stop(): Promise<void>;
 }
 
@@ -35,9 +45,10 @@ export interface Running {
 export interface StartOverrides {
   /** Used instead of the Mongo archive (tests use the in-memory one; no MongoDB runs here). */
   archive?: Archive;
+  /** The lunch ritual's clock (tests move it). */
+  now?: () => Date;
 }
 
-const SWEEP_MS = 2_000;
 const IDEMPOTENCY_PURGE_MS = 10 * 60_000;
 
 export async function start(config: Config, log: Logger, overrides: StartOverrides = {}): Promise<Running> {
@@ -69,6 +80,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   drain?.start();
   const { limits } = adapters;
   const core = createCore(store, bus, limits ? { voteLimit: limits.vote, pollLimit: limits.createPoll } : {});
+  // Where scheduled lunch polls go: web-only built in; the chat apps register Slack and Teams here.
+  const destinations = new DestinationRouter();
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
   const appAuth = {
     mode: config.AUTH_MODE,
@@ -185,6 +198,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       : config.FRAME_ANCESTORS,
     auth: appAuth,
     log,
+    destinations,
+    ...(config.LUNCH_TIMEZONE ? { lunchTimezone: config.LUNCH_TIMEZONE } : {}),
   });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
@@ -207,19 +222,22 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     ...(tally ? { chat: tally.engine } : {}),
   });
 
-  // Polls close at their close time even when nobody votes; every process sweeps, the store makes it happen once.
-  let sweeping = false;
-  const sweeper = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    closeDuePolls(core)
-      .then((ids) => ids.length > 0 && log.info({ polls: ids }, 'closed at their close time'))
-      .catch((err: unknown) => storeErrors.report(err, 'closing due polls failed'))
-      .finally(() => {
-        sweeping = false;
-      });
-  }, SWEEP_MS);
-  sweeper.unref();
+  // The lunch ritual: schedules open their polls, reminders go out, and every poll with a close time closes by itself
+  // on time, decided fairly, and is announced. Every process runs it; the store makes each step happen once. Chat
+  // destinations are registered on the router by the chat apps (web-only destinations work without them).
+  const ritual =
+    config.LUNCH_RITUAL === 'on'
+      ? new LunchRitual({
+          core,
+          destinations,
+          log,
+          tickMs: config.LUNCH_TICK_MS,
+          extendMinutes: config.LUNCH_EXTEND_MINUTES,
+          ...(config.LUNCH_TIMEZONE ? { timezone: config.LUNCH_TIMEZONE } : {}),
+          ...(overrides.now ? { now: overrides.now } : {}),
+        })
+      : undefined;
+  ritual?.start();
 
   // Expired idempotency keys already count as new; this only keeps the table small. Every process runs it (once at
   // start, then every 10 minutes): purges that meet skip each other's rows.
@@ -250,7 +268,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      clearInterval(sweeper);
+      await ritual?.stop();
       clearInterval(purger);
       // Stop accepting; tell WebSocket clients to reconnect elsewhere (1012); let in-flight requests finish (their
       // votes are committed before they answer), then close.
@@ -288,6 +306,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     url: `http://localhost:${port}`,
     adminToken,
     stop,
+    destinations,
+    ...(ritual ? { ritual } : {}),
     ...(hub ? { hub } : {}),
     ...(drain ? { drain } : {}),
     ...(teams ? { teams } : {}),

@@ -3,22 +3,16 @@
 import { fail, type Reason, type Result, rateLimited } from '../domain/result.ts';
 import { type Voter, voterKey } from '../domain/voter.ts';
 import type { RateLimit } from '../ports/rate-limit.ts';
-import {
-  type CreatePollBody,
-  createPollSchema,
-  type PlaceInput,
-  type Poll,
-  type Snapshot,
-} from '../protocol/index.ts';
-import { type CatalogDeps, catalogOf } from './catalog.ts';
+import { type CreatePollBody, createPollSchema, type Poll, type Snapshot } from '../protocol/index.ts';
+import { type CatalogDeps, catalogOf, type PollPlace } from './catalog.ts';
 import { createPoll, type PollDeps } from './manage-polls.ts';
 
 export type ChatPollRequest =
   | {
       template: 'lunch';
       title?: string;
-      /** Chosen from the catalog; absent: every place of the workspace's catalog. */
-      places?: PlaceInput[];
+      /** Chosen from the catalog (with their ids); absent: every active place of the workspace's catalog. */
+      places?: PollPlace[];
       closesAt?: string | null;
       anonymous?: boolean;
       resultsHidden?: boolean;
@@ -56,13 +50,21 @@ export async function createChatPoll(
   req: ChatPollRequest,
 ): Promise<Result<{ poll: Poll; snapshot: Snapshot }, Reason | 'invalid_label'>> {
   const closes = req.closesAt ? { closes_at: req.closesAt } : {};
+  // Places from the catalog keep their ids (the poll's options become those places, whatever the catalog does
+  // later); the check below sees only what a typed-in poll would carry.
+  const chosen: PollPlace[] =
+    req.template === 'lunch' ? (req.places ?? (await catalogOf(deps, workspace))).slice(0, 50) : [];
+  const plain = (x: { name: string; label_en?: string | undefined }) => ({
+    name: x.name,
+    ...(x.label_en ? { label_en: x.label_en } : {}),
+  });
   const body: CreatePollBody =
     req.template === 'lunch'
       ? {
           template: 'lunch',
           workspace,
           ...(req.title ? { title: cut(req.title) } : {}),
-          places: (req.places ?? (await catalogOf(deps, workspace))).slice(0, 50),
+          places: chosen.map((p) => ({ ...plain(p), menus: p.menus.map(plain) })),
           ...closes,
           settings: { anonymous: req.anonymous ?? false, results_hidden: req.resultsHidden ?? false },
         }
@@ -93,5 +95,18 @@ export async function createChatPoll(
   const admitted = await deps.pollLimit?.take(`poll:${voterKey(creator)}`);
   if (admitted && !admitted.ok)
     return rateLimited(admitted.retryAfterMs, 'Too many new polls in a short time');
-  return createPoll(deps, checked.data, { kind: 'voter', key: voterKey(creator) });
+  const data = checked.data;
+  if (data.template === 'lunch' && data.places)
+    data.places = data.places.map((p, i): PollPlace => {
+      const src = chosen[i];
+      return {
+        ...p,
+        ...(src?.id ? { id: src.id } : {}),
+        menus: p.menus.map((m, j) => {
+          const id = src?.menus[j]?.id;
+          return id ? { ...m, id } : m;
+        }),
+      };
+    });
+  return createPoll(deps, data, { kind: 'voter', key: voterKey(creator) });
 }

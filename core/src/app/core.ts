@@ -1,6 +1,7 @@
 // What the edges are handed: the focused store ports, the bus, the snapshot cache and the event path, wired once.
 // Use cases take the parts they need (castVote takes ballots, snapshots and events), so passing a Core works.
 import type { Bus } from '../ports/bus.ts';
+import type { CatalogStore, LunchStore } from '../ports/lunch-store.ts';
 import type { RateLimit } from '../ports/rate-limit.ts';
 import type {
   BallotStore,
@@ -22,6 +23,9 @@ export interface Core {
   conversations: ConversationStore;
   directory: DirectoryStore;
   outbox: OutboxStore;
+  /** The lunch ritual: catalog, schedules, visits, reminders, headcount, the fair close. */
+  lunch: LunchStore;
+  catalog: CatalogStore;
   bus: Bus;
   snapshots: Snapshots;
   events: EventPath;
@@ -52,6 +56,8 @@ export function createCore(
     conversations: store,
     directory: store,
     outbox: store,
+    lunch: store,
+    catalog: store,
     bus,
     snapshots,
     events,

@@ -2,14 +2,21 @@
 import { buildPoll, duplicateLabels } from '../domain/poll-definition.ts';
 import { newPollId } from '../domain/poll-id.ts';
 import { fail, ok, REASON_MESSAGES, type Result } from '../domain/result.ts';
+import type { CatalogStore } from '../ports/lunch-store.ts';
 import type { PollStore } from '../ports/store.ts';
-import type { CreatePollBody, Poll, Snapshot } from '../protocol/index.ts';
+import { type CreatePollBody, type Poll, type Snapshot, WEB_WORKSPACE } from '../protocol/index.ts';
+import { placesForPoll } from './catalog.ts';
 import type { EventPath } from './event-path.ts';
+import { type SettleDeps, settlePoll } from './settle-poll.ts';
 
 export interface PollDeps {
   polls: PollStore;
   events: EventPath;
   now?: () => Date;
+  /** The workspace's catalog: a lunch poll without typed-in places is made from it. */
+  catalog?: CatalogStore;
+  /** The lunch rules' store: a lunch poll closed by hand is decided fairly (quorum, tie-breaks) and recorded. */
+  lunch?: SettleDeps['lunch'];
 }
 
 /**
@@ -24,11 +31,22 @@ export type Actor =
 const actorKey = (a: Actor): string => (a.kind === 'admin' ? 'admin' : a.key);
 
 export async function createPoll(
-  deps: Pick<PollDeps, 'polls' | 'events' | 'now'>,
+  deps: Pick<PollDeps, 'polls' | 'events' | 'now' | 'catalog'>,
   body: CreatePollBody,
   createdBy: Actor,
   id: string = newPollId(),
 ): Promise<Result<{ poll: Poll; snapshot: Snapshot }>> {
+  if (body.template === 'lunch' && body.places === undefined) {
+    if (!deps.catalog) return fail('too_few_places', 'This server has no places catalog.');
+    const places = await placesForPoll(
+      { catalog: deps.catalog },
+      body.workspace ?? WEB_WORKSPACE,
+      body.place_ids,
+    );
+    if (!places.ok) return places;
+    const { place_ids: _ids, ...rest } = body;
+    body = { ...rest, places: places.value };
+  }
   const poll = buildPoll(body, id, deps.now?.() ?? new Date());
   const dups = duplicateLabels(poll);
   if (dups.length > 0) return fail('option_exists', `Options must differ: "${dups[0]}" is listed twice.`);
@@ -49,6 +67,17 @@ export async function closePoll(
     if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
     if (creator !== actor.key)
       return fail('not_allowed', 'Only the person who created this poll, or an admin, can close it.');
+  }
+  if (deps.lunch && (await deps.polls.getPoll(id))?.template === 'lunch') {
+    const settled = await settlePoll({ ...deps, lunch: deps.lunch }, id, {
+      trigger: 'manual',
+      actor: actorKey(actor),
+      ...(deps.now ? { now: deps.now() } : {}),
+    });
+    if (!settled.ok) return settled;
+    const snapshot = settled.value.snapshot ?? (await deps.events.committed(id));
+    if (!snapshot) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+    return ok({ snapshot, changed: settled.value.closed });
   }
   const r = await deps.polls.closePoll(id, actorKey(actor));
   if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);

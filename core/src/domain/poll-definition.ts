@@ -1,11 +1,18 @@
 // Turns a create-poll request into a full poll definition (questions, option ids) for the lunch and choice templates.
 import {
   type CreatePollBody,
+  type PlaceInput,
   type Poll,
   type PollQuestion,
   type PollSettings,
   WEB_WORKSPACE,
 } from '../protocol/index.ts';
+
+/** A place of a lunch poll body, with the catalog's ids when it came from the catalog. */
+type CatalogBuiltPlace = PlaceInput & {
+  id?: string;
+  menus: (PlaceInput['menus'][number] & { id?: string })[];
+};
 
 const DEFAULT_SETTINGS: PollSettings = {
   anonymous: false,
@@ -41,12 +48,15 @@ export function buildPoll(body: CreatePollBody, id: string, now: Date): Poll {
       max_choices: 1,
       options: [],
     };
-    body.places.forEach((p, i) => {
-      const placeId = `p${i + 1}`;
+    // Places from the catalog bring their ids (a vote then names the place itself, whatever the catalog does
+    // later); typed-in places are numbered.
+    const placeList: CatalogBuiltPlace[] = body.places ?? [];
+    placeList.forEach((p, i) => {
+      const placeId = p.id ?? `p${i + 1}`;
       places.options.push({ id: placeId, label: p.name, ...(p.label_en ? { label_en: p.label_en } : {}) });
       for (const m of p.menus) {
         menus.options.push({
-          id: `m${menus.options.length + 1}`,
+          id: m.id ?? `m${menus.options.length + 1}`,
           label: m.name,
           ...(m.label_en ? { label_en: m.label_en } : {}),
           place_id: placeId,

@@ -12,6 +12,12 @@ export const REASONS = [
   'option_exists',
   'not_allowed',
   'rate_limited',
+  'unknown_place',
+  'place_exists',
+  'too_few_places',
+  'invalid_csv',
+  'unknown_schedule',
+  'not_decided',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -45,6 +51,12 @@ export const REASON_MESSAGES: Record<Reason, string> = {
   option_exists: 'An option with this name already exists.',
   not_allowed: 'Only the person who created this poll, or an admin, can do that.',
   rate_limited: 'Too many vote changes in a short time; try again in a moment.',
+  unknown_place: 'No such place in this workspace’s catalog.',
+  place_exists: 'A place with this name is already in the catalog.',
+  too_few_places: 'A lunch poll needs at least two active places.',
+  invalid_csv: 'The CSV could not be read.',
+  unknown_schedule: 'No such schedule.',
+  not_decided: 'This poll has not decided a place yet.',
 };
 
 /** Whole seconds to wait, at least 1: what Retry-After says and what a person is told. */

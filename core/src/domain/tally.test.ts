@@ -72,4 +72,23 @@ describe('winnerText', () => {
     );
     expect(winnerText(snapshot([0, 0, 0], [1, 0]))).toBe('The poll closed with no votes.');
   });
+  it('says why a lunch poll was decided, with the platform’s emphasis, when the lunch rules decided it', () => {
+    const tied = snapshot([2, 2, 0], [0, 0]);
+    const ids = tied.questions[0]?.options.map((o) => o.option_id) ?? [];
+    tied.decision = {
+      outcome: 'decided',
+      reason: 'least_recent',
+      option_id: ids[1] ?? '',
+      label: 'Place 1',
+      vote_count: 2,
+      tied: [ids[0] ?? '', ids[1] ?? ''],
+      last_visits: { [ids[0] ?? '']: '2026-11-30', [ids[1] ?? '']: null },
+      total_voters: 4,
+      quorum: null,
+      text: 'plain',
+    };
+    expect(winnerText(tied, (n) => `*${n}*`)).toBe(
+      '🏆 Winner: *Place 1*, tied with *Place 0* at 2 votes; it wins as the place visited longest ago (never visited).',
+    );
+  });
 });

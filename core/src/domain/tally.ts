@@ -1,5 +1,6 @@
 // Builds the tally snapshot (the `vote_update` data) from a poll definition and the store's counters.
 import type { Leader, Poll, QuestionTally, Snapshot } from '../protocol/index.ts';
+import { decisionText } from './lunch/decide.ts';
 
 export interface TallyCounts {
   version: number;
@@ -45,6 +46,7 @@ export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
     leader: first && top ? { question_id: first.question_id, ...top } : null,
     questions,
   };
+  if (poll.decision && t.status === 'closed') snapshot.decision = poll.decision;
   if (poll.template === 'lunch') {
     snapshot.place_votes = optionsOf(questions, 'place').map((o) => ({
       place_id: o.option_id,
@@ -109,6 +111,11 @@ export function winners(snapshot: Snapshot): Leader[] {
  * broken). `em` marks a name up the platform's way (Slack `*x*`, Teams `**x**`); plain text by default.
  */
 export function winnerText(snapshot: Snapshot, em: (name: string) => string = (n) => n): string {
+  // A lunch poll decided by the lunch rules says who won and why (tie-breaks, quorum, early close).
+  if (snapshot.decision) {
+    const options = (snapshot.questions[0]?.options ?? []).map((o) => ({ id: o.option_id, label: o.label }));
+    return decisionText(snapshot.decision, em, { options });
+  }
   const first = snapshot.questions[0]?.question_id;
   const top = winners(snapshot).filter((w) => w.question_id === first);
   const votes = top[0]?.vote_count ?? 0;

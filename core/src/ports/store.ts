@@ -2,6 +2,7 @@
 import type { TallyCounts } from '../domain/tally.ts';
 import type { Voter } from '../domain/voter.ts';
 import type { Poll, PollSummary } from '../protocol/index.ts';
+import type { LunchStore } from './lunch-store.ts';
 
 export interface CastCommand {
   pollId: string;
@@ -267,6 +268,7 @@ export interface Store
     ChatMessageStore,
     ConversationStore,
     DirectoryStore,
-    OutboxStore {
+    OutboxStore,
+    LunchStore {
   ping(): Promise<void>;
 }

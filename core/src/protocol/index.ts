@@ -101,13 +101,23 @@ export const createLunchPollSchema = z
   .object({
     template: z.literal('lunch'),
     title: labelSchema.optional(),
-    places: z.array(placeInputSchema).min(2).max(50),
+    /** Places typed in; or `place_ids` from the workspace's catalog; neither: every active place of the catalog. */
+    places: z.array(placeInputSchema).min(2).max(50).optional(),
+    place_ids: z
+      .array(idSchema)
+      .min(2)
+      .max(50)
+      .refine((ids) => new Set(ids).size === ids.length, { message: 'place_ids must not repeat' })
+      .optional(),
     max_choices: z.number().int().min(1).max(50).optional(),
     closes_at: z.iso.datetime({ offset: true }).nullable().optional(),
     settings: settingsInputSchema.optional(),
     workspace: workspaceSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.places === undefined || b.place_ids === undefined, {
+    message: 'give either places or place_ids',
+  });
 
 export const createPollSchema = z.discriminatedUnion('template', [
   createChoicePollSchema,
@@ -128,6 +138,33 @@ export const addOptionSchema = z.object({ label: labelSchema }).strict();
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1-200 visible ASCII characters');
+
+/**
+ * How a poll was decided, shown with its result on every surface (additive: absent on polls closed without the
+ * lunch rules). `reason`: `majority` (one place had the most votes), `least_recent` (a tie went to the place visited
+ * longest ago), `random` (still tied: a seeded pick; `seed` lets anyone re-run it), `early` (the leader could no
+ * longer be caught), `quorum_not_met` and `no_votes` (no decision).
+ */
+export const decisionSchema = z.object({
+  outcome: z.enum(['decided', 'no_decision']),
+  reason: z.enum(['majority', 'least_recent', 'random', 'early', 'quorum_not_met', 'no_votes']),
+  option_id: z.string().nullable(),
+  label: z.string().nullable(),
+  vote_count: z.number(),
+  /** The options that shared the top count, when a tie was broken. */
+  tied: z.array(z.string()).optional(),
+  /** The random tie-break's seed (hex). */
+  seed: z.string().optional(),
+  /** Each tied option's last visit (YYYY-MM-DD, or null for never), when the tie went to the least recent. */
+  last_visits: z.record(z.string(), z.string().nullable()).optional(),
+  /** The poll was extended once for its quorum before this. */
+  extended: z.boolean().optional(),
+  quorum: z.number().nullable().optional(),
+  total_voters: z.number(),
+  /** A sentence for people: the same on the board, the vote page and in chat. */
+  text: z.string(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
 
 // ---- Poll and snapshot ----------------------------------------------------------------------------------
 
@@ -158,6 +195,8 @@ export const pollSchema = z.object({
   closes_at: z.string().nullable(),
   settings: pollSettingsSchema,
   questions: z.array(questionSchema),
+  /** How a lunch poll was decided, once it closed (lunch rules: quorum, tie-breaks, early close). */
+  decision: decisionSchema.optional(),
 });
 export type Poll = z.infer<typeof pollSchema>;
 
@@ -227,6 +266,8 @@ export const snapshotSchema = z.object({
   questions: z.array(questionTallySchema),
   place_votes: z.array(placeVoteSchema).optional(),
   menu_votes: z.array(menuVoteSchema).optional(),
+  /** Set once a lunch poll is decided: the winner and why (see decisionSchema). */
+  decision: decisionSchema.optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -329,7 +370,7 @@ export interface MyVotesResponse {
 }
 /** `GET /api/catalog/places` */
 export interface CatalogResponse {
-  places: PlaceInput[];
+  places: CatalogPlace[];
 }
 export interface DirectoryEntryBody {
   platform: 'web' | 'slack' | 'teams';
@@ -366,4 +407,216 @@ export interface TimelineResponse {
   poll_id: string;
   version: number;
   points: TimelinePoint[];
+}
+
+// ---- The lunch ritual: catalog, schedules, decisions, visits ------------------------------------------------
+
+const tagSchema = labelSchema.pipe(z.string().max(40));
+const urlSchema = z
+  .string()
+  .trim()
+  .max(500)
+  .refine((s) => /^https?:\/\/[^\s]+$/.test(s), { message: 'must be an http(s) URL' });
+
+export const catalogMenuInputSchema = z
+  .object({ id: idSchema.optional(), name: labelSchema, label_en: labelSchema.optional() })
+  .strict();
+
+/** `POST /api/catalog/places` (and each row of a CSV import). */
+export const catalogPlaceInputSchema = z
+  .object({
+    name: labelSchema,
+    label_en: labelSchema.optional(),
+    tags: z.array(tagSchema).max(20).default([]),
+    price: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+    walk_minutes: z.number().int().min(0).max(180).optional(),
+    dietary: z.array(tagSchema).max(20).default([]),
+    url: urlSchema.optional(),
+    active: z.boolean().default(true),
+    menus: z.array(catalogMenuInputSchema).max(30).default([]),
+    workspace: workspaceSchema.optional(),
+  })
+  .strict();
+export type CatalogPlaceInput = z.infer<typeof catalogPlaceInputSchema>;
+
+/** `PATCH /api/catalog/places/:id`: any field; `null` clears an optional one; `menus` replaces the list. */
+export const catalogPlacePatchSchema = z
+  .object({
+    name: labelSchema,
+    label_en: labelSchema.nullable(),
+    tags: z.array(tagSchema).max(20),
+    price: z.union([z.literal(1), z.literal(2), z.literal(3)]).nullable(),
+    walk_minutes: z.number().int().min(0).max(180).nullable(),
+    dietary: z.array(tagSchema).max(20),
+    url: urlSchema.nullable(),
+    active: z.boolean(),
+    menus: z.array(catalogMenuInputSchema).max(30),
+  })
+  .partial()
+  .strict();
+export type CatalogPlacePatch = z.infer<typeof catalogPlacePatchSchema>;
+
+export interface CatalogMenu {
+  id: string;
+  name: string;
+  label_en?: string;
+}
+export interface CatalogPlace {
+  id: string;
+  name: string;
+  label_en?: string;
+  tags: string[];
+  price?: 1 | 2 | 3;
+  walk_minutes?: number;
+  dietary: string[];
+  url?: string;
+  active: boolean;
+  menus: CatalogMenu[];
+}
+
+const hhmmSchema = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be HH:MM (24-hour)');
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+const timezoneSchema = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return tz.length <= 64;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Asia/Seoul' },
+);
+
+export const destinationSchema = z.discriminatedUnion('platform', [
+  z.object({ platform: z.literal('slack'), channel: z.string().regex(/^[A-Z0-9]{1,40}$/) }).strict(),
+  z.object({ platform: z.literal('teams'), conversation_id: z.string().min(1).max(300) }).strict(),
+  z.object({ platform: z.literal('web') }).strict(),
+]);
+export type DestinationBody = z.infer<typeof destinationSchema>;
+
+export const placesRuleSchema = z
+  .object({
+    rule: z.enum(['all', 'random']),
+    count: z.number().int().min(2).max(50).optional(),
+    exclude_visited_days: z.number().int().min(1).max(60).optional(),
+  })
+  .strict()
+  .refine((r) => r.rule !== 'random' || r.count !== undefined, { message: 'a random rule needs count' });
+export type PlacesRule = z.infer<typeof placesRuleSchema>;
+
+const scheduleFields = {
+  destination: destinationSchema,
+  weekdays: z
+    .array(z.number().int().min(1).max(7))
+    .min(1)
+    .max(7)
+    .refine((d) => new Set(d).size === d.length, { message: 'weekdays must not repeat' }),
+  open_at: hhmmSchema,
+  close_at: hhmmSchema,
+  timezone: timezoneSchema,
+  skip_dates: z.array(dateSchema).max(366),
+  places: placesRuleSchema,
+  title: labelSchema,
+  anonymous: z.boolean(),
+  quorum: z.number().int().min(1).max(10_000).nullable(),
+  /** How long a poll below its quorum is extended, once. */
+  extend_minutes: z.number().int().min(1).max(240),
+  /** Minutes before close for the one reminder in the destination; null: no reminder. */
+  reminder_minutes: z.number().int().min(1).max(240).nullable(),
+  /** Direct nudges to regulars who have not voted today (off by default). */
+  nudges: z.boolean(),
+  /** Close as soon as the leader can no longer be caught by the expected voters. */
+  early_close: z.boolean(),
+  active: z.boolean(),
+};
+
+export const createScheduleSchema = z
+  .object({
+    ...scheduleFields,
+    workspace: workspaceSchema.optional(),
+    skip_dates: scheduleFields.skip_dates.optional(),
+    places: scheduleFields.places.optional(),
+    title: scheduleFields.title.optional(),
+    anonymous: scheduleFields.anonymous.optional(),
+    quorum: scheduleFields.quorum.optional(),
+    extend_minutes: scheduleFields.extend_minutes.optional(),
+    reminder_minutes: scheduleFields.reminder_minutes.optional(),
+    nudges: scheduleFields.nudges.optional(),
+    early_close: scheduleFields.early_close.optional(),
+    active: scheduleFields.active.optional(),
+  })
+  .strict()
+  .refine((s) => s.open_at < s.close_at, { message: 'open_at must be before close_at', path: ['close_at'] });
+export type CreateScheduleBody = z.infer<typeof createScheduleSchema>;
+
+export const patchScheduleSchema = z.object(scheduleFields).partial().strict();
+export type PatchScheduleBody = z.infer<typeof patchScheduleSchema>;
+
+export interface Schedule {
+  id: string;
+  workspace: string;
+  destination: DestinationBody;
+  weekdays: number[];
+  open_at: string;
+  close_at: string;
+  timezone: string;
+  skip_dates: string[];
+  places: PlacesRule;
+  title: string;
+  anonymous: boolean;
+  quorum: number | null;
+  extend_minutes: number;
+  reminder_minutes: number | null;
+  nudges: boolean;
+  early_close: boolean;
+  active: boolean;
+  created_at: string;
+}
+
+export interface ScheduleResponse {
+  schedule: Schedule;
+}
+export interface ScheduleListResponse {
+  schedules: Schedule[];
+}
+/** `POST /api/schedules/:id/run` */
+export interface ScheduleRunResponse {
+  poll: Poll;
+  /** false when today's poll already existed (a second run the same day). */
+  created: boolean;
+}
+export interface Visit {
+  place_id: string | null;
+  name: string;
+  date: string;
+  poll_id: string;
+  votes: number;
+}
+/** `GET /api/visits` */
+export interface VisitsResponse {
+  visits: Visit[];
+  /** Per place of the catalog: wins and days since the last visit (null: never). */
+  places: {
+    place_id: string;
+    name: string;
+    wins: number;
+    last_visit: string | null;
+    days_since: number | null;
+  }[];
+}
+export interface CatalogPlaceResponse {
+  place: CatalogPlace;
+}
+export interface CatalogImportResponse {
+  workspace: string;
+  created: number;
+  updated: number;
+}
+/** `GET/POST/DELETE /api/polls/:id/headcount`: who is in after the decision. */
+export interface HeadcountResponse {
+  poll_id: string;
+  count: number;
+  /** Whether the caller is in (when the call names a voter). */
+  me?: boolean;
 }

@@ -8,6 +8,7 @@ import { compressResponses } from './middleware/compression.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { lunchRoutes } from './routes/lunch.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { originalClientRoutes } from './routes/original-client.ts';
 import { pollRoutes } from './routes/polls.ts';
@@ -34,7 +35,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.set('Cache-Control', 'no-cache');
     next();
   });
-  api.use(pollRoutes(deps), voteRoutes(deps), adminRoutes(deps), originalClientRoutes(deps));
+  api.use(
+    pollRoutes(deps),
+    voteRoutes(deps),
+    adminRoutes(deps),
+    lunchRoutes(deps),
+    originalClientRoutes(deps),
+  );
   api.use((_req, res) => sendError(res, 404, 'not_found', 'No such API route.'));
 
   // Chat endpoints first: Teams' POST /api/messages would otherwise meet the API's 404.

@@ -1,5 +1,5 @@
 // What the HTTP edge is built from.
-import type { Core } from '@livevote/core';
+import type { Core, LunchDestinations } from '@livevote/core';
 import type { Hub } from '../fanout/hub.ts';
 import type { AddressLimits } from '../limits.ts';
 import type { AuthSettings } from './identity.ts';
@@ -29,4 +29,8 @@ export interface HttpDeps {
   frameAncestors?: readonly string[];
   /** The process's log of failed store calls (one per process, shared with the other edges); else one of our own. */
   storeErrors?: { report(err: unknown, what: string): boolean };
+  /** Where `POST /api/schedules/:id/run` posts (the chat adapters' destinations); absent: web-only destinations. */
+  destinations?: LunchDestinations;
+  /** The time zone "days since the last visit" is counted in (LUNCH_TIMEZONE); absent: the server's. */
+  lunchTimezone?: string;
 }

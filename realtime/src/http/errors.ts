@@ -14,6 +14,12 @@ const REASON_STATUS: Record<Reason, number> = {
   option_exists: 409,
   not_allowed: 403,
   rate_limited: 429,
+  unknown_place: 404,
+  place_exists: 409,
+  too_few_places: 422,
+  invalid_csv: 400,
+  unknown_schedule: 404,
+  not_decided: 409,
 };
 
 export class HttpError extends Error {

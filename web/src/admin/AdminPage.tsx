@@ -6,6 +6,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { closePoll, createPoll, exportCsv, fetchCatalog, listPolls } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
+import { LunchLinks } from '../lunch/LunchLinks.tsx';
 import { useDocumentTitle } from '../ui/document-title.ts';
 import { Qr } from '../ui/widgets.tsx';
 import { type FormErrors, serverErrorText, validatePollForm } from './poll-form.ts';
@@ -33,6 +34,7 @@ export function AdminPage() {
           {t('language')}
         </button>
       </header>
+      <LunchLinks />
       <TokenField
         token={token}
         onSave={(v) => {

@@ -1,6 +1,7 @@
 // The board once the poll is closed: the winner (or the tie), its best menu, the runners-up.
 import type { Leader, Snapshot } from '@livevote/core/protocol';
 import { useI18n } from '../i18n/i18n.tsx';
+import { WinnerExtras } from '../lunch/WinnerExtras.tsx';
 
 export function WinnerScreen({ snapshot, title }: { snapshot: Snapshot; title: string }) {
   const { t, votes } = useI18n();
@@ -38,6 +39,7 @@ export function WinnerScreen({ snapshot, title }: { snapshot: Snapshot; title: s
       )}
       {winners[0] && <p className="winner-count">{votes(winners[0].vote_count)}</p>}
       {topMenu && topMenu.vote_count > 0 && <p className="winner-menu">{topMenu.label}</p>}
+      <WinnerExtras snapshot={snapshot} />
       {runnersUp.length > 0 && (
         <ol className="runners-up">
           {runnersUp.map((o) => (

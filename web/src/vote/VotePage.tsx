@@ -5,6 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { castVote, fetchMyVotes, retractVote, type Who } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import { WinnerExtras } from '../lunch/WinnerExtras.tsx';
 import { mergeSnapshot } from '../realtime/snapshot-cache.ts';
 import { useLivePoll } from '../realtime/useLivePoll.ts';
 import { useDocumentTitle } from '../ui/document-title.ts';
@@ -221,6 +222,7 @@ function Ballot({
 
       {closed && <p className="notice">{t('pollClosed')}</p>}
       {poll.settings.anonymous && <p className="notice notice-quiet">{t('anonymousNote')}</p>}
+      {closed && <WinnerExtras snapshot={snapshot} who={who} />}
       <div aria-live="polite" className="message-slot">
         {message && (
           <p className={message.kind === 'error' ? 'notice notice-error' : 'notice'} role="alert">

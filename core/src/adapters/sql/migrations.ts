@@ -768,4 +768,99 @@ create table installations (
 );
 `,
   },
+  {
+    version: 10,
+    name: 'lunch ritual: place catalog, schedules and their runs, decisions, visits, reminders, headcount',
+    sql: `
+-- The places (and their menus) a workspace's lunch polls are made from. A lunch poll made from the catalog uses the
+-- place and menu ids as its option ids, so a choice can never point at another place after the catalog changes.
+create table places (
+  id           text primary key,
+  workspace    text not null,
+  name         text not null,
+  label_en     text,
+  tags         text[] not null default '{}',
+  price        smallint check (price between 1 and 3),
+  walk_minutes int check (walk_minutes >= 0),
+  dietary      text[] not null default '{}',
+  url          text,
+  active       boolean not null default true,
+  position     int not null default 0,
+  created_at   timestamptz not null default now(),
+  updated_at   timestamptz not null default now()
+);
+create unique index places_name on places (workspace, lower(name));
+
+create table place_menus (
+  id        text primary key,
+  place_id  text not null references places (id) on delete cascade,
+  position  int not null,
+  name      text not null,
+  label_en  text
+);
+create index place_menus_place on place_menus (place_id, position);
+
+create table schedules (
+  id          text primary key,
+  workspace   text not null,
+  spec        jsonb not null,
+  created_at  timestamptz not null default now(),
+  updated_at  timestamptz not null default now()
+);
+create index schedules_workspace on schedules (workspace, created_at);
+
+-- One row per schedule and local day: the unique key is what makes "one poll a day" hold across instances and
+-- restarts. claimed_until is the lease of the instance posting it; posted_at, reminded_at, announced_at record
+-- each step once.
+create table schedule_runs (
+  schedule_id   text not null references schedules (id) on delete cascade,
+  local_date    date not null,
+  poll_id       text not null unique,
+  destination   jsonb not null,
+  claimed_until timestamptz,
+  posted_at     timestamptz,
+  announced_at  timestamptz,
+  created_at    timestamptz not null default now(),
+  primary key (schedule_id, local_date)
+);
+
+-- How a poll was decided (lunch rules) and whether it was extended once for its quorum.
+alter table polls add column decision jsonb;
+alter table polls add column extended_at timestamptz;
+
+-- What the polls decided: where the team ate. place_id is null for a place that is not (or no longer) in the catalog.
+create table visits (
+  poll_id     text primary key,
+  workspace   text not null,
+  place_id    text,
+  name        text not null,
+  local_date  date not null,
+  votes       int not null,
+  created_at  timestamptz not null default now()
+);
+create index visits_workspace on visits (workspace, local_date desc);
+
+-- Reminders sent, one row per poll and target ('destination' or a voter key): never two for the same pair.
+create table reminders (
+  poll_id  text not null,
+  target   text not null,
+  sent_at  timestamptz not null default now(),
+  primary key (poll_id, target)
+);
+create table reminder_opt_outs (
+  workspace  text not null,
+  voter_key  text not null,
+  at         timestamptz not null default now(),
+  primary key (workspace, voter_key)
+);
+
+-- "I'm in" after the decision.
+create table headcount (
+  poll_id    text not null references polls (id) on delete cascade,
+  voter_key  text not null,
+  at         timestamptz not null default now(),
+  primary key (poll_id, voter_key)
+);
+`,
+  },
 ];

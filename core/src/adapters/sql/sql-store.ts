@@ -20,6 +20,7 @@ import { PollKeys } from './anonymity.ts';
 import { CastBatcher } from './cast-batcher.ts';
 import { SHARDS } from './migrations.ts';
 import type { SqlDriver } from './sql-driver.ts';
+import { SqlLunchStore } from './sql-lunch-store.ts';
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
@@ -36,6 +37,7 @@ interface PollRow {
   closes_at: Date | null;
   settings: Poll['settings'];
   questions: Poll['questions'];
+  decision?: Poll['decision'] | null;
 }
 
 const summaryOf = (r: PollRow): PollSummary => ({
@@ -85,16 +87,14 @@ export interface SqlStoreOptions {
   idempotencyTtlMs?: number;
 }
 
-export class SqlStore implements Store {
+export class SqlStore extends SqlLunchStore implements Store {
   private readonly batcher: CastBatcher;
   private readonly audit: boolean;
   private readonly idempotencyTtl: string;
   private readonly pollKeys: PollKeys;
 
-  constructor(
-    private readonly db: SqlDriver,
-    options: SqlStoreOptions,
-  ) {
+  constructor(db: SqlDriver, options: SqlStoreOptions) {
+    super(db, options.audit ?? true);
     this.pollKeys = new PollKeys(options.anonymityKey);
     this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
     this.audit = options.audit ?? true;
@@ -163,7 +163,7 @@ export class SqlStore implements Store {
   async getPoll(id: string): Promise<Poll | null> {
     const rows = await this.db.query<PollRow>(
       `select p.id, p.workspace, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at,
-         p.settings,
+         p.settings, p.decision,
          coalesce((select json_agg(json_build_object(
              'id', q.id, 'kind', q.kind, 'prompt', q.prompt, 'max_choices', q.max_choices,
              'options', coalesce((select json_agg(json_strip_nulls(json_build_object(
@@ -174,7 +174,13 @@ export class SqlStore implements Store {
       [id],
     );
     const r = rows[0];
-    return r ? { ...summaryOf(r), settings: r.settings, questions: r.questions } : null;
+    if (!r) return null;
+    return {
+      ...summaryOf(r),
+      settings: r.settings,
+      questions: r.questions,
+      ...(r.decision ? { decision: r.decision } : {}),
+    };
   }
 
   async readTally(id: string) {

@@ -1,27 +1,16 @@
-// A workspace's catalog and employee directory. The directory is the admin's; the web workspace's catalog is public
-// (the admin page and the vote page read it), another workspace's needs the admin token.
-import { catalogOf, importDirectory, WEB_WORKSPACE } from '@livevote/core';
-import type { CatalogResponse, DirectoryImportResponse, DirectoryResponse } from '@livevote/core/protocol';
+// A workspace's employee directory (the admin's). The places catalog is in lunch.ts.
+import { importDirectory, WEB_WORKSPACE } from '@livevote/core';
+import type { DirectoryImportResponse, DirectoryResponse } from '@livevote/core/protocol';
 import express, { Router } from 'express';
 import { csvLine } from '../csv.ts';
 import type { HttpDeps } from '../deps.ts';
 import { HttpError, sendError } from '../errors.ts';
-import { requireAdmin } from '../identity.ts';
 import { adminOnly } from '../middleware/admin-auth.ts';
 import { route, workspaceParam } from '../route.ts';
 
 export function adminRoutes(deps: HttpDeps): Router {
   const { core, auth } = deps;
   const r = Router();
-
-  r.get(
-    '/catalog/places',
-    route(async (req, res) => {
-      const workspace = workspaceParam(req) ?? WEB_WORKSPACE;
-      if (workspace !== WEB_WORKSPACE) requireAdmin(req, auth);
-      res.json({ places: await catalogOf(core, workspace) } satisfies CatalogResponse);
-    }),
-  );
 
   // The token is checked before the (up to 2 MB) body is read.
   r.post(

@@ -18,7 +18,7 @@ export function webPageRoutes(webDist: string): Router | null {
     express.static(join(webDist, 'assets'), { immutable: true, maxAge: '1y', fallthrough: false }),
   );
   r.use(express.static(webDist, { index: false, maxAge: '1h' }));
-  r.get(['/', '/admin', '/board/:id', '/p/:id'], (_req, res) => {
+  r.get(['/', '/admin', '/admin/places', '/history', '/board/:id', '/p/:id'], (_req, res) => {
     res.set('Cache-Control', 'no-cache').sendFile(index);
   });
   return r;
