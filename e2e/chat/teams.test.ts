@@ -286,8 +286,14 @@ describe('Teams app (local development: TEAMS_ALLOW_UNAUTHENTICATED=true, no TEA
     expect(places[0]?.title).toBe('김밥천국');
     const menus = walk(card).find((e) => e.type === 'Input.ChoiceSet' && e.id === 'choice_menu');
     expect(menus.choices[0].title).toBe('김밥천국 · 참치김밥');
+    // Option ids are the catalog's place ids: the second button is the second place.
+    expect(places[1]?.title).toBe('명동교자');
     const clicked = await invokeCard(
-      await invoke('luncher', 'vote', { poll_id: pollId, question_id: 'place', option_id: 'p2' }),
+      await invoke('luncher', 'vote', {
+        poll_id: pollId,
+        question_id: 'place',
+        option_id: places[1]?.data.option_id,
+      }),
     );
     expect(JSON.stringify(clicked)).toContain('✅ 명동교자');
   });

@@ -35,7 +35,7 @@ describe('Postgres migrations', () => {
     const pools = [new pg.Pool({ connectionString: db.url }), new pg.Pool({ connectionString: db.url })];
     try {
       const [a, b] = await Promise.all(pools.map((p) => migrate(pgDriver(p))));
-      expect([...(a ?? []), ...(b ?? [])].sort()).toEqual(MIGRATIONS.map((m) => m.version));
+      expect([...(a ?? []), ...(b ?? [])].sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
       expect(await migrate(pgDriver(pools[0] as pg.Pool))).toEqual([]);
       const { rows } = await (pools[0] as pg.Pool).query('select count(*)::int as n from schema_migrations');
       expect(rows[0].n).toBe(MIGRATIONS.length);
