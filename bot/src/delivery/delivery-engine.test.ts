@@ -204,5 +204,8 @@ describe('DeliveryEngine', () => {
     e.offer(msg('a'), snap('a', 3, 'closed'));
     await vi.advanceTimersByTimeAsync(30_000);
     expect(platform.replies).toHaveLength(2);
+    // and then forgets the message: nothing is left to send for a closed, announced poll
+    expect(e.tracked()).toBe(0);
+    expect(e.queueDepth()).toBe(0);
   });
 });

@@ -205,7 +205,10 @@ export class DeliveryEngine {
       s.attempts = 0;
       s.sentVersion = Math.max(s.sentVersion, snapshot.version);
       this.stat(s.m).sent++;
-      if (snapshot.status === 'closed' && (await this.o.store.claimAnnouncement(s.m))) s.announce = snapshot;
+      if (snapshot.status === 'closed') {
+        if (await this.o.store.claimAnnouncement(s.m)) s.announce = snapshot;
+        else this.done(s); // announced already (by us before, or by another process): nothing more to do
+      }
       return;
     }
     if (outcome.kind === 'permanent') return this.gone(s, platform, outcome.reason);
@@ -222,10 +225,23 @@ export class DeliveryEngine {
       s.announce = undefined;
       s.attempts = 0;
       this.stat(s.m).sent++;
+      this.done(s);
       return;
     }
     if (outcome.kind === 'permanent') return this.gone(s, platform, outcome.reason);
     this.retryLater(s, outcome);
+  }
+
+  /** A closed poll's message with nothing left to send: its state goes (a process runs for months). */
+  private done(s: State): void {
+    if (s.pending || s.announce) return;
+    clearTimeout(s.timer);
+    if (this.states.get(s.key) === s) this.states.delete(s.key);
+  }
+
+  /** Messages this engine keeps state for (for tests and /metrics). */
+  tracked(): number {
+    return this.states.size;
   }
 
   private retryLater(s: State, outcome: Extract<Outcome, { kind: 'retry' }>, snapshot?: Snapshot): void {

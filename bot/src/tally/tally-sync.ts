@@ -120,26 +120,31 @@ export class TallySync {
 
   private async renewOnce(): Promise<void> {
     let held: Set<string>;
+    let live: Set<string>;
     try {
-      const live = await this.deps.core.chat.pollsWithLiveMessages();
-      held = new Set(await this.deps.core.chat.acquireDeliveryLeases(this.owner, live, this.ttl));
+      live = new Set(await this.deps.core.chat.pollsWithLiveMessages());
+      held = new Set(await this.deps.core.chat.acquireDeliveryLeases(this.owner, [...live], this.ttl));
     } catch (err) {
       // Without the store this process cannot know whether its leases still hold: it stops sending until it does.
       this.warn(err, 'renewing chat delivery leases failed');
-      this.letGo(new Set(this.watching.keys()));
+      this.letGo(new Set(this.watching.keys()), true);
       return;
     }
-    this.letGo(new Set([...this.watching.keys()].filter((id) => !held.has(id))));
+    const gone = [...this.watching.keys()].filter((id) => !held.has(id));
+    // A poll that went to another process: forget its messages here. A poll that is simply done (closed, winner
+    // claimed) stays in the engine until its last reply is made: nobody else will make it.
+    this.letGo(new Set(gone.filter((id) => live.has(id))), true);
+    this.letGo(new Set(gone.filter((id) => !live.has(id))), false);
     await Promise.all([...held].map((id) => this.hold(id, !this.watching.has(id))));
   }
 
-  private letGo(pollIds: Set<string>): void {
+  private letGo(pollIds: Set<string>, forget: boolean): void {
     for (const id of pollIds) {
       this.watching.get(id)?.();
       this.watching.delete(id);
       this.messages.delete(id);
     }
-    this.engine.forget(pollIds);
+    if (forget) this.engine.forget(pollIds);
   }
 
   /**

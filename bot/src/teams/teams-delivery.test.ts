@@ -1,6 +1,4 @@
-import type { ChatMessage } from '@livevote/core';
 import { describe, expect, it } from 'vitest';
-import type { ChatPlatform, Outcome } from '../delivery/contract.ts';
 import { channelOf, normaliseServiceUrl, referenceOf } from './conversation-reference.ts';
 import { classifyTeamsError, teamsBudgets } from './teams-delivery.ts';
 
