@@ -13,6 +13,11 @@ export type Taken = { ok: true } | { ok: false; retryAfterMs: number };
 export interface BudgetLimiter {
   /** Spends one point of each budget, all or none: refused when any is spent, with how long until it refills. */
   take(budgets: Budget[]): Promise<Taken>;
+  /**
+   * The platform said 429: nobody spends these budgets for `ms` (Slack throttles the workspace × method, not one
+   * message), on every process sharing them.
+   */
+  pause(budgets: Budget[], ms: number): Promise<void>;
 }
 
 /** Makes the limiter for one window shape; `name` is unique per shape. */
@@ -75,5 +80,16 @@ export class RateLimiterBudgets implements BudgetLimiter {
       }
     }
     return { ok: true };
+  }
+
+  async pause(budgets: Budget[], ms: number): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    await Promise.all(
+      budgets.map((b) =>
+        this.limiter(b)
+          .block(b.key, seconds)
+          .catch(() => undefined),
+      ),
+    );
   }
 }

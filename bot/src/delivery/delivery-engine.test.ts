@@ -164,6 +164,21 @@ describe('DeliveryEngine', () => {
     expect(e.destinations().get('slack:C1')).toMatchObject({ rateLimited: 1, retried: 3, sent: 1 });
   });
 
+  it('holds every message of the workspace back on a 429, not only the one that got it', async () => {
+    const platform = new FakePlatform();
+    const e = engine(platform);
+    platform.script = [
+      { ok: false, kind: 'retry', reason: 'ratelimited', retryAfterMs: 7_000, rateLimited: true },
+    ];
+    e.offer(msg('a'), snap('a', 1));
+    await vi.advanceTimersByTimeAsync(10);
+    const limitedAt = Date.now();
+    e.offer(msg('b'), snap('b', 1)); // same workspace, another message
+    await vi.advanceTimersByTimeAsync(30_000);
+    const b = platform.updates.find((u) => u.key === messageKey(msg('b')));
+    expect((b?.at ?? 0) - limitedAt).toBeGreaterThanOrEqual(6_000);
+  });
+
   it('gives up after the attempts cap, and a newer state tries again', async () => {
     const platform = new FakePlatform();
     const e = engine(platform);

@@ -212,7 +212,19 @@ export class DeliveryEngine {
       return;
     }
     if (outcome.kind === 'permanent') return this.gone(s, platform, outcome.reason);
+    await this.pauseOn429(platform, s, 'update', outcome);
     this.retryLater(s, outcome, snapshot);
+  }
+
+  /** A 429 throttles the whole budget (workspace × method, or the conversation), not only this message. */
+  private async pauseOn429(
+    platform: ChatPlatform,
+    s: State,
+    call: CallKind,
+    outcome: Extract<Outcome, { kind: 'retry' }>,
+  ): Promise<void> {
+    if (outcome.rateLimited && outcome.retryAfterMs)
+      await this.o.budgets.pause(platform.budgets(s.m, call), outcome.retryAfterMs);
   }
 
   private async reply(s: State): Promise<void> {
@@ -229,6 +241,7 @@ export class DeliveryEngine {
       return;
     }
     if (outcome.kind === 'permanent') return this.gone(s, platform, outcome.reason);
+    await this.pauseOn429(platform, s, 'reply', outcome);
     this.retryLater(s, outcome);
   }
 
