@@ -7,6 +7,7 @@ import type {
   MyVotesResponse,
   PollListResponse,
   PollResponse,
+  RevealResponse,
   TimelineResponse,
   VoteResponse,
 } from '@livevote/core/protocol';
@@ -91,6 +92,12 @@ export const createPoll = (token: string, body: CreatePollBody) =>
 
 export const closePoll = (token: string, pollId: string) =>
   call<CloseResponse>(`/api/polls/${encodeURIComponent(pollId)}/close`, {
+    method: 'POST',
+    headers: admin(token),
+  });
+
+export const revealResults = (token: string, pollId: string) =>
+  call<RevealResponse>(`/api/polls/${encodeURIComponent(pollId)}/reveal`, {
     method: 'POST',
     headers: admin(token),
   });

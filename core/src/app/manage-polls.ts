@@ -84,6 +84,26 @@ export async function closePoll(
   return ok({ snapshot: await changed(deps, id), changed: r.changed });
 }
 
+/** Shows a poll's hidden results now, for the admin or the poll's creator (closing shows them anyway). */
+export async function revealResults(
+  deps: PollDeps,
+  id: string,
+  actor: Actor,
+): Promise<Result<{ snapshot: Snapshot; changed: boolean }>> {
+  if (actor.kind === 'voter' && !actor.workspaceAdmin) {
+    const creator = await deps.polls.pollCreator(id);
+    if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+    if (creator !== actor.key)
+      return fail(
+        'not_allowed',
+        'Only the person who created this poll, or an admin, can reveal its results.',
+      );
+  }
+  const r = await deps.polls.revealResults(id, actorKey(actor));
+  if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+  return ok({ snapshot: await changed(deps, id), changed: r.changed });
+}
+
 export async function addOption(
   deps: PollDeps,
   pollId: string,

@@ -106,6 +106,11 @@ export interface PollStore {
     id: string,
     closedBy?: string | null,
   ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }>;
+  /** Shows a poll's hidden results before its close (the admin's "reveal"); the version moves. */
+  revealResults(
+    id: string,
+    by: string,
+  ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }>;
   /**
    * Deletes a poll nobody could see (its chat message could not be posted): only while it has no ballots and no
    * chat message. True when it was deleted; the audit log keeps its creation and a `poll_discarded` entry.

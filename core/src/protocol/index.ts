@@ -200,15 +200,18 @@ export const pollSchema = z.object({
 });
 export type Poll = z.infer<typeof pollSchema>;
 
-export const pollSummarySchema = pollSchema.pick({
-  id: true,
-  workspace: true,
-  title: true,
-  template: true,
-  status: true,
-  created_at: true,
-  closes_at: true,
-});
+export const pollSummarySchema = pollSchema
+  .pick({
+    id: true,
+    workspace: true,
+    title: true,
+    template: true,
+    status: true,
+    created_at: true,
+    closes_at: true,
+  })
+  /** Present (true) while the poll hides its results: the admin can reveal them early. */
+  .extend({ results_hidden: z.literal(true).optional() });
 export type PollSummary = z.infer<typeof pollSummarySchema>;
 
 export const placeVoteSchema = z.object({
@@ -359,6 +362,8 @@ export interface CloseResponse {
   snapshot: Snapshot;
   changed: boolean;
 }
+/** `POST /api/polls/:id/reveal`: results shown before the close (`changed: false` when they were not hidden). */
+export type RevealResponse = CloseResponse;
 /** `POST /api/polls/:id/questions/:question_id/options` */
 export interface AddOptionResponse {
   option_id: string;

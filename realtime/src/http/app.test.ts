@@ -5,6 +5,7 @@ import type {
   ErrorBody,
   PollListResponse,
   PollResponse,
+  PollSummary,
   VoteResponse,
   VoteStats,
 } from '@livevote/core/protocol';
@@ -379,6 +380,35 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     await api(`/api/polls/${id}/close`, { method: 'POST', headers: admin });
     const after = (await (await api(`/api/polls/${id}`)).json()) as PollResponse;
     expect(after.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([1, 0, 0]);
+  });
+
+  it('reveals hidden results before the close, for the admin only, and lists which polls hide them', async () => {
+    const id = await newLunchPoll({ results_hidden: true });
+    await vote(id, '12', 'place', ['p2']);
+    const listed = (await (await api('/api/polls', { headers: admin })).json()) as { polls: PollSummary[] };
+    expect(listed.polls.find((p) => p.id === id)?.results_hidden).toBe(true);
+    expect((await api(`/api/polls/${id}/reveal`, { method: 'POST' })).status).toBe(401);
+    const before = (await (await api(`/api/polls/${id}`)).json()) as PollResponse;
+    const res = await api(`/api/polls/${id}/reveal`, { method: 'POST', headers: admin });
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as { snapshot: PollResponse['snapshot']; changed: boolean };
+    expect(r.changed).toBe(true);
+    expect(r.snapshot.status).toBe('open');
+    expect(r.snapshot.results_hidden).toBe(false);
+    expect(r.snapshot.version).toBeGreaterThan(before.snapshot.version);
+    expect(r.snapshot.place_votes?.map((p) => p.vote_count)).toEqual([0, 1, 0]);
+    // once shown, a second reveal changes nothing; an unknown poll is a 404
+    const again = (await (
+      await api(`/api/polls/${id}/reveal`, { method: 'POST', headers: admin })
+    ).json()) as {
+      changed: boolean;
+    };
+    expect(again.changed).toBe(false);
+    expect((await api('/api/polls/nosuchpoll00/reveal', { method: 'POST', headers: admin })).status).toBe(
+      404,
+    );
+    const relisted = (await (await api('/api/polls', { headers: admin })).json()) as { polls: PollSummary[] };
+    expect(relisted.polls.find((p) => p.id === id)?.results_hidden).toBeUndefined();
   });
 
   it('hides the turnout of a poll that hides results, unless it was created to show it', async () => {

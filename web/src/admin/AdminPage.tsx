@@ -3,7 +3,7 @@
 import type { CreatePollBody, Poll, PollSummary } from '@livevote/core/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { closePoll, createPoll, exportCsv, fetchCatalog, listPolls } from '../api.ts';
+import { closePoll, createPoll, exportCsv, fetchCatalog, listPolls, revealResults } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 import { LunchLinks } from '../lunch/LunchLinks.tsx';
@@ -391,6 +391,14 @@ function PollList({ token }: { token: string }) {
       setNote({ ok: false, text: t(s.key) });
     },
   });
+  const reveal = useMutation({
+    mutationFn: (p: PollSummary) => revealResults(token, p.id),
+    onSuccess: (_r, p) => {
+      setNote({ ok: true, text: t('revealedDone', { title: p.title }) });
+      return client.invalidateQueries({ queryKey: ['polls'] });
+    },
+    onError: (e) => setNote({ ok: false, text: t(serverErrorText(e).key) }),
+  });
   const download = async (id: string) => {
     try {
       const blob = await exportCsv(token, id);
@@ -437,6 +445,11 @@ function PollList({ token }: { token: string }) {
               <button type="button" onClick={() => download(p.id)}>
                 {t('exportCsv')}
               </button>
+              {p.status === 'open' && p.results_hidden && (
+                <button type="button" disabled={reveal.isPending} onClick={() => reveal.mutate(p)}>
+                  {t('revealNow')}
+                </button>
+              )}
               {p.status === 'open' && confirming !== p.id && (
                 <button type="button" className="danger" onClick={() => setConfirming(p.id)}>
                   {t('closeNow')}

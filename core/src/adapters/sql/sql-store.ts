@@ -38,6 +38,7 @@ interface PollRow {
   settings: Poll['settings'];
   questions: Poll['questions'];
   decision?: Poll['decision'] | null;
+  results_hidden?: boolean;
 }
 
 const summaryOf = (r: PollRow): PollSummary => ({
@@ -150,14 +151,18 @@ export class SqlStore extends SqlLunchStore implements Store {
 
   async listPolls(q: PollQuery = {}): Promise<PollSummary[]> {
     const rows = await this.db.query<PollRow>(
-      `select p.id, p.workspace, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at
+      `select p.id, p.workspace, p.title, p.template, ${EFFECTIVE_STATUS} as status, p.created_at, p.closes_at,
+         coalesce((p.settings->>'results_hidden')::boolean, false) as results_hidden
        from polls p
        where ($1::text is null or p.workspace = $1) and ($2::text is null or p.template = $2)
          and (not $3 or (p.status = 'open' and (p.closes_at is null or p.closes_at > now())))
        order by p.created_at desc, p.id limit $4`,
       [q.workspace ?? null, q.template ?? null, q.openOnly ?? false, q.limit ?? 100],
     );
-    return rows.map(summaryOf);
+    return rows.map((r) => ({
+      ...summaryOf(r),
+      ...(r.results_hidden && r.status === 'open' ? { results_hidden: true as const } : {}),
+    }));
   }
 
   async getPoll(id: string): Promise<Poll | null> {
@@ -301,6 +306,33 @@ export class SqlStore extends SqlLunchStore implements Store {
         await tx.query(`insert into outbox (kind, poll_id, doc) values ('archive', $1, '{}')`, [id]);
       }
       return { ok: true, changed } as const;
+    });
+  }
+
+  async revealResults(
+    id: string,
+    by: string,
+  ): Promise<{ ok: true; changed: boolean } | { ok: false; reason: 'unknown_poll' }> {
+    return this.db.transaction(async (tx) => {
+      const revealed = await tx.query<{ id: string }>(
+        `update polls set settings = jsonb_set(settings, '{results_hidden}', 'false')
+         where id = $1 and coalesce((settings->>'results_hidden')::boolean, false) returning id`,
+        [id],
+      );
+      if (revealed.length === 0) {
+        const exists = await tx.query('select 1 from polls where id = $1', [id]);
+        return exists.length === 0
+          ? ({ ok: false, reason: 'unknown_poll' } as const)
+          : ({ ok: true, changed: false } as const);
+      }
+      // The version moves, so every screen hears the change.
+      await tx.query('update poll_shards set changes = changes + 1 where poll_id = $1 and shard = 0', [id]);
+      if (this.audit)
+        await tx.query('select lv_audit($1, $2)', [
+          id,
+          JSON.stringify({ type: 'results_revealed', actor: by }),
+        ]);
+      return { ok: true, changed: true } as const;
     });
   }
 

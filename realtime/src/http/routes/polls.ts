@@ -5,10 +5,11 @@ import {
   createPollSchema,
   type PollListResponse,
   type PollResponse,
+  revealResults,
   turnoutTimeline,
   WEB_WORKSPACE,
 } from '@livevote/core';
-import type { CloseResponse } from '@livevote/core/protocol';
+import type { CloseResponse, RevealResponse } from '@livevote/core/protocol';
 import { Router } from 'express';
 import { sseHandler } from '../../sse/sse-route.ts';
 import { csvLine } from '../csv.ts';
@@ -99,6 +100,17 @@ export function pollRoutes(deps: HttpDeps): Router {
       if (!result.ok) return sendFailure(res, result);
       const { snapshot, changed } = result.value;
       res.set('ETag', etagOf(snapshot.version)).json({ snapshot, changed } satisfies CloseResponse);
+    }),
+  );
+
+  r.post(
+    '/polls/:id/reveal',
+    adminOnly(auth),
+    route(async (req, res) => {
+      const result = await revealResults(core, pollIdOf(req), { kind: 'admin' });
+      if (!result.ok) return sendFailure(res, result);
+      const { snapshot, changed } = result.value;
+      res.set('ETag', etagOf(snapshot.version)).json({ snapshot, changed } satisfies RevealResponse);
     }),
   );
 
