@@ -11,6 +11,7 @@ import {
   closePoll,
   createChatPoll,
   issueVoterToken,
+  type LunchDestinations,
   type Poll,
   retractVote,
   StoreErrorLog,
@@ -30,8 +31,10 @@ import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
+import { postPollMessage } from './post-poll.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
+import { NUDGE_OPT_OUT, slackDestinations, voterKeyOfSlackUser } from './slack-destinations.ts';
 import { classifySlackError, slackBudgets } from './slack-errors.ts';
 import {
   ADD_OPTION_MODAL,
@@ -67,6 +70,8 @@ export interface SlackApp {
   /** Express router serving POST /slack/events and the OAuth install routes (socket mode: only the latter, if any). */
   router?: Router;
   platform: ChatPlatform;
+  /** Where scheduled lunch polls of Slack channels go (registered on the server's DestinationRouter). */
+  destinations: LunchDestinations;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -181,6 +186,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
    * Creates the poll and posts its message. If Slack refuses the post (a private channel or a DM without the bot,
    * an archived channel), the poll is discarded (nobody could see it) and the person is told how to fix it.
    */
+  const postDeps = { tally: o.tally, publicUrl: o.publicUrl, log: o.log };
   async function startPoll(
     client: WebClient,
     at: ModalContext & { user: string; team: string | undefined },
@@ -192,31 +198,20 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const r = await createChatPoll(core, workspace, slackVoter(at.team, at.user), req);
     if (!r.ok) return void (await tell(`:warning: ${esc(r.message)}`));
     const poll = r.value.poll;
-    const msg = renderPoll(poll, r.value.snapshot, { publicUrl: o.publicUrl, voters: {} });
-    let posted: { ts?: string; channel?: string };
     try {
-      posted = await client.chat.postMessage({
-        channel: at.channel,
-        text: msg.text,
-        blocks: asBlocks(msg.blocks),
-      });
+      await postPollMessage(
+        postDeps,
+        client,
+        { channel: at.channel, team: at.team ?? '', workspace },
+        poll,
+        r.value.snapshot,
+      );
     } catch (err) {
       const why = classifySlackError(err);
       await core.polls.discardPoll(poll.id, why.reason);
       o.log.warn({ reason: why.reason, poll: poll.id }, 'posting a new poll failed; the poll was discarded');
       return void (await tell(cannotPostHere(why.reason)));
     }
-    if (!posted.ts || !posted.channel) return;
-    await client.pins.add({ channel: posted.channel, timestamp: posted.ts }).catch((err: unknown) => {
-      o.log.warn({ err: String(err) }, 'pinning the poll message failed');
-    });
-    await o.tally.track({
-      platform: 'slack',
-      channel: posted.channel,
-      message_id: posted.ts,
-      poll_id: poll.id,
-      meta: { team: at.team ?? '', workspace },
-    });
   }
 
   /** The person's time zone (Slack profile), for `--closes 12:30`; the server's when Slack does not say. */
@@ -470,6 +465,19 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await ack();
   });
 
+  // A nudged person turns direct lunch nudges off for this workspace (the key the ballots know them by).
+  app.action(NUDGE_OPT_OUT, async ({ ack, body, client }: ActionArgs) => {
+    await ack();
+    const workspace = workspaceOf(body);
+    const team = teamOf(body);
+    if (!workspace || !team) return;
+    const key = await voterKeyOfSlackUser(core.directory, workspace, team, body.user.id);
+    await core.lunch.setReminderOptOut(workspace, key, true);
+    await client.chat
+      .postMessage({ channel: body.user.id, text: 'Done: no more lunch nudges from me in this workspace.' })
+      .catch(() => undefined);
+  });
+
   app.action('close-poll', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
     const pollId: string = action.value;
@@ -597,9 +605,29 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         .use(receiver.router as unknown as Router)
     : installRouter;
 
+  // Scheduled posts are made outside any request: the workspace's token, and the SDK's retries (one post, waited for).
+  const postClients = new Map<string, WebClient>();
+  const destinations = slackDestinations({
+    core,
+    tally: o.tally,
+    publicUrl: o.publicUrl,
+    log: o.log,
+    async clientFor(workspace) {
+      const token = await boltApp.tokenFor({ workspace });
+      if (!token) return undefined;
+      let c = postClients.get(token);
+      if (!c) {
+        c = new WebClient(token, { ...(slackApiUrl ? { slackApiUrl } : {}), logLevel: WebLogLevel.ERROR });
+        postClients.set(token, c);
+      }
+      return c;
+    },
+  });
+
   return {
     ...(router ? { router } : {}),
     platform,
+    destinations,
     async start() {
       if (!receiver) await app.start();
     },

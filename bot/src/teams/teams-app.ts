@@ -9,6 +9,7 @@ import {
   createChatPoll,
   isStoreUnavailable,
   isTimeZone,
+  type LunchDestinations,
   nextWallClockTime,
   REASON_MESSAGES,
   retractVote,
@@ -27,8 +28,9 @@ import type { TallySync } from '../tally/tally-sync.ts';
 import { channelOf, referenceOf } from './conversation-reference.ts';
 import { type ClockTime, parseTeamsCommand } from './parse-teams-command.ts';
 import { CARD_CONTENT_TYPE, cardAttachment, pollCard, REFRESH_USERS_MAX } from './poll-card.ts';
-import { type PostResult, postPollCard } from './proactive.ts';
+import { type PostResult, postPollCard, sendToConversation } from './proactive.ts';
 import { sharedCard, type TeamsMessageMeta, teamsPlatform } from './teams-delivery.ts';
+import { teamsDestinations } from './teams-destinations.ts';
 import { type AdminQuestion, graphOwnerCheck } from './workspace-admin.ts';
 
 export interface TeamsOptions {
@@ -61,6 +63,8 @@ export interface TeamsApp {
    * the bot first, and keeps it current like any other.
    */
   postPoll(conversationId: string, pollId: string): Promise<PostResult>;
+  /** Where scheduled lunch polls of Teams conversations go (registered on the server's DestinationRouter). */
+  destinations: LunchDestinations;
 }
 
 /** Reaches the connector of a conversation's serviceUrl with the app's own token (for calls outside a turn). */
@@ -369,11 +373,19 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
 
   await app.initialize(); // registers POST /api/messages on `router`
 
+  const postPoll = (conversationId: string, pollId: string) =>
+    postPollCard({ ...deliveryDeps, tally: o.tally }, conversationId, pollId);
+
   return {
     router,
     platform: deliveryPlatform,
-    postPoll: (conversationId, pollId) =>
-      postPollCard({ ...deliveryDeps, tally: o.tally }, conversationId, pollId),
+    postPoll,
+    destinations: teamsDestinations({
+      core,
+      publicUrl: o.publicUrl,
+      postPoll,
+      send: (conversationId, activity) => sendToConversation(deliveryDeps, conversationId, activity),
+    }),
   };
 }
 
