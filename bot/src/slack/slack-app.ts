@@ -1,6 +1,7 @@
 // The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the event
 // path. Every request's signature is checked (by the replay guard, then Bolt's receiver) before anything acts on it.
 import {
+  addCatalogPlace,
   addOption,
   atMostEvery,
   type ChatMessage,
@@ -10,12 +11,16 @@ import {
   catalogOf,
   closePoll,
   createChatPoll,
+  createSchedule,
   issueVoterToken,
   type LunchDestinations,
+  listCatalog,
   type Poll,
   retractVote,
   StoreErrorLog,
   slackWorkspace,
+  updateCatalogPlace,
+  updateSchedule,
   type Voter,
   voterKey,
   winnerText,
@@ -31,9 +36,11 @@ import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
+import { PLACES_MODAL, placesModal, readPlacesModal } from './places-modal.ts';
 import { postPollMessage } from './post-poll.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
+import { readScheduleModal, SCHEDULE_MODAL, scheduleModal, scheduleText } from './schedule-modal.ts';
 import { NUDGE_OPT_OUT, slackDestinations, voterKeyOfSlackUser } from './slack-destinations.ts';
 import { classifySlackError, slackBudgets } from './slack-errors.ts';
 import {
@@ -237,6 +244,26 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await ack();
     const workspace = commandWorkspace(command);
     if (!workspace) return;
+    const sub = command.text.trim().toLowerCase().replace(/\s+/g, ' ');
+    if (sub === 'places')
+      return void (await client.views.open({
+        trigger_id: command.trigger_id,
+        view: placesModal(await listCatalog(core, workspace)) as never,
+      }));
+    if (sub === 'schedule' || sub === 'schedule set') {
+      const current = await channelSchedule(workspace, command.channel_id);
+      if (sub === 'schedule') return void (await respond(command.response_url, scheduleText(current)));
+      return void (await client.views.open({
+        trigger_id: command.trigger_id,
+        view: {
+          ...scheduleModal(current, await timeZoneOf(client, command.user_id)),
+          private_metadata: JSON.stringify({
+            channel: command.channel_id,
+            responseUrl: command.response_url,
+          }),
+        } as never,
+      }));
+    }
     await client.views.open({
       trigger_id: command.trigger_id,
       view: {
@@ -270,6 +297,44 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         resultsHidden: read.hidden,
       },
     );
+  });
+
+  /** The schedule whose destination is this Slack channel, if any. */
+  const channelSchedule = async (workspace: string, channel: string) =>
+    (await core.lunch.schedules(workspace)).find(
+      (x) => x.destination.platform === 'slack' && x.destination.channel === channel,
+    );
+
+  app.view(PLACES_MODAL, async ({ ack, view, body }) => {
+    const workspace = workspaceOf(body);
+    if (!workspace) return void (await ack());
+    const change = readPlacesModal(view.state as never, await listCatalog(core, workspace));
+    if (!change.ok) return void (await ack({ response_action: 'errors', errors: change.errors }));
+    const r =
+      change.kind === 'add'
+        ? await addCatalogPlace(core, workspace, change.input)
+        : await updateCatalogPlace(core, workspace, change.id, change.patch);
+    if (!r.ok)
+      return void (await ack({
+        response_action: 'errors',
+        errors: { [r.reason === 'unknown_place' ? 'place' : 'name']: r.message },
+      }));
+    // The modal shows the catalog as it is now, ready for the next change.
+    await ack({ response_action: 'update', view: placesModal(await listCatalog(core, workspace)) as never });
+  });
+
+  app.view(SCHEDULE_MODAL, async ({ ack, view, body }) => {
+    const workspace = workspaceOf(body);
+    const ctx = JSON.parse(view.private_metadata || '{}') as Partial<ModalContext>;
+    if (!workspace || !ctx.channel) return void (await ack());
+    const read = readScheduleModal(view.state as never, workspace, ctx.channel);
+    if (!read.ok) return void (await ack({ response_action: 'errors', errors: read.errors }));
+    const current = await channelSchedule(workspace, ctx.channel);
+    const { workspace: _w, ...spec } = read.body;
+    const r = current ? await updateSchedule(core, current.id, spec) : await createSchedule(core, read.body);
+    if (!r.ok) return void (await ack({ response_action: 'errors', errors: { close_at: r.message } }));
+    await ack();
+    await respond(ctx.responseUrl, `:white_check_mark: ${scheduleText(r.value)}`);
   });
 
   app.command('/vote', async ({ ack, command, client }) => {
