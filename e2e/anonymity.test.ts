@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { type Booted, boot } from './boot.ts';
 import { FakeConnector } from './chat/fake-connector.ts';
 import { FakeSlack } from './chat/fake-slack.ts';
+import { modalPlaceOptions } from './chat/slack-polls.ts';
 import { slackRequests } from './chat/slack-requests.ts';
 
 const SLACK_SECRET = 'slack-signing-secret-for-the-anonymity-audit';
@@ -179,7 +180,7 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
             places: {
               v: {
                 type: 'multi_static_select',
-                selected_options: [{ value: '0' }, { value: '1' }, { value: '2' }],
+                selected_options: modalPlaceOptions(view).slice(0, 3),
               },
             },
             settings: {

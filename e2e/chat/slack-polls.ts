@@ -61,3 +61,11 @@ export const voteClick = (
     messageTs,
     channel,
   });
+
+/** The place options of an opened /lunch modal, as Slack would send them back when picked (value = catalog id). */
+export function modalPlaceOptions(view: unknown): { value: string; text: { type: string; text: string } }[] {
+  const blocks =
+    (view as { blocks?: { block_id?: string; element?: { options?: unknown[] } }[] }).blocks ?? [];
+  const options = blocks.find((b) => b.block_id === 'places')?.element?.options ?? [];
+  return options as { value: string; text: { type: string; text: string } }[];
+}

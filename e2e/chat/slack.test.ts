@@ -5,6 +5,7 @@ import type { Running } from '@livevote/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Booted, boot } from '../boot.ts';
 import { FakeSlack, slackHeaders } from './fake-slack.ts';
+import { modalPlaceOptions } from './slack-polls.ts';
 import { slackRequests } from './slack-requests.ts';
 
 const SECRET = 'slack-signing-secret-for-tests';
@@ -352,7 +353,7 @@ describe('Slack app', () => {
             places: {
               v: {
                 type: 'multi_static_select',
-                selected_options: [{ value: '0' }, { value: '1' }, { value: '2' }],
+                selected_options: modalPlaceOptions(view).slice(0, 3),
               },
             },
             closes: {
@@ -385,7 +386,15 @@ describe('Slack app', () => {
         id: 'V2',
         callback_id: 'lunch-modal',
         private_metadata: '{"channel":"C1"}',
-        state: { values: { places: { v: { selected_options: [{ value: '0' }] } } } },
+        state: {
+          values: {
+            places: {
+              v: {
+                selected_options: modalPlaceOptions(slack.of('views.open').at(-1)?.body.view).slice(0, 1),
+              },
+            },
+          },
+        },
       },
     });
     expect(await res.json()).toMatchObject({

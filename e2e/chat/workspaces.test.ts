@@ -10,6 +10,7 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Booted, boot } from '../boot.ts';
 import { FakeSlack } from './fake-slack.ts';
+import { modalPlaceOptions } from './slack-polls.ts';
 import { slackRequests } from './slack-requests.ts';
 
 const SECRET = 'slack-signing-secret-for-workspaces';
@@ -77,7 +78,7 @@ describe('Workspaces: two Slack workspaces and the web', () => {
     chat = slackRequests(base, SECRET, slack.url);
 
     // T1 runs a lunch poll with two of the starter places: its catalog keeps all five (a poll never shrinks it).
-    await modalPlaces('T1');
+    const T1view: unknown = JSON.parse(await modalPlaces('T1'));
     const submitted = await chat.action({
       type: 'view_submission',
       team: { id: 'T1' },
@@ -90,7 +91,7 @@ describe('Workspaces: two Slack workspaces and the web', () => {
           values: {
             title: { v: { type: 'plain_text_input', value: 'T1 lunch' } },
             places: {
-              v: { type: 'multi_static_select', selected_options: [{ value: '0' }, { value: '1' }] },
+              v: { type: 'multi_static_select', selected_options: modalPlaceOptions(T1view).slice(0, 2) },
             },
           },
         },

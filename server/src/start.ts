@@ -135,6 +135,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       ...(adapters.sharedOnce ? { sharedOnce: adapters.sharedOnce } : {}),
     });
     tally.register(slack.platform);
+    destinations.register('slack', slack.destinations);
     await slack.start();
     log.info(
       { mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', workspaces: slackOAuth ? 'oauth' : 'one' },
@@ -158,6 +159,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       storeErrors,
     });
     tally.register(teams.platform);
+    destinations.register('teams', teams.destinations);
     if (teamsUnauthenticated)
       log.warn(
         {},

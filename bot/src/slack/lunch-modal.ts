@@ -4,10 +4,13 @@ import type { Block } from './render-poll.ts';
 
 export const LUNCH_MODAL = 'lunch-modal';
 
-export function lunchModal(catalog: PlaceInput[], channelId: string): Block {
-  const option = (p: PlaceInput, i: number) => ({
+/** A catalog place as the modal offers it: its id is the option's value (never its index in a list that may change). */
+export type ModalPlace = PlaceInput & { id: string };
+
+export function lunchModal(catalog: ModalPlace[], channelId: string): Block {
+  const option = (p: ModalPlace) => ({
     text: { type: 'plain_text', text: (p.label_en ? `${p.name} (${p.label_en})` : p.name).slice(0, 75) },
-    value: String(i),
+    value: p.id,
   });
   const places = catalog.slice(0, 100).map(option);
   return {
@@ -74,31 +77,42 @@ interface ViewState {
     string,
     Record<
       string,
-      { value?: string | null; selected_options?: { value: string }[]; selected_date_time?: number | null }
+      {
+        value?: string | null;
+        selected_options?: { value: string; text?: { text: string } }[];
+        selected_date_time?: number | null;
+      }
     >
   >;
 }
 
-export function readLunchModal(
+/**
+ * Reads a submitted modal against the catalog as it is now: each picked value is a place id; a place deactivated or
+ * removed since the modal opened is reported by name instead of being swapped for whatever now sits at its position.
+ */
+export function readLunchModal<P extends ModalPlace>(
   state: ViewState,
-  catalog: PlaceInput[],
+  catalog: P[],
   now: Date,
 ):
   | {
       ok: true;
       title?: string;
-      places: PlaceInput[];
+      places: P[];
       closesAt: string | null;
       anonymous: boolean;
       hidden: boolean;
     }
   | { ok: false; errors: Record<string, string> } {
   const v = state.values;
-  const picked = (v.places?.v?.selected_options ?? [])
-    .map((o) => catalog[Number(o.value)])
-    .filter((p): p is PlaceInput => !!p);
+  const byId = new Map(catalog.map((p) => [p.id, p]));
+  const selected = v.places?.v?.selected_options ?? [];
+  const picked = selected.map((o) => byId.get(o.value)).filter((p): p is P => !!p);
+  const gone = selected.filter((o) => !byId.has(o.value)).map((o) => o.text?.text ?? o.value);
   const errors: Record<string, string> = {};
-  if (picked.length < 2) errors.places = 'Pick at least two places.';
+  if (gone.length > 0)
+    errors.places = `No longer in the catalog: ${gone.join(', ')}. Take it out of your picks, or close and run /lunch again.`;
+  else if (picked.length < 2) errors.places = 'Pick at least two places.';
   const ts = v.closes?.v?.selected_date_time ?? null;
   if (ts !== null && ts * 1000 <= now.getTime()) errors.closes = 'The close time must be in the future.';
   if (Object.keys(errors).length) return { ok: false, errors };

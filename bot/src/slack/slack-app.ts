@@ -1,6 +1,7 @@
 // The Slack app (Bolt 5): /lunch and /vote create polls, buttons and menus vote, the shared message follows the event
 // path. Every request's signature is checked (by the replay guard, then Bolt's receiver) before anything acts on it.
 import {
+  addCatalogPlace,
   addOption,
   atMostEvery,
   type ChatMessage,
@@ -10,11 +11,16 @@ import {
   catalogOf,
   closePoll,
   createChatPoll,
+  createSchedule,
   issueVoterToken,
+  type LunchDestinations,
+  listCatalog,
   type Poll,
   retractVote,
   StoreErrorLog,
   slackWorkspace,
+  updateCatalogPlace,
+  updateSchedule,
   type Voter,
   voterKey,
   winnerText,
@@ -30,8 +36,12 @@ import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
+import { PLACES_MODAL, placesModal, readPlacesModal } from './places-modal.ts';
+import { postPollMessage } from './post-poll.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
+import { readScheduleModal, SCHEDULE_MODAL, scheduleModal, scheduleText } from './schedule-modal.ts';
+import { NUDGE_OPT_OUT, slackDestinations, voterKeyOfSlackUser } from './slack-destinations.ts';
 import { classifySlackError, slackBudgets } from './slack-errors.ts';
 import {
   ADD_OPTION_MODAL,
@@ -67,6 +77,8 @@ export interface SlackApp {
   /** Express router serving POST /slack/events and the OAuth install routes (socket mode: only the latter, if any). */
   router?: Router;
   platform: ChatPlatform;
+  /** Where scheduled lunch polls of Slack channels go (registered on the server's DestinationRouter). */
+  destinations: LunchDestinations;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -181,6 +193,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
    * Creates the poll and posts its message. If Slack refuses the post (a private channel or a DM without the bot,
    * an archived channel), the poll is discarded (nobody could see it) and the person is told how to fix it.
    */
+  const postDeps = { tally: o.tally, publicUrl: o.publicUrl, log: o.log };
   async function startPoll(
     client: WebClient,
     at: ModalContext & { user: string; team: string | undefined },
@@ -192,31 +205,20 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const r = await createChatPoll(core, workspace, slackVoter(at.team, at.user), req);
     if (!r.ok) return void (await tell(`:warning: ${esc(r.message)}`));
     const poll = r.value.poll;
-    const msg = renderPoll(poll, r.value.snapshot, { publicUrl: o.publicUrl, voters: {} });
-    let posted: { ts?: string; channel?: string };
     try {
-      posted = await client.chat.postMessage({
-        channel: at.channel,
-        text: msg.text,
-        blocks: asBlocks(msg.blocks),
-      });
+      await postPollMessage(
+        postDeps,
+        client,
+        { channel: at.channel, team: at.team ?? '', workspace },
+        poll,
+        r.value.snapshot,
+      );
     } catch (err) {
       const why = classifySlackError(err);
       await core.polls.discardPoll(poll.id, why.reason);
       o.log.warn({ reason: why.reason, poll: poll.id }, 'posting a new poll failed; the poll was discarded');
       return void (await tell(cannotPostHere(why.reason)));
     }
-    if (!posted.ts || !posted.channel) return;
-    await client.pins.add({ channel: posted.channel, timestamp: posted.ts }).catch((err: unknown) => {
-      o.log.warn({ err: String(err) }, 'pinning the poll message failed');
-    });
-    await o.tally.track({
-      platform: 'slack',
-      channel: posted.channel,
-      message_id: posted.ts,
-      poll_id: poll.id,
-      meta: { team: at.team ?? '', workspace },
-    });
   }
 
   /** The person's time zone (Slack profile), for `--closes 12:30`; the server's when Slack does not say. */
@@ -242,6 +244,26 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await ack();
     const workspace = commandWorkspace(command);
     if (!workspace) return;
+    const sub = command.text.trim().toLowerCase().replace(/\s+/g, ' ');
+    if (sub === 'places')
+      return void (await client.views.open({
+        trigger_id: command.trigger_id,
+        view: placesModal(await listCatalog(core, workspace)) as never,
+      }));
+    if (sub === 'schedule' || sub === 'schedule set') {
+      const current = await channelSchedule(workspace, command.channel_id);
+      if (sub === 'schedule') return void (await respond(command.response_url, scheduleText(current)));
+      return void (await client.views.open({
+        trigger_id: command.trigger_id,
+        view: {
+          ...scheduleModal(current, await timeZoneOf(client, command.user_id)),
+          private_metadata: JSON.stringify({
+            channel: command.channel_id,
+            responseUrl: command.response_url,
+          }),
+        } as never,
+      }));
+    }
     await client.views.open({
       trigger_id: command.trigger_id,
       view: {
@@ -275,6 +297,44 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         resultsHidden: read.hidden,
       },
     );
+  });
+
+  /** The schedule whose destination is this Slack channel, if any. */
+  const channelSchedule = async (workspace: string, channel: string) =>
+    (await core.lunch.schedules(workspace)).find(
+      (x) => x.destination.platform === 'slack' && x.destination.channel === channel,
+    );
+
+  app.view(PLACES_MODAL, async ({ ack, view, body }) => {
+    const workspace = workspaceOf(body);
+    if (!workspace) return void (await ack());
+    const change = readPlacesModal(view.state as never, await listCatalog(core, workspace));
+    if (!change.ok) return void (await ack({ response_action: 'errors', errors: change.errors }));
+    const r =
+      change.kind === 'add'
+        ? await addCatalogPlace(core, workspace, change.input)
+        : await updateCatalogPlace(core, workspace, change.id, change.patch);
+    if (!r.ok)
+      return void (await ack({
+        response_action: 'errors',
+        errors: { [r.reason === 'unknown_place' ? 'place' : 'name']: r.message },
+      }));
+    // The modal shows the catalog as it is now, ready for the next change.
+    await ack({ response_action: 'update', view: placesModal(await listCatalog(core, workspace)) as never });
+  });
+
+  app.view(SCHEDULE_MODAL, async ({ ack, view, body }) => {
+    const workspace = workspaceOf(body);
+    const ctx = JSON.parse(view.private_metadata || '{}') as Partial<ModalContext>;
+    if (!workspace || !ctx.channel) return void (await ack());
+    const read = readScheduleModal(view.state as never, workspace, ctx.channel);
+    if (!read.ok) return void (await ack({ response_action: 'errors', errors: read.errors }));
+    const current = await channelSchedule(workspace, ctx.channel);
+    const { workspace: _w, ...spec } = read.body;
+    const r = current ? await updateSchedule(core, current.id, spec) : await createSchedule(core, read.body);
+    if (!r.ok) return void (await ack({ response_action: 'errors', errors: { close_at: r.message } }));
+    await ack();
+    await respond(ctx.responseUrl, `:white_check_mark: ${scheduleText(r.value)}`);
   });
 
   app.command('/vote', async ({ ack, command, client }) => {
@@ -470,6 +530,19 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await ack();
   });
 
+  // A nudged person turns direct lunch nudges off for this workspace (the key the ballots know them by).
+  app.action(NUDGE_OPT_OUT, async ({ ack, body, client }: ActionArgs) => {
+    await ack();
+    const workspace = workspaceOf(body);
+    const team = teamOf(body);
+    if (!workspace || !team) return;
+    const key = await voterKeyOfSlackUser(core.directory, workspace, team, body.user.id);
+    await core.lunch.setReminderOptOut(workspace, key, true);
+    await client.chat
+      .postMessage({ channel: body.user.id, text: 'Done: no more lunch nudges from me in this workspace.' })
+      .catch(() => undefined);
+  });
+
   app.action('close-poll', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
     const pollId: string = action.value;
@@ -597,9 +670,29 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         .use(receiver.router as unknown as Router)
     : installRouter;
 
+  // Scheduled posts are made outside any request: the workspace's token, and the SDK's retries (one post, waited for).
+  const postClients = new Map<string, WebClient>();
+  const destinations = slackDestinations({
+    core,
+    tally: o.tally,
+    publicUrl: o.publicUrl,
+    log: o.log,
+    async clientFor(workspace) {
+      const token = await boltApp.tokenFor({ workspace });
+      if (!token) return undefined;
+      let c = postClients.get(token);
+      if (!c) {
+        c = new WebClient(token, { ...(slackApiUrl ? { slackApiUrl } : {}), logLevel: WebLogLevel.ERROR });
+        postClients.set(token, c);
+      }
+      return c;
+    },
+  });
+
   return {
     ...(router ? { router } : {}),
     platform,
+    destinations,
     async start() {
       if (!receiver) await app.start();
     },

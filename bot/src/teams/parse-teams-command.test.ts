@@ -41,3 +41,31 @@ describe('Teams commands', () => {
     expect(parseTeamsCommand('poll Where?; Pizza; closes 12:30').ok).toBe(false);
   });
 });
+
+describe('lunch places and lunch schedule', () => {
+  it('reads the catalog and schedule commands', () => {
+    expect(parseTeamsCommand('<at>livevote</at> lunch places')).toEqual({
+      ok: true,
+      value: { kind: 'places' },
+    });
+    expect(parseTeamsCommand('lunch schedule')).toEqual({ ok: true, value: { kind: 'schedule' } });
+    expect(parseTeamsCommand('lunch schedule 11:30-12:30 mon-fri Asia/Seoul')).toEqual({
+      ok: true,
+      value: {
+        kind: 'schedule',
+        set: { open_at: '11:30', close_at: '12:30', weekdays: [1, 2, 3, 4, 5], timezone: 'Asia/Seoul' },
+      },
+    });
+    expect(parseTeamsCommand('lunch schedule 9:05-9:40 sat,mon')).toMatchObject({
+      value: { set: { open_at: '09:05', close_at: '09:40', weekdays: [1, 6] } },
+    });
+  });
+
+  it('says how to write a schedule it cannot read', () => {
+    expect(parseTeamsCommand('lunch schedule noon')).toMatchObject({ ok: false });
+    expect(parseTeamsCommand('lunch schedule 11:30-12:30 someday')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('someday'),
+    });
+  });
+});

@@ -63,3 +63,22 @@ export async function postPollCard(
     return o.ok ? { ok: false, kind: 'retry', reason: 'error' } : o;
   }
 }
+
+/** Sends one plain activity (a reminder, a result) to a conversation nobody just spoke in, by its stored reference. */
+export async function sendToConversation(
+  deps: Omit<ProactiveDeps, 'tally'>,
+  conversationId: string,
+  activity: object,
+): Promise<Outcome> {
+  try {
+    const c = await deps.core.conversations.conversation('teams', conversationId);
+    if (!c) return { ok: false, kind: 'permanent', reason: 'unknown_conversation' };
+    const { reference: ref } = c;
+    if (!deps.serviceUrlAllowed(ref.serviceUrl))
+      return { ok: false, kind: 'permanent', reason: 'service_url_not_allowed' };
+    await deps.connector(ref.serviceUrl).conversations.activities(ref.conversationId).create(activity);
+    return { ok: true };
+  } catch (err) {
+    return classifyTeamsError(err);
+  }
+}

@@ -9,6 +9,7 @@ import {
   createChatPoll,
   isStoreUnavailable,
   isTimeZone,
+  type LunchDestinations,
   nextWallClockTime,
   REASON_MESSAGES,
   retractVote,
@@ -25,10 +26,12 @@ import express from 'express';
 import type { ChatPlatform } from '../delivery/contract.ts';
 import type { TallySync } from '../tally/tally-sync.ts';
 import { channelOf, referenceOf } from './conversation-reference.ts';
+import { lunchAdminAnswer } from './lunch-admin.ts';
 import { type ClockTime, parseTeamsCommand } from './parse-teams-command.ts';
 import { CARD_CONTENT_TYPE, cardAttachment, pollCard, REFRESH_USERS_MAX } from './poll-card.ts';
-import { type PostResult, postPollCard } from './proactive.ts';
+import { type PostResult, postPollCard, sendToConversation } from './proactive.ts';
 import { sharedCard, type TeamsMessageMeta, teamsPlatform } from './teams-delivery.ts';
+import { teamsDestinations } from './teams-destinations.ts';
 import { type AdminQuestion, graphOwnerCheck } from './workspace-admin.ts';
 
 export interface TeamsOptions {
@@ -61,6 +64,8 @@ export interface TeamsApp {
    * the bot first, and keeps it current like any other.
    */
   postPoll(conversationId: string, pollId: string): Promise<PostResult>;
+  /** Where scheduled lunch polls of Teams conversations go (registered on the server's DestinationRouter). */
+  destinations: LunchDestinations;
 }
 
 /** Reaches the connector of a conversation's serviceUrl with the app's own token (for calls outside a turn). */
@@ -317,12 +322,26 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
     if (!cmd.ok) return void (await ctx.send(`⚠️ ${cmd.message}`));
     if (cmd.value.kind === 'help') {
       return void (await ctx.send(
-        'Say **lunch** for a lunch poll, or **poll Question; Option A; Option B**; add **closes 12:30** to either to close it by itself.',
+        'Say **lunch** for a lunch poll, or **poll Question; Option A; Option B**; add **closes 12:30** to either to close it by itself. **lunch places** lists the lunch places; **lunch schedule** shows this conversation’s daily lunch poll, **lunch schedule 11:30-12:30 mon-fri Asia/Seoul** sets it.',
       ));
     }
     const creator = voterOf(a);
     const workspace = teamsWorkspace(creator.tenant);
     if (!workspace) return void (await ctx.send('⚠️ This conversation has no Teams tenant; polls need one.'));
+    if (cmd.value.kind === 'places' || cmd.value.kind === 'schedule') {
+      const clock = wallClockOf(a);
+      const answer = await lunchAdminAnswer(
+        core,
+        {
+          workspace,
+          conversation: channelOf(a.conversation.id),
+          timezone: 'timeZone' in clock && clock.timeZone ? clock.timeZone : 'UTC',
+          publicUrl: o.publicUrl,
+        },
+        cmd.value,
+      );
+      return void (await ctx.send(answer));
+    }
     const closes = closesAt(a, cmd.value.closes);
     const created = await createChatPoll(
       core,
@@ -369,11 +388,19 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
 
   await app.initialize(); // registers POST /api/messages on `router`
 
+  const postPoll = (conversationId: string, pollId: string) =>
+    postPollCard({ ...deliveryDeps, tally: o.tally }, conversationId, pollId);
+
   return {
     router,
     platform: deliveryPlatform,
-    postPoll: (conversationId, pollId) =>
-      postPollCard({ ...deliveryDeps, tally: o.tally }, conversationId, pollId),
+    postPoll,
+    destinations: teamsDestinations({
+      core,
+      publicUrl: o.publicUrl,
+      postPoll,
+      send: (conversationId, activity) => sendToConversation(deliveryDeps, conversationId, activity),
+    }),
   };
 }
 

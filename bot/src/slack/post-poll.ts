@@ -1,0 +1,49 @@
+// Posting a poll's shared message in a Slack channel: the Block Kit message, pinned, and tracked so the delivery
+// engine keeps it current and replies the winner in its thread once. Used by /lunch and /vote and by scheduled polls.
+import type { Poll } from '@livevote/core';
+import type { Snapshot } from '@livevote/core/protocol';
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import type { TallySync } from '../tally/tally-sync.ts';
+import { renderPoll } from './render-poll.ts';
+
+export interface PostPollDeps {
+  tally: Pick<TallySync, 'track'>;
+  publicUrl: string;
+  log: { warn(o: object, m?: string): void };
+}
+
+export interface PostTarget {
+  channel: string;
+  /** The Slack team id (the message's meta; an org-wide install's messages name the team they were posted from). */
+  team: string;
+  workspace: string;
+}
+
+/** Posts, pins and tracks. Throws what Slack's post threw (the caller decides what a refusal means). */
+export async function postPollMessage(
+  deps: PostPollDeps,
+  client: WebClient,
+  target: PostTarget,
+  poll: Poll,
+  snapshot: Snapshot,
+): Promise<{ channel: string; ts: string } | null> {
+  const msg = renderPoll(poll, snapshot, { publicUrl: deps.publicUrl, voters: {} });
+  const posted = await client.chat.postMessage({
+    channel: target.channel,
+    text: msg.text,
+    blocks: msg.blocks as KnownBlock[],
+  });
+  if (!posted.ts || !posted.channel) return null;
+  await client.pins.add({ channel: posted.channel, timestamp: posted.ts }).catch((err: unknown) => {
+    deps.log.warn({ err: String(err) }, 'pinning the poll message failed');
+  });
+  await deps.tally.track({
+    platform: 'slack',
+    channel: posted.channel,
+    message_id: posted.ts,
+    poll_id: poll.id,
+    meta: { team: target.team, workspace: target.workspace },
+  });
+  return { channel: posted.channel, ts: posted.ts };
+}
