@@ -2,17 +2,11 @@
 // next minute posts exactly one lunch poll built from the catalog, the poll closes by itself at its close time with
 // exactly one winner reply in its thread, and `POST /api/schedules/:id/run` posts today's poll at once (once).
 import type { Poll, Schedule } from '@livevote/core/protocol';
-import {
-  createTestDatabase,
-  freePort,
-  TEST_ANONYMITY_KEY,
-  TEST_REDIS_URL,
-  type TestDatabase,
-  testPrefix,
-} from '@livevote/core/testing';
+import { createTestDatabase, type TestDatabase } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, type Instance, spawnInstance, startInstance, waitReady } from '../../bench/lib/instances.ts';
+import { exited, type Instance } from '../../bench/lib/instances.ts';
 import { FakeSlack, type SlackCall } from './fake-slack.ts';
+import { startChatProcesses } from './processes.ts';
 import { voteClick } from './slack-polls.ts';
 import { slackRequests } from './slack-requests.ts';
 
@@ -52,35 +46,15 @@ describe('a Slack channel schedule with three instances', () => {
   beforeAll(async () => {
     await slack.start();
     db = await createTestDatabase();
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: '127.0.0.1',
-      ROLE: 'all',
-      DATABASE_URL: db.url,
-      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: testPrefix(),
-      ADMIN_TOKEN: ADMIN,
-      ABUSE_LIMITS: 'off',
-      SEED_DEMO: 'false',
-      WEB_APP: 'off',
-      LOG_LEVEL: 'warn',
-      PUBLIC_URL: 'https://lunch.example.test',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_BOT_TOKEN: 'xoxb-lunch',
-      SLACK_API_URL: slack.url,
-      LUNCH_RITUAL: 'on',
-      LUNCH_TICK_MS: '500',
-    };
-    // The first runs the migrations; the other two start together.
-    instances.push(await startInstance({ port: await freePort(), env }));
-    const more = [
-      spawnInstance({ port: await freePort(), env }),
-      spawnInstance({ port: await freePort(), env }),
-    ];
-    await Promise.all(more.map((i) => waitReady(i)));
-    instances.push(...more);
+    instances.push(
+      ...(await startChatProcesses(3, {
+        db,
+        slackUrl: slack.url,
+        signingSecret: SECRET,
+        adminToken: ADMIN,
+        env: { LUNCH_RITUAL: 'on', LUNCH_TICK_MS: '500' },
+      })),
+    );
   }, 120_000);
 
   afterAll(async () => {

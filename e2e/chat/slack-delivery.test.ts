@@ -135,12 +135,14 @@ describe('Slack delivery and commands', () => {
     const now = new Date();
     const later = new Date(now.getTime() + 3 * 60_000);
     const hhmm = `${String(later.getHours()).padStart(2, '0')}:${String(later.getMinutes()).padStart(2, '0')}`;
-    const closes = later.getDate() === now.getDate() ? ` --closes ${hhmm}` : '';
-    const p = await newPoll(`"Multi?" "A" "B" "C" --multi 2 --anonymous${closes}`, 'Multi?');
+    const p = await newPoll(`"Multi?" "A" "B" "C" --multi 2 --anonymous --closes ${hhmm}`, 'Multi?');
     const poll = (await pollJson(p.pollId)).poll;
     expect(poll.questions[0]?.max_choices).toBe(2);
     expect(poll.settings.anonymous).toBe(true);
-    if (closes) expect(Date.parse(poll.closes_at ?? '')).toBeGreaterThan(now.getTime());
+    // HH:MM on the person's clock (this server's zone: the fake Slack names none), minutes only
+    const closesAt = Date.parse(poll.closes_at ?? '');
+    expect(closesAt).toBeGreaterThan(later.getTime() - 60_000);
+    expect(closesAt).toBeLessThanOrEqual(later.getTime());
     // a click adds, a third choice is refused, a second click on one takes it off
     await req.action(voteClick(p.pollId, 'o1', 'U90', 'm1', p.ts));
     await req.action(voteClick(p.pollId, 'o2', 'U90', 'm2', p.ts));

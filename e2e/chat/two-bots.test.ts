@@ -1,16 +1,10 @@
 // Two bot processes on one Postgres and one Redis share the chat messages through leases: each message ends on its
 // final tally, no version is sent twice, and when one process is killed mid-burst the other finishes its messages.
-import {
-  createTestDatabase,
-  freePort,
-  TEST_ANONYMITY_KEY,
-  TEST_REDIS_URL,
-  type TestDatabase,
-  testPrefix,
-} from '@livevote/core/testing';
+import { createTestDatabase, type TestDatabase } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, type Instance, startInstance } from '../../bench/lib/instances.ts';
+import { exited, type Instance } from '../../bench/lib/instances.ts';
 import { FakeSlack } from './fake-slack.ts';
+import { startChatProcesses } from './processes.ts';
 import { postedPoll, updatesOf, voteClick } from './slack-polls.ts';
 import { slackRequests } from './slack-requests.ts';
 
@@ -24,28 +18,14 @@ describe('two bot processes', () => {
   beforeAll(async () => {
     await slack.start();
     db = await createTestDatabase();
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: '127.0.0.1',
-      ROLE: 'all',
-      DATABASE_URL: db.url,
-      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: testPrefix(),
-      ADMIN_TOKEN: 'admin-token-for-two-bots-test-000000',
-      ABUSE_LIMITS: 'off',
-      SEED_DEMO: 'false',
-      WEB_APP: 'off',
-      LOG_LEVEL: 'warn',
-      PUBLIC_URL: 'https://lunch.example.test',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_BOT_TOKEN: 'xoxb-two',
-      SLACK_API_URL: slack.url,
-    };
-    // One after the other: the first runs the migrations.
-    instances.push(await startInstance({ port: await freePort(), env }));
-    instances.push(await startInstance({ port: await freePort(), env }));
+    instances.push(
+      ...(await startChatProcesses(2, {
+        db,
+        slackUrl: slack.url,
+        signingSecret: SECRET,
+        adminToken: 'admin-token-for-two-bots-test-000000',
+      })),
+    );
   }, 120_000);
 
   afterAll(async () => {

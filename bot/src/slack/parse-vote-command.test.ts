@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
+import { parseVoteCommand } from './parse-vote-command.ts';
 
 describe('/vote "Question" "A" "B"', () => {
   it('reads the question and options, smart quotes included', () => {
@@ -50,15 +50,5 @@ describe('/vote "Question" "A" "B"', () => {
       `"Q" ${Array.from({ length: 101 }, (_, i) => `"${i}"`).join(' ')}`,
     ])
       expect(parseVoteCommand(bad).ok, bad).toBe(false);
-  });
-});
-
-describe('closeTimeToday', () => {
-  it('is today at that wall-clock time in the zone, or null once it has passed', () => {
-    const now = new Date('2026-12-01T02:00:00Z'); // 11:00 in Seoul
-    expect(closeTimeToday('12:30', 'Asia/Seoul', now)?.toISOString()).toBe('2026-12-01T03:30:00.000Z');
-    expect(closeTimeToday('10:30', 'Asia/Seoul', now)).toBeNull();
-    // New York is UTC-5 in December: 21:00 on Nov 30 there
-    expect(closeTimeToday('22:15', 'America/New_York', now)?.toISOString()).toBe('2026-12-01T03:15:00.000Z');
   });
 });

@@ -11,7 +11,7 @@ export interface VoteCommand {
   hidden?: boolean;
   /** How many options one person may choose (2 or more; absent: one). */
   multi?: number;
-  /** A close time, `HH:MM` in the person's time zone. */
+  /** A close time, `HH:MM` in the person's time zone (the next time their clock shows it). */
   closes?: string;
   addOptions?: boolean;
 }
@@ -56,32 +56,4 @@ export function parseVoteCommand(text: string): Result<VoteCommand | { modal: tr
   if (cmd.multi !== undefined && cmd.multi > options.length)
     return fail('invalid_command', `--multi ${cmd.multi} is more than the ${options.length} options.`);
   return ok({ question, options, ...cmd });
-}
-
-/**
- * The next `HH:MM` in `timeZone` after `now`, as an instant; null when that time has already passed today (a poll
- * typed at 13:00 with `--closes 12:30` is a mistake, not a poll for tomorrow).
- */
-export function closeTimeToday(hhmm: string, timeZone: string, now: Date): Date | null {
-  const [h, m] = hhmm.split(':').map(Number) as [number, number];
-  const parts: Record<string, string> = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(now)
-      .map((p) => [p.type, p.value]),
-  );
-  // The zone's offset now: its wall clock read as UTC, minus the real instant.
-  const n = (k: string) => Number(parts[k]);
-  const wall = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
-  const offset = wall - Math.floor(now.getTime() / 1000) * 1000;
-  const target = new Date(Date.UTC(n('year'), n('month') - 1, n('day'), h, m) - offset);
-  return target.getTime() > now.getTime() ? target : null;
 }

@@ -15,6 +15,7 @@ import {
   issueVoterToken,
   type LunchDestinations,
   listCatalog,
+  nextWallClockTime,
   type Poll,
   retractVote,
   StoreErrorLog,
@@ -35,7 +36,7 @@ import type { TallySync } from '../tally/tally-sync.ts';
 import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
-import { closeTimeToday, parseVoteCommand } from './parse-vote-command.ts';
+import { parseVoteCommand } from './parse-vote-command.ts';
 import { PLACES_MODAL, placesModal, readPlacesModal } from './places-modal.ts';
 import { postPollMessage } from './post-poll.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
@@ -352,13 +353,10 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const v = parsed.value;
     let closesAt: string | null = null;
     if (v.closes) {
-      const at = closeTimeToday(v.closes, await timeZoneOf(client, command.user_id), new Date());
-      if (!at)
-        return void (await respond(
-          command.response_url,
-          `:warning: ${v.closes} has already passed today. Nothing was created.`,
-        ));
-      closesAt = at.toISOString();
+      // The next time the person's wall clock shows it (as Teams' `closes 12:30`): later today, else tomorrow.
+      const [hour, minute] = v.closes.split(':').map(Number) as [number, number];
+      const timeZone = await timeZoneOf(client, command.user_id);
+      closesAt = nextWallClockTime({ hour, minute }, { timeZone }, new Date()).toISOString();
     }
     await startPoll(client, { ...ctx, user: command.user_id, team: command.team_id }, workspace, {
       template: 'choice',

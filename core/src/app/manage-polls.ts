@@ -62,12 +62,8 @@ export async function closePoll(
   id: string,
   actor: Actor,
 ): Promise<Result<{ snapshot: Snapshot; changed: boolean }>> {
-  if (actor.kind === 'voter' && !actor.workspaceAdmin) {
-    const creator = await deps.polls.pollCreator(id);
-    if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
-    if (creator !== actor.key)
-      return fail('not_allowed', 'Only the person who created this poll, or an admin, can close it.');
-  }
+  const refused = await refusedFor(deps, id, actor, 'close it');
+  if (refused) return refused;
   if (deps.lunch && (await deps.polls.getPoll(id))?.template === 'lunch') {
     const settled = await settlePoll({ ...deps, lunch: deps.lunch }, id, {
       trigger: 'manual',
@@ -84,21 +80,29 @@ export async function closePoll(
   return ok({ snapshot: await changed(deps, id), changed: r.changed });
 }
 
+/** Why `actor` may not manage the poll (only its creator, a workspace admin, the admin or the server may), or null. */
+async function refusedFor(
+  deps: PollDeps,
+  id: string,
+  actor: Actor,
+  what: string,
+): Promise<Result<never> | null> {
+  if (actor.kind !== 'voter' || actor.workspaceAdmin) return null;
+  const creator = await deps.polls.pollCreator(id);
+  if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+  if (creator !== actor.key)
+    return fail('not_allowed', `Only the person who created this poll, or an admin, can ${what}.`);
+  return null;
+}
+
 /** Shows a poll's hidden results now, for the admin or the poll's creator (closing shows them anyway). */
 export async function revealResults(
   deps: PollDeps,
   id: string,
   actor: Actor,
 ): Promise<Result<{ snapshot: Snapshot; changed: boolean }>> {
-  if (actor.kind === 'voter' && !actor.workspaceAdmin) {
-    const creator = await deps.polls.pollCreator(id);
-    if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
-    if (creator !== actor.key)
-      return fail(
-        'not_allowed',
-        'Only the person who created this poll, or an admin, can reveal its results.',
-      );
-  }
+  const refused = await refusedFor(deps, id, actor, 'reveal its results');
+  if (refused) return refused;
   const r = await deps.polls.revealResults(id, actorKey(actor));
   if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   return ok({ snapshot: await changed(deps, id), changed: r.changed });
