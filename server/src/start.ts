@@ -57,7 +57,10 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     : undefined;
   drain?.start();
   const { limits } = adapters;
-  const core = createCore(store, bus, limits ? { voteLimit: limits.vote, pollLimit: limits.createPoll } : {});
+  const core = createCore(store, bus, {
+    ...(limits ? { voteLimit: limits.vote, pollLimit: limits.createPoll } : {}),
+    onBusDelay: metrics.observeBusDelay,
+  });
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
   const appAuth = {
     mode: config.AUTH_MODE,

@@ -21,6 +21,8 @@ export interface EventPathOptions {
   publishEveryMs?: number;
   /** Publishes allowed back to back before the pace applies. */
   burst?: number;
+  /** Each snapshot received from the bus: seconds since it was published (metrics; clocks of one host agree). */
+  onBusDelay?: (seconds: number) => void;
 }
 
 interface Outgoing {
@@ -113,11 +115,16 @@ export class EventPath {
    * After a commit: the fresh snapshot (it includes the caller's change), delivered here and published.
    * `definitionChanged` (closed, option added) drops the cached definition here and on every receiver.
    */
-  async committed(pollId: string, opts: { definitionChanged?: boolean } = {}): Promise<Snapshot | null> {
+  async committed(
+    pollId: string,
+    opts: { definitionChanged?: boolean; mark?: (stage: 'snapshot' | 'fanout') => void } = {},
+  ): Promise<Snapshot | null> {
     if (opts.definitionChanged) this.o.snapshots.forget(pollId);
     const snapshot = await this.o.snapshots.fresh(pollId);
     if (!snapshot) return null;
+    opts.mark?.('snapshot');
     this.deliver(snapshot);
+    opts.mark?.('fanout');
     this.offerPublish(snapshot, opts.definitionChanged === true);
     return snapshot;
   }
@@ -134,6 +141,7 @@ export class EventPath {
 
   private receive(e: BusEvent): void {
     if (e.type !== 'poll_version') return;
+    if (e.sent_at !== undefined) this.o.onBusDelay?.(Math.max(0, Date.now() - e.sent_at) / 1000);
     if (e.definition_changed) this.o.snapshots.forget(e.poll_id);
     this.deliver(e.snapshot);
   }
@@ -192,6 +200,7 @@ export class EventPath {
       version: snapshot.version,
       snapshot,
       ...(definitionChanged ? { definition_changed: true } : {}),
+      sent_at: Date.now(),
     });
   }
 }
