@@ -1,7 +1,6 @@
 // The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { teamsPackage } from '@livevote/bot';
 import { createCore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
@@ -98,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const file = argv[1] ?? 'dist/livevote-teams.zip';
       await mkdir(dirname(file), { recursive: true });
+      const { teamsPackage } = await import('@livevote/bot');
       await writeFile(file, teamsPackage(config.TEAMS_CLIENT_ID, config.PUBLIC_URL));
       console.log(`wrote ${file} (upload it in Teams: Apps → Manage your apps → Upload an app)`);
       return 0;

@@ -1,7 +1,7 @@
 // Starts one process in its role (all, realtime, bot): the HTTP API, WebSocket/SSE fan-out and chat endpoints on one
 // port, the background jobs; drains on SIGTERM.
 import { createServer, type Server } from 'node:http';
-import { createSlackApp, createTeamsApp, type SlackApp, TallySync, type TeamsApp } from '@livevote/bot';
+import type { SlackApp, TeamsApp } from '@livevote/bot';
 import { type Archive, closeDuePolls, createCore, DEMO_POLL_ID, OutboxDrain } from '@livevote/core';
 import { attachWebSocket, createHttpApp, type Gateway, Hub } from '@livevote/realtime';
 import type { Logger } from 'pino';
@@ -84,10 +84,12 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
   const chat = config.ROLE !== 'realtime';
-  const tally = chat ? new TallySync({ core, log, storeErrors }) : undefined;
+  // Loaded only by the roles that serve chat: Bolt and the Teams SDK are a third of a realtime instance's memory.
+  const bot = chat ? await import('@livevote/bot') : undefined;
+  const tally = bot ? new bot.TallySync({ core, log, storeErrors }) : undefined;
   let slack: SlackApp | undefined;
-  if (tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
-    slack = createSlackApp({
+  if (bot && tally && config.SLACK_SIGNING_SECRET && config.SLACK_BOT_TOKEN) {
+    slack = bot.createSlackApp({
       core,
       tally,
       signingSecret: config.SLACK_SIGNING_SECRET,
@@ -107,8 +109,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   // Teams: tokens are validated whenever TEAMS_CLIENT_ID is set; without it the endpoint is open only in
   // AUTH_MODE=open (local development and the embedded demo) and off otherwise.
   let teams: TeamsApp | undefined;
-  if (tally && (config.TEAMS_CLIENT_ID || config.AUTH_MODE === 'open')) {
-    teams = await createTeamsApp({
+  if (bot && tally && (config.TEAMS_CLIENT_ID || config.AUTH_MODE === 'open')) {
+    teams = await bot.createTeamsApp({
       core,
       tally,
       ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),

@@ -97,8 +97,9 @@ describe('castVote stage marks', () => {
     await db.close();
   });
 
-  it('marks each stage once, in order, with the local fan-out after the snapshot reached the subscribers', async () => {
+  it('marks each stage once, in order; the local subscribers hear the change after the vote has its answer', async () => {
     const id = await choicePoll(core);
+    await new Promise((resolve) => setImmediate(resolve)); // the poll's creation reached its subscribers
     const seen: string[] = [];
     const stop = core.events.subscribe((s) => seen.push(`deliver v${s.version}`));
     const r = await castVote(
@@ -106,9 +107,11 @@ describe('castVote stage marks', () => {
       { pollId: id, questionId: 'q1', optionIds: ['o2'], voter: webVoter('9') },
       (stage) => seen.push(stage),
     );
+    seen.push('answered');
+    await new Promise((resolve) => setImmediate(resolve));
     stop();
     expect(r.ok).toBe(true);
-    expect(seen).toEqual(['rules', 'commit', 'snapshot', 'deliver v1', 'fanout']);
+    expect(seen).toEqual(['rules', 'commit', 'snapshot', 'answered', 'deliver v1']);
   });
 
   it('marks nothing past the rules a vote fails', async () => {

@@ -30,10 +30,10 @@ export interface CastInput {
 
 /**
  * The stages of one vote, in order; a caller that passes a `StageMark` hears each one end (Server-Timing on the
- * vote's answer, benchmarks). `commit` includes waiting for a free cast slot; `fanout` is this instance's own
- * subscribers (frames built and written); publishing on the bus follows without holding the answer up.
+ * vote's answer, benchmarks). `commit` includes waiting for a free cast slot. Publishing on the bus and the local
+ * fan-out follow without holding the answer up.
  */
-export type VoteStage = 'rules' | 'commit' | 'snapshot' | 'fanout';
+export type VoteStage = 'rules' | 'commit' | 'snapshot';
 export type StageMark = (stage: VoteStage) => void;
 
 export interface CastResult {

@@ -1,5 +1,5 @@
-// The one path a change takes after its commit: read the fresh snapshot once, hand it to this process's subscribers
-// (the fan-out hub, the chat tally sync) and publish it on the bus for the other instances. Snapshots arriving from
+// The one path a change takes after its commit: read the fresh snapshot once, publish it on the bus for the other
+// instances and hand it to this process's subscribers (the fan-out hub, the chat tally sync). Snapshots arriving from
 // the bus join the same path, so a subscriber gets each version of a poll once, whatever its source.
 //
 // Publishing is paced per poll like the hub's broadcasts: a few go out back to back, then at most one per
@@ -117,15 +117,17 @@ export class EventPath {
    */
   async committed(
     pollId: string,
-    opts: { definitionChanged?: boolean; mark?: (stage: 'snapshot' | 'fanout') => void } = {},
+    opts: { definitionChanged?: boolean; mark?: (stage: 'snapshot') => void } = {},
   ): Promise<Snapshot | null> {
     if (opts.definitionChanged) this.o.snapshots.forget(pollId);
     const snapshot = await this.o.snapshots.fresh(pollId);
     if (!snapshot) return null;
     opts.mark?.('snapshot');
-    this.deliver(snapshot);
-    opts.mark?.('fanout');
+    // The other instances first: the bus message leaves before this process writes to its own sockets, so their
+    // screens never wait for ours. Ours follow on the next turn of the event loop, after the caller has answered:
+    // writing to every local socket is no part of the vote's own answer.
     this.offerPublish(snapshot, opts.definitionChanged === true);
+    setImmediate(() => this.deliver(snapshot));
     return snapshot;
   }
 

@@ -100,7 +100,6 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       'rules',
       'commit',
       'snapshot',
-      'fanout',
     ]);
     expect(timing).not.toContain('4242');
   });

@@ -1,5 +1,5 @@
 // The Server-Timing header of a vote's answer: how long each stage took, in ms (`edge;dur=0.41, rules;dur=0.02,
-// commit;dur=3.10, snapshot;dur=1.22, fanout;dur=0.35`). Browsers show it in their developer tools; the
+// commit;dur=3.10, snapshot;dur=1.22`). Browsers show it in their developer tools; the
 // benchmarks read it to time each hop of one vote. It names stages only, never a voter or a poll.
 import type { Response } from 'express';
 
