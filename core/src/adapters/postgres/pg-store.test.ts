@@ -134,7 +134,13 @@ describe('Postgres migration 6 (anonymous polls keep keyed hashes)', () => {
       await expect(migrate(pgDriver(pool))).rejects.toThrow(/anonymity key/);
       expect((await sql('select max(version)::int as v from schema_migrations'))[0].v).toBe(5);
 
-      expect(await migrate(pgDriver(pool), MIGRATIONS, { pollKeys: keys })).toEqual([6]);
+      expect(
+        await migrate(
+          pgDriver(pool),
+          MIGRATIONS.filter((m) => m.version <= 6),
+          { pollKeys: keys },
+        ),
+      ).toEqual([6]);
       const ballots = await sql('select poll_id, voter_key from ballots order by poll_id, voter_key');
       expect(ballots).toEqual(
         [
