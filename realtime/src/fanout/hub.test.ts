@@ -294,3 +294,46 @@ describe('Hub presence between votes', () => {
     events.stop();
   });
 });
+
+describe('Hub broadcasts to many subscribers', () => {
+  const snap = (version: number): Snapshot => ({
+    poll_id: 'p1',
+    version,
+    status: 'open',
+    results_hidden: false,
+    total_voters: 0,
+    leader: null,
+    questions: [],
+  });
+
+  it('writes in slices, letting the event loop run between them, and never out of order', async () => {
+    const bus = new MemoryBus();
+    const snapshots = { fresh: async () => snap(0), forget() {} } as unknown as Snapshots;
+    const events = new EventPath({ snapshots, bus });
+    // sliceMs 0: one socket per turn of the loop, so the slicing shows with a handful of subscribers.
+    const hub = new Hub({
+      polls: { versions: async () => new Map() },
+      bus,
+      events,
+      sliceMs: 0,
+      coalesceMs: 1,
+    });
+    hub.start();
+    const subs = Array.from({ length: 5 }, () => new FakeSub());
+    for (const s of subs) {
+      hub.join(s, 'p1');
+      await hub.sendCurrent(s, 'p1');
+    }
+    hub.offer(snap(1));
+    expect(subs.map((s) => s.versions().at(-1))).toEqual([1, 0, 0, 0, 0]); // the rest wait for the next turns
+    // Other work gets its turn between slices: a callback queued now runs after the next slice, before the rest.
+    const atNextTurn = await new Promise((r) => setImmediate(() => r(subs.map((s) => s.versions().at(-1)))));
+    expect(atNextTurn).toEqual([1, 1, 0, 0, 0]);
+    hub.offer(snap(2)); // arrives while 1 is being written: goes out after it, to everyone
+    hub.offer(snap(3));
+    await expect.poll(() => subs.every((s) => s.versions().at(-1) === 3)).toBe(true);
+    for (const s of subs) expect(s.versions()).toEqual([0, 1, 3]); // 2 and 3 merged; never 3 before 1
+    hub.stop();
+    events.stop();
+  });
+});

@@ -47,6 +47,22 @@ interface Channel {
   presenceSent?: { online: number; voting: number };
   /** When presence last went to this poll's subscribers, alone or inside a broadcast (performance.now()). */
   presenceAt: number;
+  /** The broadcast being written, slice by slice; the next one waits for it, so every socket gets them in order. */
+  writing?: Writing;
+}
+
+interface Writing {
+  frames: PreparedFrame[];
+  /** The original client's frames (built on first use). */
+  original: () => PreparedFrame[];
+  /** Who was subscribed when it began; those who left meanwhile are skipped, newcomers got it when they joined. */
+  subs: Subscriber[];
+  next: number;
+  /** When its snapshot arrived, and how long building and writing it took so far (ms). */
+  since: number;
+  frameMs: number;
+  writeMs: number;
+  immediate?: NodeJS.Immediate;
 }
 
 export interface HubOptions {
@@ -60,6 +76,11 @@ export interface HubOptions {
   burst?: number;
   /** How often versions are re-read from the store to catch a lost bus message. */
   sweepMs?: number;
+  /**
+   * A broadcast writes to sockets for at most this long before it lets the event loop run (votes, bus messages,
+   * other polls) and goes on at the next turn: thousands of sockets never hold an instance for long at once.
+   */
+  sliceMs?: number;
   onError?: (err: unknown) => void;
   /** After each broadcast: seconds from the snapshot's arrival until the last subscriber's write (metrics). */
   onFanout?: (seconds: number, subscribers: number) => void;
@@ -73,6 +94,7 @@ export class Hub {
   private readonly presenceDirty = new Set<string>();
   private readonly coalesceMs: number;
   private readonly burst: number;
+  private readonly sliceMs: number;
   private readonly stops: (() => void)[] = [];
   /** Frames handed to subscribers' sockets since start (for /metrics). */
   framesSent = 0;
@@ -82,6 +104,7 @@ export class Hub {
   constructor(private readonly o: HubOptions) {
     this.coalesceMs = o.coalesceMs ?? 50;
     this.burst = o.burst ?? 3;
+    this.sliceMs = o.sliceMs ?? 2;
     this.presence = new Presence(o.bus, this.instance, (pollId) => this.presenceDirty.add(pollId));
   }
 
@@ -106,6 +129,7 @@ export class Hub {
       clearInterval(sweep);
       for (const ch of this.channels.values()) {
         clearTimeout(ch.timer);
+        clearImmediate(ch.writing?.immediate);
         ch.watch.release();
       }
     });
@@ -188,6 +212,7 @@ export class Hub {
     this.presence.setOnline(pollId, ch.subs.size);
     if (ch.subs.size === 0) {
       clearTimeout(ch.timer);
+      clearImmediate(ch.writing?.immediate);
       ch.watch.release();
       this.channels.delete(pollId);
     }
@@ -225,7 +250,12 @@ export class Hub {
     }
     ch.pending = snapshot;
     ch.pendingSince ??= performance.now();
-    if (ch.timer) return;
+    this.schedule(ch);
+  }
+
+  /** Sends what is pending now or when the pace allows, unless a timer or a broadcast in progress will. */
+  private schedule(ch: Channel): void {
+    if (!ch.pending || ch.timer || ch.writing) return;
     const wait = ch.pace.wait();
     if (wait <= 0) this.flush(ch);
     else ch.timer = setTimeout(() => this.flush(ch), wait);
@@ -254,7 +284,7 @@ export class Hub {
   private flush(ch: Channel): void {
     ch.timer = undefined;
     const next = ch.pending;
-    if (!next) return;
+    if (!next || ch.writing) return;
     ch.pending = undefined;
     const since = ch.pendingSince ?? performance.now();
     ch.pendingSince = undefined;
@@ -276,13 +306,42 @@ export class Hub {
     void update.wsFrame; // framed here, so the write loop below only writes
     ch.sent = next;
     ch.pace.take();
-    const t1 = performance.now();
-    for (const sub of ch.subs) this.send(sub, ch.pollId, sub.originalClient ? originalFrames() : frames);
-    const t2 = performance.now();
+    ch.writing = {
+      frames,
+      original: originalFrames,
+      subs: [...ch.subs],
+      next: 0,
+      since,
+      frameMs: performance.now() - t0,
+      writeMs: 0,
+    };
+    this.writeSlice(ch);
+  }
+
+  /** Writes the broadcast in progress to sockets for up to sliceMs, then again at the next turn of the loop. */
+  private writeSlice(ch: Channel): void {
+    const w = ch.writing;
+    if (!w || this.channels.get(ch.pollId) !== ch) return; // everyone left meanwhile
+    w.immediate = undefined;
+    const start = performance.now();
+    let now = start;
+    while (w.next < w.subs.length) {
+      const sub = w.subs[w.next++] as Subscriber;
+      if (ch.subs.has(sub)) this.send(sub, ch.pollId, sub.originalClient ? w.original() : w.frames);
+      now = performance.now();
+      if (now - start >= this.sliceMs) break;
+    }
+    w.writeMs += now - start;
+    if (w.next < w.subs.length) {
+      w.immediate = setImmediate(() => this.writeSlice(ch));
+      return;
+    }
+    ch.writing = undefined;
     this.broadcastCost.broadcasts++;
-    this.broadcastCost.frameSeconds += (t1 - t0) / 1000;
-    this.broadcastCost.writeSeconds += (t2 - t1) / 1000;
-    this.o.onFanout?.((t2 - since) / 1000, ch.subs.size);
+    this.broadcastCost.frameSeconds += w.frameMs / 1000;
+    this.broadcastCost.writeSeconds += w.writeMs / 1000;
+    this.o.onFanout?.((now - w.since) / 1000, w.subs.length);
+    this.schedule(ch); // a newer snapshot that arrived meanwhile
   }
 
   private presenceCounts(pollId: string): PresenceCounts {
