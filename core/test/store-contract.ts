@@ -669,6 +669,48 @@ export function storeContract(
       }
     });
 
+    it('refuses in a batch the casts of a closed poll or a shut gate, and counts the others of the same batch', async () => {
+      const [open, closed, closing] = [await newPoll(), await newPoll(), await newPoll()];
+      await store.closePoll(closed.id);
+      // The gate alone, as a close flips it first: what a batch meets when a close commits just before it.
+      await fx.sql('update poll_shards set open = false where poll_id = $1', [closing.id]);
+      const before = await store.readTally(closed.id);
+      const beforeClosing = await store.readTally(closing.id);
+      const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
+      const cast = (pollId: string, emp: string) =>
+        batched.cast({ pollId, questionId: 'q1', voter: webVoter(emp), optionIds: ['o1'] });
+      // The first goes alone; the next four queue behind it and go as one batch.
+      const results = await Promise.all([
+        cast(open.id, '9301'),
+        cast(closed.id, '9302'),
+        cast(open.id, '9303'),
+        cast(closing.id, '9304'),
+        cast(open.id, '9305'),
+      ]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+        'ok',
+        'poll_closed',
+        'ok',
+        'poll_closed',
+        'ok',
+      ]);
+      expect((await store.readTally(open.id))?.counts.o1).toBe(3);
+      expect(await store.readTally(closed.id)).toEqual(before);
+      expect(await store.readTally(closing.id)).toEqual(beforeClosing);
+      // Alone, the same: the gate refuses it.
+      expect(
+        await store.cast({
+          pollId: closing.id,
+          questionId: 'q1',
+          voter: webVoter('9306'),
+          optionIds: ['o1'],
+        }),
+      ).toEqual({
+        ok: false,
+        reason: 'poll_closed',
+      });
+    });
+
     it('remembers chat messages per poll, and lets exactly one caller claim the winner announcement', async () => {
       const poll = await newPoll();
       const m = {

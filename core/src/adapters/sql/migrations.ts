@@ -707,7 +707,10 @@ update polls set settings = settings || '{"show_turnout": false}'::jsonb where n
 -- The idempotency row stores the outcome without it, so a replay adds nothing.
 create function lv_cast_core(
   p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
-  p_options text[], p_key text, p_shard int, p_audit boolean
+  p_options text[], p_key text, p_shard int, p_audit boolean,
+  -- null: take the voter's lock and the gate here; true / false: the caller (a batch) already holds both and read
+  -- the gate open / closed.
+  p_gate boolean
 ) returns jsonb language plpgsql as $fn$
 declare
   -- The person, after the directory. Their lock is taken on it (as lv_cast_batch does, before any cast); a lock
@@ -735,11 +738,14 @@ declare
   v_stored record;
   -- What the change adds to the counters (the caller applies it): {"p": poll, "v": voters, "t": {key: delta}}.
   v_delta jsonb;
-  v_tally jsonb;
+  v_tally jsonb := '{}'::jsonb;
+  v_opt text;
 begin
   v_fp := p_poll || '|' || p_question || '|' || array_to_string(v_new, ',');
   -- Serialises one voter's changes in one poll (both questions), without touching any shared row.
-  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_person, 0));
+  if p_gate is null then
+    perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_person, 0));
+  end if;
 
   select p.status, p.closes_at, q.max_choices, coalesce((p.settings->>'anonymous')::boolean, false)
     into v_status, v_closes, v_max, v_anonymous
@@ -802,8 +808,12 @@ begin
     end if;
     -- The gate: closing a poll flips every shard's open flag under the same row locks, so no vote slips past a close.
     -- The lock holds to the commit; the caller adds this change to the row's counters before it (lv_count).
-    perform 1 from poll_shards where poll_id = p_poll and shard = p_shard and open for update;
-    if not found then return jsonb_build_object('ok', false, 'reason', 'poll_closed'); end if;
+    if p_gate is null then
+      perform 1 from poll_shards where poll_id = p_poll and shard = p_shard and open for update;
+      if not found then return jsonb_build_object('ok', false, 'reason', 'poll_closed'); end if;
+    elsif not p_gate then
+      return jsonb_build_object('ok', false, 'reason', 'poll_closed');
+    end if;
 
     if cardinality(v_new) = 0 then
       delete from ballots where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
@@ -814,13 +824,19 @@ begin
         do update set option_ids = excluded.option_ids, platform = excluded.platform, cast_at = now();
     end if;
 
-    select coalesce(jsonb_object_agg(t.key, t.delta), '{}'::jsonb) into v_tally from (
-      select d.key, sum(d.delta) as delta from (
-        select o as key, -1 as delta from unnest(coalesce(v_prev, '{}')) o
-        union all select o, 1 from unnest(v_new) o
-        union all select '#' || p_question, case when v_prev is null then 1 else -1 end
-          where v_prev is null or cardinality(v_new) = 0
-      ) d group by d.key having sum(d.delta) <> 0) t;
+    -- Each option left −1, each chosen +1, the question's ballots ±1 when a ballot appears or goes; plain
+    -- expressions (no query per cast). An option both left and chosen nets 0, which lv_count skips.
+    foreach v_opt in array coalesce(v_prev, '{}') loop
+      v_tally := v_tally || jsonb_build_object(v_opt, coalesce((v_tally->>v_opt)::int, 0) - 1);
+    end loop;
+    foreach v_opt in array v_new loop
+      v_tally := v_tally || jsonb_build_object(v_opt, coalesce((v_tally->>v_opt)::int, 0) + 1);
+    end loop;
+    if v_prev is null then
+      v_tally := v_tally || jsonb_build_object('#' || p_question, 1);
+    elsif cardinality(v_new) = 0 then
+      v_tally := v_tally || jsonb_build_object('#' || p_question, -1);
+    end if;
     v_delta := jsonb_build_object('p', p_poll, 'v', v_dv, 't', v_tally);
     v_out := v_out || jsonb_build_object('changed', true);
   end if;
@@ -873,7 +889,7 @@ create or replace function lv_cast(
 ) returns jsonb language plpgsql as $fn$
 declare
   v_out jsonb := lv_cast_core(p_poll, p_question, p_platform, p_tenant, p_user, p_emp, p_options, p_key, p_shard,
-    p_audit);
+    p_audit, null);
 begin
   if v_out ? '_d' then
     perform lv_count(p_shard, array[v_out->'_d']);
@@ -884,13 +900,14 @@ $fn$;
 
 -- Many casts in one transaction (group commit), as in migration 2: every voter lock first, in one global order;
 -- then the shard rows of the batch's polls, in poll order (so two batches never wait on each other in a cycle);
--- then each cast exactly as alone; then the counters once.
+-- then each cast as alone, minus the locks it already holds; then the counters once.
 create or replace function lv_cast_batch(p_casts jsonb, p_shard int, p_audit boolean) returns jsonb
 language plpgsql as $fn$
 declare
   v_outs jsonb[] := '{}';
   v_changes jsonb[] := '{}';
   v_out jsonb;
+  v_open text[];
   c jsonb;
 begin
   perform pg_advisory_xact_lock(k) from (
@@ -898,13 +915,16 @@ begin
       || lv_voter_key(x->>'platform', x->>'tenant', x->>'user', x->>'emp'), 0) as k
     from jsonb_array_elements(p_casts) x order by 1
   ) keys;
-  perform 1 from poll_shards
-    where shard = p_shard and poll_id in (select x->>'poll' from jsonb_array_elements(p_casts) x)
-    order by poll_id for update;
+  -- The gate of every poll in the batch, held to the commit: a close waits for us, or we see it closed.
+  select coalesce(array_agg(g.poll_id) filter (where g.open), '{}') into v_open from (
+    select poll_id, open from poll_shards
+      where shard = p_shard and poll_id in (select x->>'poll' from jsonb_array_elements(p_casts) x)
+      order by poll_id for update) g;
   for c in select * from jsonb_array_elements(p_casts) loop
     v_out := lv_cast_core(
       c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user', c->>'emp',
-      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard, p_audit);
+      array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard, p_audit,
+      (c->>'poll') = any (v_open));
     if v_out ? '_d' then
       v_changes := v_changes || (v_out->'_d');
       v_out := v_out - '_d';
