@@ -1,8 +1,9 @@
 // Idle memory of one realtime instance as the compose stack runs it (ROLE=realtime on Postgres + Redis, no
 // MONGO_URL, WEB_APP=off), started from the TypeScript sources through tsx (how the image ran before the
-// production build) and from the compiled bundle (how it runs now). RSS is read from /proc 5 s after /readyz
-// answers; the two alternate, so whatever else the machine does falls on both alike.
-import { type ChildProcess, spawn } from 'node:child_process';
+// production build) and from the compiled bundle (how it runs now), beside the fan-out benchmark's Socket.IO
+// baseline. RSS is read from /proc 5 s after /readyz answers; they alternate, so whatever else the machine does
+// falls on all alike.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +14,16 @@ import {
   TEST_REDIS_URL,
   testPrefix,
 } from '@livevote/core/testing';
+import { BASELINE_JS, buildBaseline } from './lib/baseline-build.ts';
 import { machine, median, writeSection } from './lib/results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RUNS = 5;
 const IDLE_MS = 5_000;
 const VARIANTS = [
-  { name: 'before: tsx', command: 'node --import tsx server/src/main.ts start' },
-  { name: 'after: compiled', command: 'node dist/server/main.js start' },
+  { name: 'livevote from sources (tsx)', command: 'node --import tsx server/src/main.ts start' },
+  { name: 'livevote compiled', command: 'node dist/server/main.js start' },
+  { name: 'baseline: Socket.IO + redis-adapter', command: 'node dist/bench/socketio-server.mjs' },
 ] as const;
 
 interface Sample {
@@ -47,8 +50,29 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error('server not ready within 60 s');
 }
 
+/** The baseline server (bench/lib/socketio-server.ts, compiled): ready when it says so over IPC. */
+async function runBaseline(idleMs: number): Promise<Sample> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = fork(BASELINE_JS, [String(port), testPrefix()], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
+    });
+    const readyMs = performance.now() - t0;
+    await sleep(idleMs);
+    const kiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+    return { rssMiB: kiB / 1024, readyMs };
+  } finally {
+    child.kill('SIGTERM');
+    await exited(child);
+  }
+}
+
 /** Starts one instance, waits for readiness (+ idle), reads its RSS and stops it with SIGTERM. */
 async function run(command: string, env: Record<string, string>, idleMs: number): Promise<Sample> {
+  if (command.includes('socketio-server')) return runBaseline(idleMs);
   const port = await freePort();
   const [bin, ...args] = command.split(' ');
   if (bin !== 'node') throw new Error(`expected a node command: ${command}`);
@@ -77,6 +101,7 @@ async function run(command: string, env: Record<string, string>, idleMs: number)
 async function main() {
   if (!existsSync(`${ROOT}dist/server/main.js`))
     throw new Error('dist/server/main.js is missing: npm run build:server');
+  await buildBaseline();
   const db = await createTestDatabase();
   // A realtime container's variables and nothing inherited: a MONGO_URL in the shell would load the driver.
   const env = {
@@ -98,7 +123,7 @@ async function main() {
     // Unmeasured: the first start migrates the database and fills tsx's transform cache.
     for (const v of VARIANTS) await run(v.command, env, 0);
     for (let round = 0; round < RUNS; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
       for (const i of order) {
         const v = VARIANTS[i] as (typeof VARIANTS)[number];
         const s = await run(v.command, env, IDLE_MS);
@@ -118,17 +143,19 @@ async function main() {
     const ready = median((samples[i] ?? []).map((s) => s.readyMs));
     return `| ${v.name} | \`${v.command}\` | ${Math.min(...xs).toFixed(1)} | ${median(xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} | ${xs.map((x) => x.toFixed(1)).join(', ')} | ${Math.round(ready)} |`;
   });
-  const ratio = median(rss[1] ?? []) / median(rss[0] ?? []);
-  console.log(`after/before (medians): ${ratio.toFixed(2)}×`);
+  const ratio = median(rss[1] ?? []) / median(rss[2] ?? []);
+  console.log(`compiled livevote / baseline (medians): ${ratio.toFixed(2)}×`);
   writeSection(
     `idle RSS — ${new Date().toISOString().slice(0, 10)}`,
-    `Machine: ${machine('PostgreSQL and Redis on the same machine')}. Command: \`npm run bench:rss\` (builds the server first). One realtime instance (\`ROLE=realtime\`, Postgres + Redis, no \`MONGO_URL\`, \`WEB_APP=off\`, \`NODE_ENV=production\`), ${RUNS} runs each, alternating; VmRSS from \`/proc/<pid>/status\` ${IDLE_MS / 1000} s after \`/readyz\` first answered 200.
+    `Machine: ${machine('PostgreSQL and Redis on the same machine')}. Command: \`npm run bench:rss\` (builds the server first). One realtime instance (\`ROLE=realtime\`, Postgres + Redis, no \`MONGO_URL\`, \`WEB_APP=off\`, \`NODE_ENV=production\`), ${RUNS} runs each, alternating, beside the fan-out benchmark's baseline server (Socket.IO 4 + @socket.io/redis-adapter on the same Redis, compiled to JavaScript the same way); VmRSS from \`/proc/<pid>/status\` ${IDLE_MS / 1000} s after \`/readyz\` first answered 200 (the baseline: after it said it listens).
 
 | run as | command | RSS MiB min | median | max | runs (MiB) | ready after (ms, median) |
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-- after/before (medians): **${ratio.toFixed(2)}×**.
+- compiled livevote / baseline (medians): **${ratio.toFixed(2)}×**; goal ≤ 100 MB (95.4 MiB) per instance: ${median(rss[1] ?? []) <= 95.4 ? 'met' : 'missed'}.
+- A realtime instance loads neither PGlite nor the MongoDB driver (unless configured) nor the chat apps (Bolt and
+  the Teams SDK load only in the \`bot\` and \`all\` roles).
 - One unmeasured start of each comes first: it migrates the database and fills tsx's transform cache, so
   "ready after" is a warm start for both.`,
   );

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { freePort, TEST_ANONYMITY_KEY, testPrefix } from '@livevote/core/testing';
+import { buildBaseline } from './baseline-build.ts';
 import { type PoolStats, startClientPool } from './client-pool.ts';
 import { COMPILED, spawnInstance, waitReady } from './instances.ts';
 import { percentile } from './results.ts';
@@ -132,12 +133,8 @@ export async function livevote(instances: number, dbUrl: string, o: LivevoteOpti
 export async function socketio(instances: number): Promise<Target> {
   const prefix = testPrefix();
   const ports = await Promise.all(Array.from({ length: instances }, freePort));
-  const procs = ports.map((port) =>
-    fork(new URL('./lib/socketio-server.ts', import.meta.url).pathname, [String(port), prefix], {
-      execArgv: ['--import', 'tsx'],
-      stdio: 'ignore',
-    }),
-  );
+  const js = await buildBaseline(); // plain JavaScript, as livevote's bundle
+  const procs = ports.map((port) => fork(js, [String(port), prefix], { stdio: 'ignore' }));
   await Promise.all(procs.map((p) => new Promise((r) => p.once('message', r))));
   return {
     name: 'Socket.IO + redis-adapter',
