@@ -8,9 +8,10 @@
 // and the table gives medians with the 1-minute load average beside each row. A run whose client process used most
 // of a core (client-pool.ts) measured the client: it is left out of the medians and the row says so.
 import { appendFileSync, existsSync } from 'node:fs';
-import { createTestDatabase } from '@livevote/core/testing';
+import pg from 'pg';
 import { LOADS, type Load, livevote, type Run, run, socketio } from './lib/fanout-run.ts';
 import { ROOT } from './lib/instances.ts';
+import { createPgCluster } from './lib/pg-cluster.ts';
 import { machine, median, writeSection } from './lib/results.ts';
 
 const ROUNDS = Number(process.env.ROUNDS) || 3;
@@ -48,7 +49,14 @@ function row(s: Summary, base?: Summary): string {
 async function main() {
   if (!existsSync(`${ROOT}dist/server/main.js`))
     throw new Error('dist/server/main.js is missing: npm run build:server');
-  const db = await createTestDatabase();
+  // A Postgres cluster of its own, as a deployment has: on this shared machine the common cluster's WAL also
+  // carries every other engineer's test databases, and its commits queue behind theirs.
+  const cluster = await createPgCluster((line) => console.log(line));
+  const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+  await admin.connect();
+  await admin.query('create database livevote');
+  await admin.end();
+  const db = { url: cluster.url('livevote') };
   // Only some loads, printed, RESULTS.md untouched: `npm run bench:fanout -- <words>` (the loads whose name
   // contains them) or LOADS=burst,1k (keys: floor, 1k, 2k, burst, 10k; in the order of the table).
   // BENCH_OUT=<file> also appends every run's figures to that file, one JSON object a line. ROUNDS=n (default 3).
@@ -85,7 +93,7 @@ async function main() {
       summaries.push([lv, sio]);
     }
   } finally {
-    await db.drop();
+    await cluster.drop();
   }
   const rows = summaries.flatMap(([lv, sio]) => [row(lv, sio), row(sio)]);
   const stageRows = summaries.flatMap(([lv]) => {
@@ -133,7 +141,7 @@ ${rows.join('\n')}`;
   }
   writeSection(
     `fan-out — ${started.toISOString().slice(0, 10)}`,
-    `Machine: ${machine('Postgres and Redis on the same machine, shared with other engineers’ test runs')}. Command: \`npm run bench:fanout\`
+    `Machine: ${machine('a private PostgreSQL 15 cluster and the shared Redis on the same machine, which other engineers’ test runs share')}. Command: \`npm run bench:fanout\`
 (${started.toISOString().slice(11, 16)}–${new Date().toISOString().slice(11, 16)} UTC). ${ROUNDS} runs per load and target, alternating
 livevote and the baseline; medians of the counted runs. livevote runs the compiled bundle (\`node dist/server/main.js\`).
 
