@@ -54,14 +54,16 @@ export async function startClientPool(
   );
   const reply = <T>(child: ChildProcess, type: string) =>
     new Promise<T>((resolve, reject) => {
+      const gone = (code: number | null) => reject(new Error(`client process exited with ${code}`));
       const on = (m: { type: string; error?: string }) => {
         if (m.type === 'error') reject(new Error(m.error));
         if (m.type !== type) return;
         child.off('message', on);
+        child.off('exit', gone);
         resolve(m as T);
       };
       child.on('message', on);
-      child.once('exit', (code) => reject(new Error(`client process exited with ${code}`)));
+      child.once('exit', gone);
     });
   const send = (m: ClientMsg) => {
     for (const c of children) c.send(m);

@@ -177,9 +177,8 @@ process.on('message', async (m: ClientMsg) => {
     const deadline = now() + 10_000;
     while (now() < deadline && clients.some((c) => c.last < m.last))
       await new Promise((r) => setTimeout(r, 50));
-    process.send?.({ type: 'stats', stats: stats(m.last) });
     for (const c of clients) c.close();
-    clients = [];
-    setTimeout(() => process.exit(0), 200);
+    // The histogram can be megabytes of IPC: leave only once it has been handed over.
+    process.send?.({ type: 'stats', stats: stats(m.last) }, () => process.exit(0));
   }
 });
