@@ -127,9 +127,10 @@ async function main() {
         ]
       : [];
   });
-  const idle = summaries.flatMap(([lv, sio]) =>
-    [lv, sio].map((s) => `${s.target}: ${fmt(median(s.runs.flatMap((r) => r.idleRssMiB)))} MiB`),
-  );
+  const idle = ['livevote', 'Socket.IO + redis-adapter'].map((target) => {
+    const all = summaries.flatMap((pair) => pair.filter((s) => s.target === target).flatMap((s) => s.runs));
+    return `${target}: ${fmt(median(all.flatMap((r) => r.idleRssMiB)))} MiB`;
+  });
   const table = `| load | target | runs counted | load avg (1 min) at each run's start | p50 / p99 ms | livevote ÷ baseline (p50 / p99) | pairs within 1 s | vote request p50 / p99 ms | frames per update | server RSS per idle connection (KB) | server CPU | machine busy | client CPU, busiest process | client event-loop p99 ms |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}`;

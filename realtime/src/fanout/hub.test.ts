@@ -336,4 +336,41 @@ describe('Hub broadcasts to many subscribers', () => {
     hub.stop();
     events.stop();
   });
+
+  it('waits after a slow broadcast as long as it took before the next, merging what came meanwhile', async () => {
+    const bus = new MemoryBus();
+    const snapshots = { fresh: async () => snap(0), forget() {} } as unknown as Snapshots;
+    const events = new EventPath({ snapshots, bus });
+    const hub = new Hub({ polls: { versions: async () => new Map() }, bus, events, coalesceMs: 1, burst: 1 });
+    hub.start();
+    /** A socket that takes 10 ms to write to (a busy machine, thousands of sockets). */
+    class SlowSub extends FakeSub {
+      readonly wroteAt = new Map<number, number>();
+      override deliver(frames: PreparedFrame[]) {
+        const until = performance.now() + 10;
+        while (performance.now() < until) {} // busy: the loop is held, as a real write loop holds it
+        for (const f of frames)
+          if (f.version !== undefined && !this.wroteAt.has(f.version)) this.wroteAt.set(f.version, until);
+        return super.deliver(frames);
+      }
+    }
+    const subs = [new SlowSub(), new SlowSub(), new SlowSub()];
+    for (const s of subs) {
+      hub.join(s, 'p1');
+      await hub.sendCurrent(s, 'p1');
+    }
+    hub.offer(snap(1)); // ~30 ms of writing, in slices
+    hub.offer(snap(2));
+    hub.offer(snap(3));
+    await expect.poll(() => subs.every((s) => s.versions().at(-1) === 3)).toBe(true);
+    for (const s of subs) expect(s.versions()).toEqual([0, 1, 3]); // 2 and 3 went out together
+    const written = (v: number) => subs.map((s) => s.wroteAt.get(v) as number);
+    const start1 = Math.min(...written(1)) - 10;
+    const end1 = Math.max(...written(1));
+    const start3 = Math.min(...written(3)) - 10;
+    // Not before the first broadcast's own duration had passed again.
+    expect(start3 - end1).toBeGreaterThanOrEqual((end1 - start1) * 0.9);
+    hub.stop();
+    events.stop();
+  });
 });

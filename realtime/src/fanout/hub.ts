@@ -49,6 +49,12 @@ interface Channel {
   presenceAt: number;
   /** The broadcast being written, slice by slice; the next one waits for it, so every socket gets them in order. */
   writing?: Writing;
+  /**
+   * No broadcast before this (performance.now()): after one that took d ms to write, the next waits d ms more, so
+   * a poll's fan-out never holds more than about half of the instance's time. When writing is slow (thousands of
+   * sockets, a busy machine) changes merge into fewer, larger steps instead of queueing behind each other.
+   */
+  notBefore: number;
 }
 
 interface Writing {
@@ -58,8 +64,9 @@ interface Writing {
   /** Who was subscribed when it began; those who left meanwhile are skipped, newcomers got it when they joined. */
   subs: Subscriber[];
   next: number;
-  /** When its snapshot arrived, and how long building and writing it took so far (ms). */
+  /** When its snapshot arrived, when its first slice began, and how long building and writing it took (ms). */
   since: number;
+  started: number;
   frameMs: number;
   writeMs: number;
   immediate?: NodeJS.Immediate;
@@ -149,6 +156,7 @@ export class Hub {
         pace: new Pace(this.coalesceMs, this.burst),
         watch: this.o.events.watch(pollId),
         presenceAt: Number.NEGATIVE_INFINITY,
+        notBefore: 0,
       };
       this.channels.set(pollId, ch);
     }
@@ -256,7 +264,7 @@ export class Hub {
   /** Sends what is pending now or when the pace allows, unless a timer or a broadcast in progress will. */
   private schedule(ch: Channel): void {
     if (!ch.pending || ch.timer || ch.writing) return;
-    const wait = ch.pace.wait();
+    const wait = Math.max(ch.pace.wait(), ch.notBefore - performance.now());
     if (wait <= 0) this.flush(ch);
     else ch.timer = setTimeout(() => this.flush(ch), wait);
   }
@@ -312,6 +320,7 @@ export class Hub {
       subs: [...ch.subs],
       next: 0,
       since,
+      started: performance.now(),
       frameMs: performance.now() - t0,
       writeMs: 0,
     };
@@ -337,6 +346,7 @@ export class Hub {
       return;
     }
     ch.writing = undefined;
+    ch.notBefore = now + (now - w.started);
     this.broadcastCost.broadcasts++;
     this.broadcastCost.frameSeconds += w.frameMs / 1000;
     this.broadcastCost.writeSeconds += w.writeMs / 1000;
