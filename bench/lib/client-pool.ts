@@ -54,16 +54,18 @@ export async function startClientPool(
   );
   const reply = <T>(child: ChildProcess, type: string) =>
     new Promise<T>((resolve, reject) => {
-      const gone = (code: number | null) => reject(new Error(`client process exited with ${code}`));
+      // 'disconnect', not 'exit': a process can exit before its last (large) message has been read from the
+      // channel, which closes only after every message in it was delivered.
+      const gone = () => reject(new Error(`client process left without its ${type} message`));
       const on = (m: { type: string; error?: string }) => {
         if (m.type === 'error') reject(new Error(m.error));
         if (m.type !== type) return;
         child.off('message', on);
-        child.off('exit', gone);
+        child.off('disconnect', gone);
         resolve(m as T);
       };
       child.on('message', on);
-      child.once('exit', gone);
+      child.once('disconnect', gone);
     });
   const send = (m: ClientMsg) => {
     for (const c of children) c.send(m);
