@@ -1,8 +1,8 @@
-// Compiles the server (server/src/main.ts and the workspace code it imports) into one ES module,
-// dist/server/main.js, so production runs plain JavaScript without a TypeScript loader in the process.
+// Compiles the server (server/src/main.ts and the workspace code it imports) into ES modules, dist/server/main.js and
+// the chunks it imports lazily beside it, so production runs plain JavaScript without a TypeScript loader in the process.
 // npm packages stay imports, resolved from node_modules at run time; the workspace packages export TypeScript
 // source and have no build of their own, so they are bundled in.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -48,10 +48,15 @@ const sourceImportMetaUrl = (outDir: string): Plugin => ({
 /** Writes main.js and its source map to outDir; tests build elsewhere so they never touch dist/server. */
 export async function buildServer(outDir = OUT_DIR, logLevel: 'info' | 'warning' = 'info'): Promise<string> {
   const outfile = join(outDir, 'main.js');
+  await rm(outDir, { recursive: true, force: true }); // chunk names change with their content: no stale ones
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ['server/src/main.ts'],
-    outfile,
+    entryPoints: { main: 'server/src/main.ts' },
+    outdir: outDir,
+    // Code imported with import() (the chat apps, which only the bot and all roles load) goes to chunks beside
+    // main.js, so its packages are imported only when it is: one file would hoist them to the top.
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,27 +1,59 @@
-// The watching side of the fan-out benchmark, in its own process: N clients spread over the instances. For every
-// vote v (its send time arrives over IPC from the voter) and every client, the latency is the time until that
-// client first holds a snapshot of version ≥ v. Latencies go into a 0.1 ms histogram, so 10k clients fit.
-import { io as ioClient } from 'socket.io-client';
+// One process of the fan-out benchmark's watching side (client-pool.ts runs several): N clients spread over the
+// instances. For every vote v (its send time arrives over IPC from the voter) and every client, the latency is the
+// time until that client first holds a snapshot of version ≥ v. Latencies go into a 0.1 ms histogram that the
+// parent merges over the processes.
+//
+// Both targets are read by the same code: a plain `ws` socket per client that finds the snapshot's version by
+// scanning the frame's bytes (no JSON.parse, no client library), so neither target's client costs more CPU than the
+// other's. Socket.IO's side speaks Engine.IO v4 over its WebSocket transport directly (open packet, `40` to join
+// the default namespace, `3` for each ping, events as `42["vote_update",{…}]`).
+//
+// The process measures itself between `start` and `finish`: CPU time (user + system) and event-loop delay. A
+// process that used most of a core, or whose loop lagged, was measuring itself: the parent refuses such a row.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
-type Msg =
-  | { type: 'connect'; target: 'livevote' | 'socketio'; urls: string[]; n: number }
+export type ClientMsg =
+  | { type: 'connect'; target: 'livevote' | 'socketio'; urls: string[]; n: number; offset: number }
+  | { type: 'start' }
   | { type: 'sent'; v: number; t: number }
   | { type: 'finish'; last: number };
 
+export interface WorkerStats {
+  /** [bucket, count] pairs of the latency histogram (0.1 ms buckets). */
+  hist: [number, number][];
+  overflow: number;
+  clients: number;
+  clientsAtFinal: number;
+  /** Every message received during the window, and those that carried a snapshot. */
+  frames: number;
+  updates: number;
+  cpuMs: number;
+  wallMs: number;
+  eldP99Ms: number;
+  eldMaxMs: number;
+}
+
+export const BUCKET_MS = 0.1;
+export const HIST_BUCKETS = 200_000; // up to 20 s
+
 const now = () => performance.timeOrigin + performance.now();
-const VOTE_UPDATE = Buffer.from('{"type":"vote_update"');
-const BUCKET_MS = 0.1;
-const hist = new Uint32Array(200_000); // up to 20 s
+const VERSION = Buffer.from('"version":');
+const LIVEVOTE_UPDATE = Buffer.from('{"type":"vote_update"');
+const SIO_UPDATE = Buffer.from('42["vote_update"');
+
+const hist = new Uint32Array(HIST_BUCKETS);
 let overflow = 0;
 const sentAt = new Map<number, number>();
 /** Frames that beat their vote's send time over IPC: arrival times waiting for it. */
 const early = new Map<number, number[]>();
-let clients: { last: number; close: () => void }[] = [];
+const clients: { last: number; close: () => void }[] = [];
 let frames = 0;
-let maxVersion = 0;
-
+let updates = 0;
 let running = false;
+const eld = monitorEventLoopDelay({ resolution: 10 });
+let window0 = { cpu: process.cpuUsage(), wall: 0 };
+let windowEnd: { cpu: NodeJS.CpuUsage; wall: number } | undefined;
 
 function record(ms: number) {
   const b = Math.floor(Math.max(0, ms) / BUCKET_MS);
@@ -29,8 +61,18 @@ function record(ms: number) {
   else overflow++;
 }
 
+/** The top-level version of a snapshot frame: the first `"version":` after the prefix (poll_id comes before it). */
+function versionOf(d: Buffer, from: number): number {
+  let i = d.indexOf(VERSION, from);
+  if (i < 0) return -1;
+  i += VERSION.length;
+  let v = 0;
+  for (let c = d[i]; c !== undefined && c >= 48 && c <= 57; c = d[++i]) v = v * 10 + (c - 48);
+  return v;
+}
+
 function seen(c: { last: number }, version: number) {
-  frames++;
+  updates++;
   if (version <= c.last) return;
   const t = now();
   for (let v = c.last + 1; v <= version; v++) {
@@ -49,101 +91,94 @@ function seen(c: { last: number }, version: number) {
   c.last = version;
 }
 
-async function connect(target: 'livevote' | 'socketio', urls: string[], n: number) {
-  const batch = 250;
+function open(target: 'livevote' | 'socketio', base: string): Promise<{ last: number; close: () => void }> {
+  const c = { last: -1, close: () => {} };
+  const url =
+    target === 'livevote' ? base : `${base.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  c.close = () => ws.terminate();
+  return new Promise((resolve, reject) => {
+    ws.once('error', reject);
+    if (target === 'livevote') {
+      ws.once('open', () => resolve(c));
+      ws.on('message', (d: Buffer) => {
+        if (running) frames++;
+        if (d.subarray(0, LIVEVOTE_UPDATE.length).equals(LIVEVOTE_UPDATE))
+          seen(c, versionOf(d, LIVEVOTE_UPDATE.length));
+      });
+      return;
+    }
+    ws.on('message', (d: Buffer) => {
+      const kind = d[0];
+      if (kind === 0x32 && d.length === 1) return ws.send('3'); // Engine.IO ping → pong
+      if (kind === 0x30) return ws.send('40'); // open packet → join the default namespace
+      if (kind !== 0x34) return;
+      if (d[1] === 0x30) return resolve(c); // namespace joined (the server has put us in the poll's room)
+      if (running) frames++;
+      if (d.subarray(0, SIO_UPDATE.length).equals(SIO_UPDATE)) seen(c, versionOf(d, SIO_UPDATE.length));
+    });
+  });
+}
+
+async function connect(target: 'livevote' | 'socketio', urls: string[], n: number, offset: number) {
+  const batch = 100;
   for (let i = 0; i < n; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, (_, j) => {
-        const url = urls[(i + j) % urls.length] as string;
-        const c = { last: -1, close: () => {} };
-        clients.push(c);
-        return new Promise<void>((resolve, reject) => {
-          if (target === 'livevote') {
-            const ws = new WebSocket(url);
-            ws.on('message', (d: Buffer) => {
-              // Only vote_update carries what is measured; one process holds thousands of clients, so it skips
-              // parsing the other frame types (a browser tab parses its own few frames at leisure).
-              if (d.subarray(0, VOTE_UPDATE.length).equals(VOTE_UPDATE)) {
-                const f = JSON.parse(String(d)) as { data: { version: number } };
-                seen(c, f.data.version);
-              }
-            });
-            ws.once('open', () => resolve());
-            ws.once('error', reject);
-            c.close = () => ws.terminate();
-          } else {
-            const s = ioClient(url, { transports: ['websocket'], reconnection: false });
-            s.on('vote_update', (d: { version: number }) => seen(c, d.version));
-            s.once('connect', () => resolve());
-            s.once('connect_error', reject);
-            c.close = () => s.disconnect();
-          }
-        });
-      }),
+    const opened = await Promise.all(
+      Array.from({ length: Math.min(batch, n - i) }, (_, j) =>
+        open(target, urls[(offset + i + j) % urls.length] as string),
+      ),
     );
+    clients.push(...opened);
   }
 }
 
-function stats(last: number) {
-  let total = 0;
-  for (const x of hist) total += x;
-  total += overflow;
-  const pct = (p: number) => {
-    let acc = 0;
-    const want = Math.ceil((p / 100) * total);
-    for (let i = 0; i < hist.length; i++) {
-      acc += hist[i] ?? 0;
-      if (acc >= want) return (i + 1) * BUCKET_MS;
-    }
-    return Number.POSITIVE_INFINITY;
-  };
-  let within = 0;
-  for (let i = 0; i < 10_000; i++) within += hist[i] ?? 0;
-  let max = 0;
-  for (let i = hist.length - 1; i >= 0; i--) {
-    if ((hist[i] ?? 0) > 0) {
-      max = (i + 1) * BUCKET_MS;
-      break;
-    }
-  }
-  const expected = [...sentAt.keys()].filter((v) => v <= last).length * clients.length;
+function stats(last: number): WorkerStats {
+  const end = windowEnd ?? { cpu: process.cpuUsage(), wall: now() };
+  const cpuMs = (end.cpu.user - window0.cpu.user + end.cpu.system - window0.cpu.system) / 1000;
+  const sparse: [number, number][] = [];
+  for (let i = 0; i < hist.length; i++) if (hist[i]) sparse.push([i, hist[i] as number]);
   return {
-    pairs: total,
-    expected,
-    undelivered: Math.max(0, expected - total),
-    p50: pct(50),
-    p90: pct(90),
-    p99: pct(99),
-    max: overflow > 0 ? Number.POSITIVE_INFINITY : max,
-    within1s: expected === 0 ? 0 : within / expected,
-    frames,
+    hist: sparse,
+    overflow,
+    clients: clients.length,
     clientsAtFinal: clients.filter((c) => c.last >= last).length,
-    cpu: process.cpuUsage(),
+    frames,
+    updates,
+    cpuMs,
+    wallMs: end.wall - window0.wall,
+    eldP99Ms: eld.percentile(99) / 1e6,
+    eldMaxMs: eld.max / 1e6,
   };
 }
 
-process.on('message', async (m: Msg) => {
+process.on('message', async (m: ClientMsg) => {
   if (m.type === 'connect') {
     try {
-      await connect(m.target, m.urls, m.n);
+      await connect(m.target, m.urls, m.n, m.offset);
       process.send?.({ type: 'connected', n: clients.length });
     } catch (err) {
       process.send?.({ type: 'error', error: String(err) });
     }
-  } else if (m.type === 'sent') {
+  } else if (m.type === 'start') {
     running = true;
+    frames = 0;
+    updates = 0;
+    eld.reset();
+    eld.enable();
+    window0 = { cpu: process.cpuUsage(), wall: now() };
+  } else if (m.type === 'sent') {
     sentAt.set(m.v, m.t);
-    maxVersion = Math.max(maxVersion, m.v);
     for (const t of early.get(m.v) ?? []) record(t - m.t);
     early.delete(m.v);
   } else if (m.type === 'finish') {
-    // Give stragglers up to 10 s to reach the final version, then report.
+    // The measured window ends with the last vote's send; then stragglers get up to 10 s to reach the final version.
+    windowEnd = { cpu: process.cpuUsage(), wall: now() };
+    eld.disable();
     const deadline = now() + 10_000;
     while (now() < deadline && clients.some((c) => c.last < m.last))
       await new Promise((r) => setTimeout(r, 50));
-    process.send?.({ type: 'stats', stats: stats(m.last) });
     for (const c of clients) c.close();
-    clients = [];
-    setTimeout(() => process.exit(0), 200);
+    // The histogram can be megabytes of IPC: leave only once it has been handed over.
+    process.send?.({ type: 'stats', stats: stats(m.last) }, () => process.exit(0));
   }
 });

@@ -13,6 +13,7 @@ const PREFIX = 'lvfaults-';
 export interface PgCluster {
   name: string;
   port: number;
+  dataDir: string;
   /** postgres:// URL of a database in this cluster (user postgres, trust over 127.0.0.1). */
   url(database: string): string;
   stop(): Promise<void>;
@@ -75,11 +76,25 @@ function childrenOf(ppid: number): number[] {
   return pids;
 }
 
-export async function createPgCluster(log: (line: string) => void = () => {}): Promise<PgCluster> {
+export async function createPgCluster(
+  log: (line: string) => void = () => {},
+  /** postgresql.conf settings of the new cluster (e.g. shared_preload_libraries for pg_stat_statements). */
+  settings: Record<string, string> = {},
+): Promise<PgCluster> {
   for (const name of await dropOrphans()) log(`dropped ${name}, left behind by an earlier run`);
   const name = `${PREFIX}${process.pid}`;
   const port = await freePort();
-  await run('pg_createcluster', [VERSION, name, '-p', String(port), '--start', '--', '--auth=trust']);
+  const options = Object.entries(settings).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
+  await run('pg_createcluster', [
+    VERSION,
+    name,
+    '-p',
+    String(port),
+    ...options,
+    '--start',
+    '--',
+    '--auth=trust',
+  ]);
   const listed = (await listClusters()).find((c) => c.name === name);
   if (!listed) throw new Error(`pg_createcluster did not list ${name}`);
   // --auth=trust covers every line it writes, but a site-wide createcluster.conf may bring its own pg_hba.conf.
@@ -106,6 +121,7 @@ export async function createPgCluster(log: (line: string) => void = () => {}): P
   return {
     name,
     port,
+    dataDir: listed.dataDir,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     stop: async () => {
       await run('pg_ctlcluster', [VERSION, name, 'stop', '-m', 'fast']);

@@ -612,6 +612,105 @@ export function storeContract(
       expect(t?.version).toBe(v0 + changes);
     });
 
+    it('answers and counts a batch of casts exactly as the same casts one at a time', async () => {
+      const lunch: CreatePollBody = {
+        template: 'lunch',
+        places: ['A', 'B', 'C'].map((name) => ({
+          name,
+          menus: [{ name: `${name}1` }, { name: `${name}2` }],
+        })),
+      };
+      // Two twin polls in one batch (casts alternate between them), a third cast one at a time.
+      const [a, b, alone] = [await newPoll(lunch), await newPoll(lunch), await newPoll(lunch)];
+      let seed = 11;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      // Few voters and keys, so one batch holds the same voter many times (in both questions), changes, retracts,
+      // replays of a key (the same cast again), a key reused for another cast, and refused ballots.
+      const script = Array.from({ length: 120 }, () => {
+        const emp = String(9100 + rand(6));
+        const kind = rand(10);
+        const questionId = rand(2) === 0 ? 'place' : 'menu';
+        const one = questionId === 'place' ? `p${rand(3) + 1}` : `m${rand(6) + 1}`;
+        const optionIds =
+          kind === 0 ? [] : kind === 1 ? ['x9'] : kind === 2 && questionId === 'menu' ? ['m1', 'm2'] : [one];
+        const key = rand(3) === 0 ? `k${emp}-${rand(4)}` : undefined;
+        return { emp, questionId, optionIds, key };
+      });
+      const cmd = (pollId: string, c: (typeof script)[number]) => ({
+        pollId,
+        questionId: c.questionId,
+        voter: webVoter(c.emp),
+        optionIds: c.optionIds,
+        ...(c.key ? { idempotencyKey: `${pollId}:${c.key}` } : {}),
+      });
+      // One slot: the first cast goes alone, everything fired while it is in flight goes as one batch.
+      const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
+      const inBatch = await Promise.all(
+        script.flatMap((c) => [batched.cast(cmd(a.id, c)), batched.cast(cmd(b.id, c))]),
+      );
+      const oneByOne = [];
+      for (const c of script) oneByOne.push(await store.cast(cmd(alone.id, c)));
+      expect(inBatch.filter((_, i) => i % 2 === 0)).toEqual(oneByOne);
+      expect(inBatch.filter((_, i) => i % 2 === 1)).toEqual(oneByOne);
+      expect(oneByOne.filter((r) => !r.ok).length).toBeGreaterThan(5); // the script does exercise refusals
+      expect(oneByOne.filter((r) => r.ok && r.replayed).length).toBeGreaterThan(3); // and replays
+      // A counter that went up and back down within the batch was never written: zero either way.
+      const nonZero = (counts: Readonly<Record<string, number>> = {}) =>
+        Object.fromEntries(Object.entries(counts).filter(([, n]) => n !== 0));
+      const truth = await store.readTally(alone.id);
+      for (const twin of [a, b]) {
+        const t = await store.readTally(twin.id);
+        expect(nonZero(t?.counts)).toEqual(nonZero(truth?.counts));
+        expect(t?.totalVoters).toBe(truth?.totalVoters);
+        expect(t?.version).toBe(truth?.version);
+      }
+    });
+
+    it('refuses in a batch the casts of a closed poll or a shut gate, and counts the others of the same batch', async () => {
+      const [open, closed, closing] = [await newPoll(), await newPoll(), await newPoll()];
+      await store.closePoll(closed.id);
+      // The gate alone, as a close flips it first: what a batch meets when a close commits just before it.
+      await fx.sql('update poll_shards set open = false where poll_id = $1', [closing.id]);
+      const before = await store.readTally(closed.id);
+      const beforeClosing = await store.readTally(closing.id);
+      const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
+      const cast = (pollId: string, emp: string) =>
+        batched.cast({ pollId, questionId: 'q1', voter: webVoter(emp), optionIds: ['o1'] });
+      // The first goes alone; the next four queue behind it and go as one batch.
+      const results = await Promise.all([
+        cast(open.id, '9301'),
+        cast(closed.id, '9302'),
+        cast(open.id, '9303'),
+        cast(closing.id, '9304'),
+        cast(open.id, '9305'),
+      ]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+        'ok',
+        'poll_closed',
+        'ok',
+        'poll_closed',
+        'ok',
+      ]);
+      expect((await store.readTally(open.id))?.counts.o1).toBe(3);
+      expect(await store.readTally(closed.id)).toEqual(before);
+      expect(await store.readTally(closing.id)).toEqual(beforeClosing);
+      // Alone, the same: the gate refuses it.
+      expect(
+        await store.cast({
+          pollId: closing.id,
+          questionId: 'q1',
+          voter: webVoter('9306'),
+          optionIds: ['o1'],
+        }),
+      ).toEqual({
+        ok: false,
+        reason: 'poll_closed',
+      });
+    });
+
     it('remembers chat messages per poll, and lets exactly one caller claim the winner announcement', async () => {
       const poll = await newPoll();
       const m = {

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCore, createPgStore, RedisBus, type Store } from '@livevote/core';
-import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
+import type { PresenceCounts, ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -64,6 +64,8 @@ export class TestClient {
   readonly frames: ServerFrame[] = [];
   readonly raw: string[] = [];
   readonly latest = new Map<string, Snapshot>();
+  /** The newest audience per poll, from a presence frame or a vote_update carrying one. */
+  readonly presence = new Map<string, PresenceCounts>();
   closed?: { code: number; reason: string };
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
@@ -74,6 +76,10 @@ export class TestClient {
       if (f.type === 'vote_update') {
         const have = this.latest.get(f.data.poll_id);
         if (!have || f.data.version > have.version) this.latest.set(f.data.poll_id, f.data);
+        if (f.data.presence) this.presence.set(f.data.poll_id, f.data.presence);
+      } else if (f.type === 'presence') {
+        const { poll_id, ...counts } = f.data;
+        this.presence.set(poll_id, counts);
       }
     });
     ws.on('close', (code, reason) => {

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type BudgetLimiter, RateLimiterBudgets, redisLimiters } from '@livevote/bot';
 import {
   ANONYMITY_KEY_MIN_LENGTH,
   type Archive,
@@ -43,8 +42,11 @@ export interface Adapters {
   storeErrors: StoreErrorLog;
   /** Keys every instance can claim once (Redis SET NX PX), e.g. Slack request signatures; absent without Redis. */
   sharedOnce?: { claim(key: string, ttlMs: number): Promise<boolean> };
-  /** Chat rate-limit budgets every bot process spends together (Redis); absent: each process counts alone. */
-  deliveryBudgets?: BudgetLimiter;
+  /**
+   * The Redis client chat rate-limit budgets are counted on, so every bot process spends them together; absent: each
+   * process counts alone. (A client, not the budgets: the bot package is loaded only by roles that serve chat.)
+   */
+  deliveryLimiterClient?: Redis;
   /** Slack OAuth installations, sealed with ENCRYPTION_KEY; present when ENCRYPTION_KEY is set. */
   installations?: InstallationStore;
   close(): Promise<void>;
@@ -191,7 +193,7 @@ export async function openAdapters(
         (await clients[0].set(`${config.REDIS_PREFIX}once:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) ===
         'OK',
     },
-    deliveryBudgets: new RateLimiterBudgets(redisLimiters(clients[0], config.REDIS_PREFIX)),
+    deliveryLimiterClient: clients[0],
     async close() {
       for (const c of clients) c.disconnect();
       limiter?.disconnect();

@@ -1,7 +1,6 @@
 // The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry | teams-package | slack-manifest`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { slackManifest, TEAMS_MANIFEST_VERSION, teamsPackage } from '@livevote/bot';
 import { createCore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
@@ -100,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const file = argv[1] ?? 'dist/livevote-teams.zip';
       await mkdir(dirname(file), { recursive: true });
+      const { teamsPackage, TEAMS_MANIFEST_VERSION } = await import('@livevote/bot');
       let zip: Buffer;
       try {
         zip = teamsPackage(config.TEAMS_CLIENT_ID, config.PUBLIC_URL, {
@@ -121,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(
           `note: Slack calls only https URLs; set PUBLIC_URL (now ${config.PUBLIC_URL}) to yours`,
         );
+      const { slackManifest } = await import('@livevote/bot');
       process.stdout.write(
         slackManifest({ publicUrl: config.PUBLIC_URL, socketMode: !!config.SLACK_APP_TOKEN }),
       );

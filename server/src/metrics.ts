@@ -32,6 +32,12 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  private readonly busDelay = new client.Histogram({
+    name: 'livevote_bus_delay_seconds',
+    help: 'From a snapshot published on the bus (by any instance) to its arrival here',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   private sources?: MetricSources;
 
   constructor() {
@@ -54,6 +60,19 @@ export class Metrics {
         this.set(self.sources?.hub?.subscribers() ?? 0);
       },
     });
+    this.monotonic('livevote_broadcasts_total', 'Snapshot broadcasts to the subscribers of a poll', () => {
+      return self.sources?.hub?.broadcastCost.broadcasts;
+    });
+    this.monotonic(
+      'livevote_broadcast_frame_seconds_total',
+      'Time spent building (serialising and framing) the frames of broadcasts',
+      () => self.sources?.hub?.broadcastCost.frameSeconds,
+    );
+    this.monotonic(
+      'livevote_broadcast_write_seconds_total',
+      'Time spent writing broadcasts to subscribers’ sockets',
+      () => self.sources?.hub?.broadcastCost.writeSeconds,
+    );
     this.monotonic(
       'livevote_frames_sent_total',
       'Frames written to subscribers',
@@ -169,6 +188,10 @@ export class Metrics {
 
   observeFanout = (seconds: number): void => {
     this.fanout.observe(seconds);
+  };
+
+  observeBusDelay = (seconds: number): void => {
+    this.busDelay.observe(seconds);
   };
 
   async expose(): Promise<{ contentType: string; body: string }> {

@@ -1,16 +1,7 @@
 // Starts one process in its role (all, realtime, bot): the HTTP API, WebSocket/SSE fan-out and chat endpoints on one
 // port, the background jobs; drains on SIGTERM.
 import { createServer, type Server } from 'node:http';
-import {
-  createSlackApp,
-  createTeamsApp,
-  type SlackApp,
-  TallySync,
-  TEAMS_FRAME_ANCESTORS,
-  type TeamsApp,
-  teamsOffRouter,
-  teamsTab,
-} from '@livevote/bot';
+import type { SlackApp, TeamsApp } from '@livevote/bot';
 import {
   type Archive,
   createCore,
@@ -79,7 +70,10 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     : undefined;
   drain?.start();
   const { limits } = adapters;
-  const core = createCore(store, bus, limits ? { voteLimit: limits.vote, pollLimit: limits.createPoll } : {});
+  const core = createCore(store, bus, {
+    ...(limits ? { voteLimit: limits.vote, pollLimit: limits.createPoll } : {}),
+    onBusDelay: metrics.observeBusDelay,
+  });
   // Where scheduled lunch polls go: web-only built in; the chat apps register Slack and Teams here.
   const destinations = new DestinationRouter();
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
@@ -105,12 +99,20 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   hub?.start();
   // Chat apps live in the bot role (and `all`): one process keeps every tally message current.
   const chat = config.ROLE !== 'realtime';
-  const tally = chat
-    ? new TallySync({
+  // Loaded only by the roles that serve chat: Bolt and the Teams SDK are a third of a realtime instance's memory.
+  const bot = chat ? await import('@livevote/bot') : undefined;
+  const tally = bot
+    ? new bot.TallySync({
         core,
         log,
         storeErrors,
-        ...(adapters.deliveryBudgets ? { budgets: adapters.deliveryBudgets } : {}),
+        ...(adapters.deliveryLimiterClient
+          ? {
+              budgets: new bot.RateLimiterBudgets(
+                bot.redisLimiters(adapters.deliveryLimiterClient, config.REDIS_PREFIX),
+              ),
+            }
+          : {}),
       })
     : undefined;
   let slack: SlackApp | undefined;
@@ -119,8 +121,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     config.slackOAuth && adapters.installations
       ? { ...config.slackOAuth, installations: adapters.installations, publicUrl: config.PUBLIC_URL }
       : undefined;
-  if (tally && config.SLACK_SIGNING_SECRET && (config.SLACK_BOT_TOKEN || slackOAuth)) {
-    slack = createSlackApp({
+  if (bot && tally && config.SLACK_SIGNING_SECRET && (config.SLACK_BOT_TOKEN || slackOAuth)) {
+    slack = bot.createSlackApp({
       core,
       tally,
       signingSecret: config.SLACK_SIGNING_SECRET,
@@ -146,8 +148,8 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   // TEAMS_ALLOW_UNAUTHENTICATED=true (local development; the config refuses it in AUTH_MODE=signed).
   let teams: TeamsApp | undefined;
   const teamsUnauthenticated = !config.TEAMS_CLIENT_ID && config.TEAMS_ALLOW_UNAUTHENTICATED === 'true';
-  if (tally && (config.TEAMS_CLIENT_ID || teamsUnauthenticated)) {
-    teams = await createTeamsApp({
+  if (bot && tally && (config.TEAMS_CLIENT_ID || teamsUnauthenticated)) {
+    teams = await bot.createTeamsApp({
       core,
       tally,
       ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),
@@ -175,18 +177,18 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     ...(webDist ? { webDist } : {}),
     routers: [
       ...(slack?.router ? [slack.router] : []),
-      ...(teams
+      ...(teams && bot
         ? [
             teams.router,
-            teamsTab({
+            bot.teamsTab({
               core,
               publicUrl: config.PUBLIC_URL,
               ...(config.TEAMS_CLIENT_ID ? { clientId: config.TEAMS_CLIENT_ID } : {}),
               allowUnauthenticated: teamsUnauthenticated,
             }),
           ]
-        : chat
-          ? [teamsOffRouter()]
+        : bot
+          ? [bot.teamsOffRouter()]
           : []),
     ],
     ...(archive ? { archive } : {}),
@@ -195,9 +197,10 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     trustProxy: config.TRUST_PROXY,
     storeErrors,
     // The board is also a Teams tab: Teams frames it when the Teams app is on.
-    frameAncestors: teams
-      ? [...new Set([...config.FRAME_ANCESTORS, ...TEAMS_FRAME_ANCESTORS])]
-      : config.FRAME_ANCESTORS,
+    frameAncestors:
+      teams && bot
+        ? [...new Set([...config.FRAME_ANCESTORS, ...bot.TEAMS_FRAME_ANCESTORS])]
+        : config.FRAME_ANCESTORS,
     auth: appAuth,
     log,
     destinations,

@@ -70,7 +70,7 @@ async function startCompiled(env: Record<string, string>) {
 }
 
 describe('compiled server (dist/server/main.js)', () => {
-  it('bundles the workspace packages; npm packages stay imports, the optional drivers dynamic ones', () => {
+  it('bundles the workspace packages; npm packages stay imports, the optional drivers and chat apps dynamic ones', () => {
     const js = readFileSync(main, 'utf8');
     expect(js).not.toMatch(/(from |import\()"@livevote\//);
     expect(js).toMatch(/^import .* from "express";$/m);
@@ -78,6 +78,8 @@ describe('compiled server (dist/server/main.js)', () => {
     expect(js).not.toMatch(/from "(@electric-sql\/pglite|mongodb)"/);
     expect(js).toContain('import("@electric-sql/pglite")');
     expect(js).toContain('import("mongodb")');
+    // So do the chat apps (only the bot and all roles serve them): Bolt and the Teams SDK sit in a lazy chunk.
+    expect(js).not.toMatch(/from "(@slack\/bolt|@microsoft\/teams\.[a-z]+)"/);
     expect(js).toMatch(/\/\/# sourceMappingURL=main\.js\.map\s*$/);
     expect(JSON.parse(readFileSync(`${main}.map`, 'utf8')).sources).toContain('../../server/src/main.ts');
   });

@@ -84,3 +84,45 @@ describe('castVote with a vote limit', () => {
     expect(limit.keys.at(-1)).toBe('slack:T1:U1');
   });
 });
+
+describe('castVote stage marks', () => {
+  let db: PGlite;
+  let core: Core;
+  beforeAll(async () => {
+    db = await PGlite.create();
+    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+  });
+  afterAll(async () => {
+    core.events.stop();
+    await db.close();
+  });
+
+  it('marks each stage once, in order; the local subscribers hear the change after the vote has its answer', async () => {
+    const id = await choicePoll(core);
+    await new Promise((resolve) => setImmediate(resolve)); // the poll's creation reached its subscribers
+    const seen: string[] = [];
+    const stop = core.events.subscribe((s) => seen.push(`deliver v${s.version}`));
+    const r = await castVote(
+      core,
+      { pollId: id, questionId: 'q1', optionIds: ['o2'], voter: webVoter('9') },
+      (stage) => seen.push(stage),
+    );
+    seen.push('answered');
+    await new Promise((resolve) => setImmediate(resolve));
+    stop();
+    expect(r.ok).toBe(true);
+    expect(seen).toEqual(['rules', 'commit', 'snapshot', 'answered', 'deliver v1']);
+  });
+
+  it('marks nothing past the rules a vote fails', async () => {
+    const id = await choicePoll(core);
+    const seen: string[] = [];
+    const r = await castVote(
+      core,
+      { pollId: id, questionId: 'q1', optionIds: ['o9'], voter: webVoter('9') },
+      (stage) => seen.push(stage),
+    );
+    expect(r).toMatchObject({ ok: false, reason: 'unknown_option' });
+    expect(seen).toEqual([]);
+  });
+});

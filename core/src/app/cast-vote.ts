@@ -28,6 +28,14 @@ export interface CastInput {
   idempotencyKey?: string;
 }
 
+/**
+ * The stages of one vote, in order; a caller that passes a `StageMark` hears each one end (Server-Timing on the
+ * vote's answer, benchmarks). `commit` includes waiting for a free cast slot. Publishing on the bus and the local
+ * fan-out follow without holding the answer up.
+ */
+export type VoteStage = 'rules' | 'commit' | 'snapshot';
+export type StageMark = (stage: VoteStage) => void;
+
 export interface CastResult {
   snapshot: Snapshot;
   /** The voter's choice in this question after the call (empty: no ballot). */
@@ -36,7 +44,11 @@ export interface CastResult {
   replayed: boolean;
 }
 
-export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result<CastResult>> {
+export async function castVote(
+  deps: VoteDeps,
+  input: CastInput,
+  mark?: StageMark,
+): Promise<Result<CastResult>> {
   const now = deps.now?.() ?? new Date();
   let poll = await deps.snapshots.poll(input.pollId);
   if (!poll) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
@@ -61,20 +73,27 @@ export async function castVote(deps: VoteDeps, input: CastInput): Promise<Result
     if (!admitted.ok) {
       const replay = input.idempotencyKey === undefined ? null : await deps.ballots.replayOf(command);
       if (!replay) return rateLimited(admitted.retryAfterMs, 'Too many vote changes in a short time');
-      return answer(deps, input.pollId, replay);
+      return answer(deps, input.pollId, replay, mark);
     }
   }
-
-  return answer(deps, input.pollId, await deps.ballots.cast(command));
+  mark?.('rules');
+  const outcome = await deps.ballots.cast(command);
+  mark?.('commit');
+  return answer(deps, input.pollId, outcome, mark);
 }
 
 /** The store's outcome as the caller's answer, with the snapshot read after it. */
-async function answer(deps: VoteDeps, pollId: string, outcome: CastOutcome): Promise<Result<CastResult>> {
+async function answer(
+  deps: VoteDeps,
+  pollId: string,
+  outcome: CastOutcome,
+  mark?: StageMark,
+): Promise<Result<CastResult>> {
   if (!outcome.ok) {
     if (outcome.reason === 'poll_closed') deps.snapshots.forget(pollId);
     return fail(outcome.reason, REASON_MESSAGES[outcome.reason]);
   }
-  const snapshot = await deps.events.committed(pollId);
+  const snapshot = await deps.events.committed(pollId, mark ? { mark } : {});
   if (!snapshot) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   return ok({ snapshot, optionIds: outcome.optionIds, changed: outcome.changed, replayed: outcome.replayed });
 }

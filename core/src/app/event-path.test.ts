@@ -59,6 +59,46 @@ describe('EventPath', () => {
     w.release();
   });
 
+  it('publishes a commit before this process hears it, and this process after the voter has its answer', async () => {
+    const id = await newPoll();
+    await new Promise((r) => setTimeout(r, 250)); // the create's publish leaves the bucket; let it refill
+    const order: string[] = [];
+    const off = core.events.subscribe((s) => {
+      if (s.poll_id !== id) return;
+      const onBus = bus.published.some(
+        (e) => e.type === 'poll_version' && e.poll_id === id && e.version === s.version,
+      );
+      order.push(`local v${s.version}${onBus ? ' (already on the bus)' : ''}`);
+    });
+    const r = await vote(id, 7);
+    order.push(`answered v${r.ok ? r.value.snapshot.version : '?'}`);
+    expect(bus.published.at(-1)).toMatchObject({ type: 'poll_version', poll_id: id, version: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['answered v1', 'local v1 (already on the bus)']);
+    off();
+  });
+
+  it('stamps what it publishes with the time, and reports how long a message from the bus took', async () => {
+    const delays: number[] = [];
+    const own = createCore(store, bus, { onBusDelay: (s) => delays.push(s) });
+    const id = await newPoll();
+    const r = await vote(id, 8);
+    if (!r.ok) throw new Error(r.message);
+    const sent = bus.published.at(-1);
+    expect(sent?.type === 'poll_version' && typeof sent.sent_at).toBe('number');
+    bus.arrive({
+      type: 'poll_version',
+      poll_id: id,
+      version: r.value.snapshot.version + 1,
+      snapshot: { ...r.value.snapshot, version: r.value.snapshot.version + 1 },
+      sent_at: Date.now() - 40,
+    });
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(0.04);
+    expect(delays[0]).toBeLessThan(10);
+    own.events.stop();
+  });
+
   it('watches a poll on the bus while someone holds interest in it, counting holders', async () => {
     const id = await newPoll();
     const a = core.events.watch(id);

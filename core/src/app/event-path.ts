@@ -1,5 +1,5 @@
-// The one path a change takes after its commit: read the fresh snapshot once, hand it to this process's subscribers
-// (the fan-out hub, the chat tally sync) and publish it on the bus for the other instances. Snapshots arriving from
+// The one path a change takes after its commit: read the fresh snapshot once, publish it on the bus for the other
+// instances and hand it to this process's subscribers (the fan-out hub, the chat tally sync). Snapshots arriving from
 // the bus join the same path, so a subscriber gets each version of a poll once, whatever its source.
 //
 // Publishing is paced per poll like the hub's broadcasts: a few go out back to back, then at most one per
@@ -21,6 +21,8 @@ export interface EventPathOptions {
   publishEveryMs?: number;
   /** Publishes allowed back to back before the pace applies. */
   burst?: number;
+  /** Each snapshot received from the bus: seconds since it was published (metrics; clocks of one host agree). */
+  onBusDelay?: (seconds: number) => void;
 }
 
 interface Outgoing {
@@ -113,12 +115,19 @@ export class EventPath {
    * After a commit: the fresh snapshot (it includes the caller's change), delivered here and published.
    * `definitionChanged` (closed, option added) drops the cached definition here and on every receiver.
    */
-  async committed(pollId: string, opts: { definitionChanged?: boolean } = {}): Promise<Snapshot | null> {
+  async committed(
+    pollId: string,
+    opts: { definitionChanged?: boolean; mark?: (stage: 'snapshot') => void } = {},
+  ): Promise<Snapshot | null> {
     if (opts.definitionChanged) this.o.snapshots.forget(pollId);
     const snapshot = await this.o.snapshots.fresh(pollId);
     if (!snapshot) return null;
-    this.deliver(snapshot);
+    opts.mark?.('snapshot');
+    // The other instances first: the bus message leaves before this process writes to its own sockets, so their
+    // screens never wait for ours. Ours follow on the next turn of the event loop, after the caller has answered:
+    // writing to every local socket is no part of the vote's own answer.
     this.offerPublish(snapshot, opts.definitionChanged === true);
+    setImmediate(() => this.deliver(snapshot));
     return snapshot;
   }
 
@@ -134,6 +143,7 @@ export class EventPath {
 
   private receive(e: BusEvent): void {
     if (e.type !== 'poll_version') return;
+    if (e.sent_at !== undefined) this.o.onBusDelay?.(Math.max(0, Date.now() - e.sent_at) / 1000);
     if (e.definition_changed) this.o.snapshots.forget(e.poll_id);
     this.deliver(e.snapshot);
   }
@@ -192,6 +202,7 @@ export class EventPath {
       version: snapshot.version,
       snapshot,
       ...(definitionChanged ? { definition_changed: true } : {}),
+      sent_at: Date.now(),
     });
   }
 }

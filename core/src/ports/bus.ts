@@ -11,6 +11,8 @@ export type BusEvent =
       snapshot: Snapshot;
       /** The definition changed too (closed, option added): receivers drop their cached copy. */
       definition_changed?: boolean;
+      /** When it was published (ms since the epoch): receivers measure the bus's delay. */
+      sent_at?: number;
     }
   /** One instance's share of a poll's audience: counts only, never who. */
   | { type: 'presence'; poll_id: string; instance: string; online: number; voting: number };

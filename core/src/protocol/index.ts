@@ -276,6 +276,29 @@ export type Snapshot = z.infer<typeof snapshotSchema>;
 
 // ---- WebSocket frames -----------------------------------------------------------------------------------
 
+/** A question whose leader moved: the new leader, null when nobody leads (no votes, a tie at the top). */
+export const leaderChangeSchema = z.object({
+  question_id: z.string(),
+  option_id: z.string().nullable(),
+  label: z.string().nullable(),
+});
+export type LeaderChange = z.infer<typeof leaderChangeSchema>;
+
+export const presenceCountsSchema = z.object({ online_count: z.number(), voting_count: z.number() });
+export type PresenceCounts = z.infer<typeof presenceCountsSchema>;
+
+/**
+ * The `vote_update` frame's data: the snapshot, plus what changed with it, so one frame per broadcast says it all:
+ * `leader_changed` (the questions whose leader moved since the previous broadcast; the `leader_changed` frame's
+ * fields without poll_id and version) and `presence` (the audience, when it changed). Both are absent when nothing
+ * moved; clients that do not know them ignore them.
+ */
+export const voteUpdateSchema = snapshotSchema.extend({
+  leader_changed: z.array(leaderChangeSchema).optional(),
+  presence: presenceCountsSchema.optional(),
+});
+export type VoteUpdate = z.infer<typeof voteUpdateSchema>;
+
 export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('connection_ack'),
@@ -286,7 +309,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
       online_count: z.number(),
     }),
   }),
-  z.object({ type: z.literal('vote_update'), data: snapshotSchema }),
+  z.object({ type: z.literal('vote_update'), data: voteUpdateSchema }),
   z.object({
     type: z.literal('place_vote'),
     data: placeVoteSchema.extend({ poll_id: z.string(), version: z.number() }),

@@ -5,18 +5,23 @@ import {
   castVote,
   createCore,
   createPgliteStore,
+  createPoll,
+  EventPath,
   MemoryBus,
+  type Snapshots,
   type Store,
   webVoter,
 } from '@livevote/core';
+import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { choicePoll, TEST_ANONYMITY_KEY, webVote } from '@livevote/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hub, type Subscriber } from './hub.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Hub, PRESENCE_EVERY_MS, type Subscriber } from './hub.ts';
 import type { PreparedFrame } from './prepared-frame.ts';
 
 class FakeSub implements Subscriber {
   static n = 0;
   readonly id = `sub-${FakeSub.n++}`;
+  constructor(readonly originalClient = false) {}
   frames: PreparedFrame[] = [];
   accept = true;
   isDrained = true;
@@ -33,6 +38,10 @@ class FakeSub implements Subscriber {
   }
   versions() {
     return this.frames.filter((f) => f.type === 'vote_update').map((f) => f.version as number);
+  }
+  /** The frames that carried version v, as the client reads them. */
+  at(v: number): ServerFrame[] {
+    return this.frames.filter((f) => f.version === v).map((f) => f.frame);
   }
 }
 
@@ -146,6 +155,81 @@ describe('Hub', () => {
     for (const s of [a, b]) hub.leaveAll(s);
   });
 
+  it('sends one frame per change, with the leader change folded into the vote_update', async () => {
+    const id = await poll();
+    const sub = new FakeSub();
+    hub.join(sub, id);
+    await hub.sendCurrent(sub, id);
+    await vote(id, 1, 'o2');
+    await expect.poll(() => sub.versions().at(-1)).toBe(1);
+    const frames = sub.at(1);
+    expect(frames.map((f) => f.type)).toEqual(['vote_update']);
+    expect(frames[0]?.type === 'vote_update' && frames[0].data.leader_changed).toEqual([
+      { question_id: 'q1', option_id: 'o2', label: 'b' },
+    ]);
+    await vote(id, 2, 'o2'); // o2 still leads: nothing to report
+    await expect.poll(() => sub.versions().at(-1)).toBe(2);
+    expect(sub.at(2).map((f) => f.type)).toEqual(['vote_update']);
+    expect(sub.at(2)[0]?.data).not.toHaveProperty('leader_changed');
+    hub.leaveAll(sub);
+  });
+
+  it('also sends the original client its per-option frames, in the same delivery, and nobody else', async () => {
+    const created = await createPoll(
+      core,
+      {
+        template: 'lunch',
+        places: [
+          { name: 'Pizza', menus: [{ name: 'Margherita' }] },
+          { name: 'Sushi', menus: [] },
+        ],
+      },
+      { kind: 'admin' },
+    );
+    if (!created.ok) throw new Error(created.message);
+    const id = created.value.poll.id;
+    const original = new FakeSub(true);
+    const board = new FakeSub();
+    for (const s of [original, board]) {
+      hub.join(s, id);
+      await hub.sendCurrent(s, id);
+    }
+    const place = created.value.poll.questions[0]?.options[1]?.id as string;
+    await castVote(core, { pollId: id, questionId: 'place', optionIds: [place], voter: webVoter('5') });
+    await expect.poll(() => original.versions().at(-1)).toBe(1);
+    await expect.poll(() => board.versions().at(-1)).toBe(1);
+    expect(original.at(1).map((f) => f.type)).toEqual(['vote_update', 'place_vote']);
+    expect(original.at(1)[1]?.data).toEqual({
+      poll_id: id,
+      version: 1,
+      place_id: place,
+      place_name: 'Sushi',
+      vote_count: 1,
+    });
+    expect(board.at(1).map((f) => f.type)).toEqual(['vote_update']);
+    for (const s of [original, board]) hub.leaveAll(s);
+  });
+
+  it('puts the audience in the first snapshot a subscriber gets, and a change of it in the next broadcast', async () => {
+    const id = await poll();
+    const first = new FakeSub();
+    hub.join(first, id);
+    await hub.sendCurrent(first, id);
+    expect(first.frames.map((f) => f.type)).toEqual(['vote_update']);
+    expect(first.at(0)[0]?.data).toMatchObject({ presence: { online_count: 1, voting_count: 0 } });
+    const second = new FakeSub();
+    hub.join(second, id); // the audience grew; the next broadcast says so
+    await hub.sendCurrent(second, id);
+    await vote(id, 1);
+    await expect.poll(() => first.versions().at(-1)).toBe(1);
+    expect(first.at(1).map((f) => f.type)).toEqual(['vote_update']);
+    expect(first.at(1)[0]?.data).toMatchObject({ presence: { online_count: 2, voting_count: 0 } });
+    await vote(id, 2);
+    await expect.poll(() => first.versions().at(-1)).toBe(2);
+    expect(first.at(2)[0]?.data).not.toHaveProperty('presence'); // unchanged since
+    for (const s of [first, second]) hub.leaveAll(s);
+  });
+
   it('picks up changes it never heard of when it recovers (bus outage)', async () => {
     const id = await poll();
     const sub = new FakeSub();
@@ -160,5 +244,133 @@ describe('Hub', () => {
     await expect.poll(() => sub.versions().at(-1)).toBe(1);
     hub.leaveAll(sub);
     expect(hub.onlineCount(id)).toBe(0);
+  });
+});
+
+describe('Hub presence between votes', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('goes out on its own when no broadcast carries it, at most once per PRESENCE_EVERY_MS per poll', async () => {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'Date', 'performance'],
+    });
+    const snapshot: Snapshot = {
+      poll_id: 'p1',
+      version: 3,
+      status: 'open',
+      results_hidden: false,
+      total_voters: 0,
+      leader: null,
+      questions: [],
+    };
+    const bus = new MemoryBus();
+    const snapshots = { fresh: async () => snapshot, forget() {} } as unknown as Snapshots;
+    const events = new EventPath({ snapshots, bus });
+    const hub = new Hub({ polls: { versions: async () => new Map() }, bus, events });
+    hub.start();
+    const watcher = new FakeSub();
+    hub.join(watcher, 'p1');
+    await hub.sendCurrent(watcher, 'p1');
+    const presence = () => watcher.frames.flatMap((f) => (f.frame.type === 'presence' ? [f.frame.data] : []));
+    const other = new FakeSub();
+    hub.join(other, 'p1');
+    await vi.advanceTimersByTimeAsync(250);
+    expect(presence()).toEqual([{ poll_id: 'p1', online_count: 2, voting_count: 0 }]);
+    hub.voting(other, 'p1');
+    await vi.advanceTimersByTimeAsync(PRESENCE_EVERY_MS - 300);
+    expect(presence()).toHaveLength(1); // changed, but the last one went out less than a second ago
+    const third = new FakeSub();
+    hub.join(third, 'p1'); // a second change within the same second: merged with the first
+    await vi.advanceTimersByTimeAsync(300);
+    expect(presence()).toEqual([
+      { poll_id: 'p1', online_count: 2, voting_count: 0 },
+      { poll_id: 'p1', online_count: 3, voting_count: 1 },
+    ]);
+    await vi.advanceTimersByTimeAsync(3 * PRESENCE_EVERY_MS);
+    expect(presence()).toHaveLength(2); // nothing changed since: nothing more
+    hub.stop();
+    events.stop();
+  });
+});
+
+describe('Hub broadcasts to many subscribers', () => {
+  const snap = (version: number): Snapshot => ({
+    poll_id: 'p1',
+    version,
+    status: 'open',
+    results_hidden: false,
+    total_voters: 0,
+    leader: null,
+    questions: [],
+  });
+
+  it('writes in slices, letting the event loop run between them, and never out of order', async () => {
+    const bus = new MemoryBus();
+    const snapshots = { fresh: async () => snap(0), forget() {} } as unknown as Snapshots;
+    const events = new EventPath({ snapshots, bus });
+    // sliceMs 0: one socket per turn of the loop, so the slicing shows with a handful of subscribers.
+    const hub = new Hub({
+      polls: { versions: async () => new Map() },
+      bus,
+      events,
+      sliceMs: 0,
+      coalesceMs: 1,
+    });
+    hub.start();
+    const subs = Array.from({ length: 5 }, () => new FakeSub());
+    for (const s of subs) {
+      hub.join(s, 'p1');
+      await hub.sendCurrent(s, 'p1');
+    }
+    hub.offer(snap(1));
+    expect(subs.map((s) => s.versions().at(-1))).toEqual([1, 0, 0, 0, 0]); // the rest wait for the next turns
+    // Other work gets its turn between slices: a callback queued now runs after the next slice, before the rest.
+    const atNextTurn = await new Promise((r) => setImmediate(() => r(subs.map((s) => s.versions().at(-1)))));
+    expect(atNextTurn).toEqual([1, 1, 0, 0, 0]);
+    hub.offer(snap(2)); // arrives while 1 is being written: goes out after it, to everyone
+    hub.offer(snap(3));
+    await expect.poll(() => subs.every((s) => s.versions().at(-1) === 3)).toBe(true);
+    for (const s of subs) expect(s.versions()).toEqual([0, 1, 3]); // 2 and 3 merged; never 3 before 1
+    hub.stop();
+    events.stop();
+  });
+
+  it('waits after a slow broadcast as long as it took before the next, merging what came meanwhile', async () => {
+    const bus = new MemoryBus();
+    const snapshots = { fresh: async () => snap(0), forget() {} } as unknown as Snapshots;
+    const events = new EventPath({ snapshots, bus });
+    const hub = new Hub({ polls: { versions: async () => new Map() }, bus, events, coalesceMs: 1, burst: 1 });
+    hub.start();
+    /** A socket that takes 10 ms to write to (a busy machine, thousands of sockets). */
+    class SlowSub extends FakeSub {
+      readonly wroteAt = new Map<number, number>();
+      override deliver(frames: PreparedFrame[]) {
+        const until = performance.now() + 10;
+        while (performance.now() < until) {} // busy: the loop is held, as a real write loop holds it
+        for (const f of frames)
+          if (f.version !== undefined && !this.wroteAt.has(f.version)) this.wroteAt.set(f.version, until);
+        return super.deliver(frames);
+      }
+    }
+    const subs = [new SlowSub(), new SlowSub(), new SlowSub()];
+    for (const s of subs) {
+      hub.join(s, 'p1');
+      await hub.sendCurrent(s, 'p1');
+    }
+    hub.offer(snap(1)); // ~30 ms of writing, in slices
+    hub.offer(snap(2));
+    hub.offer(snap(3));
+    await expect.poll(() => subs.every((s) => s.versions().at(-1) === 3)).toBe(true);
+    for (const s of subs) expect(s.versions()).toEqual([0, 1, 3]); // 2 and 3 went out together
+    const written = (v: number) => subs.map((s) => s.wroteAt.get(v) as number);
+    const start1 = Math.min(...written(1)) - 10;
+    const end1 = Math.max(...written(1));
+    const start3 = Math.min(...written(3)) - 10;
+    // Not before the first broadcast's own duration had passed again.
+    expect(start3 - end1).toBeGreaterThanOrEqual((end1 - start1) * 0.9);
+    hub.stop();
+    events.stop();
   });
 });

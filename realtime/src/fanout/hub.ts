@@ -4,16 +4,27 @@
 // a few go out back to back, then at most one per coalesceMs (50 ms: 20/s sustained), and changes that arrive
 // meanwhile merge into the next one. A steady stream below that rate is therefore never delayed, and a burst costs
 // ~20 broadcasts/s however many votes it holds. Each message is serialised once.
+// A broadcast is one `vote_update` frame per subscriber, carrying leader changes and presence when they moved
+// (snapshot-frames.ts); only the original client's connections also get its per-option frames. Presence that
+// changes between votes goes out on its own at most once a second per poll.
 // A subscriber whose buffer is full is skipped and, once it drains, gets the newest whole snapshot.
 import { randomBytes } from 'node:crypto';
 import { type Bus, type EventPath, Pace, type PollStore } from '@livevote/core';
-import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
+import type { PresenceCounts, ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { PreparedFrame } from './prepared-frame.ts';
 import { Presence } from './presence.ts';
-import { snapshotFrames } from './snapshot-frames.ts';
+import { closedFrame, optionFrames, voteUpdateFrame } from './snapshot-frames.ts';
+
+/** A presence change with no broadcast to ride on goes out on its own at most this often per poll. */
+export const PRESENCE_EVERY_MS = 1_000;
 
 export interface Subscriber {
   readonly id: string;
+  /**
+   * A connection of the original lunch-vote client (it named no poll): it also gets `place_vote` / `menu_vote`
+   * for each option that changed. Everyone else gets one `vote_update` per broadcast.
+   */
+  readonly originalClient?: boolean;
   /** Writes the frames unless the subscriber is backed up; false means "skipped, catch me up later". */
   deliver(frames: PreparedFrame[]): boolean;
   /** Whether a backed-up subscriber has drained enough to take the newest snapshot. */
@@ -34,6 +45,31 @@ interface Channel {
   /** This poll's interest on the bus: confirmed once `ready` resolves; released when the last subscriber leaves. */
   watch: { ready: Promise<void>; release: () => void };
   presenceSent?: { online: number; voting: number };
+  /** When presence last went to this poll's subscribers, alone or inside a broadcast (performance.now()). */
+  presenceAt: number;
+  /** The broadcast being written, slice by slice; the next one waits for it, so every socket gets them in order. */
+  writing?: Writing;
+  /**
+   * No broadcast before this (performance.now()): after one that took d ms to write, the next waits d ms more, so
+   * a poll's fan-out never holds more than about half of the instance's time. When writing is slow (thousands of
+   * sockets, a busy machine) changes merge into fewer, larger steps instead of queueing behind each other.
+   */
+  notBefore: number;
+}
+
+interface Writing {
+  frames: PreparedFrame[];
+  /** The original client's frames (built on first use). */
+  original: () => PreparedFrame[];
+  /** Who was subscribed when it began; those who left meanwhile are skipped, newcomers got it when they joined. */
+  subs: Subscriber[];
+  next: number;
+  /** When its snapshot arrived, when its first slice began, and how long building and writing it took (ms). */
+  since: number;
+  started: number;
+  frameMs: number;
+  writeMs: number;
+  immediate?: NodeJS.Immediate;
 }
 
 export interface HubOptions {
@@ -47,6 +83,11 @@ export interface HubOptions {
   burst?: number;
   /** How often versions are re-read from the store to catch a lost bus message. */
   sweepMs?: number;
+  /**
+   * A broadcast writes to sockets for at most this long before it lets the event loop run (votes, bus messages,
+   * other polls) and goes on at the next turn: thousands of sockets never hold an instance for long at once.
+   */
+  sliceMs?: number;
   onError?: (err: unknown) => void;
   /** After each broadcast: seconds from the snapshot's arrival until the last subscriber's write (metrics). */
   onFanout?: (seconds: number, subscribers: number) => void;
@@ -60,13 +101,17 @@ export class Hub {
   private readonly presenceDirty = new Set<string>();
   private readonly coalesceMs: number;
   private readonly burst: number;
+  private readonly sliceMs: number;
   private readonly stops: (() => void)[] = [];
   /** Frames handed to subscribers' sockets since start (for /metrics). */
   framesSent = 0;
+  /** Broadcasts since start, and the seconds spent building their frames and writing them (for /metrics). */
+  readonly broadcastCost = { broadcasts: 0, frameSeconds: 0, writeSeconds: 0 };
 
   constructor(private readonly o: HubOptions) {
     this.coalesceMs = o.coalesceMs ?? 50;
     this.burst = o.burst ?? 3;
+    this.sliceMs = o.sliceMs ?? 2;
     this.presence = new Presence(o.bus, this.instance, (pollId) => this.presenceDirty.add(pollId));
   }
 
@@ -91,6 +136,7 @@ export class Hub {
       clearInterval(sweep);
       for (const ch of this.channels.values()) {
         clearTimeout(ch.timer);
+        clearImmediate(ch.writing?.immediate);
         ch.watch.release();
       }
     });
@@ -109,6 +155,8 @@ export class Hub {
         subs: new Set(),
         pace: new Pace(this.coalesceMs, this.burst),
         watch: this.o.events.watch(pollId),
+        presenceAt: Number.NEGATIVE_INFINITY,
+        notBefore: 0,
       };
       this.channels.set(pollId, ch);
     }
@@ -141,16 +189,15 @@ export class Hub {
       if (!meanwhile || loaded.version > meanwhile.version) ch.sent = loaded;
     }
     const current = ch.sent as Snapshot;
+    const presence = this.presenceCounts(pollId);
     if (ch.subs.has(sub) && (knownVersion === undefined || current.version > knownVersion)) {
-      this.send(sub, pollId, [new PreparedFrame({ type: 'vote_update', data: current }, current.version)]);
+      // One frame: the snapshot with the audience in it.
+      this.send(sub, pollId, [
+        new PreparedFrame(voteUpdateFrame(undefined, current, presence), current.version),
+      ]);
+    } else {
+      sub.deliver([new PreparedFrame({ type: 'presence', data: { poll_id: pollId, ...presence } })]);
     }
-    const { online, voting } = this.presence.totals(pollId);
-    sub.deliver([
-      new PreparedFrame({
-        type: 'presence',
-        data: { poll_id: pollId, online_count: online, voting_count: voting },
-      }),
-    ]);
     return true;
   }
 
@@ -173,6 +220,7 @@ export class Hub {
     this.presence.setOnline(pollId, ch.subs.size);
     if (ch.subs.size === 0) {
       clearTimeout(ch.timer);
+      clearImmediate(ch.writing?.immediate);
       ch.watch.release();
       this.channels.delete(pollId);
     }
@@ -210,8 +258,13 @@ export class Hub {
     }
     ch.pending = snapshot;
     ch.pendingSince ??= performance.now();
-    if (ch.timer) return;
-    const wait = ch.pace.wait();
+    this.schedule(ch);
+  }
+
+  /** Sends what is pending now or when the pace allows, unless a timer or a broadcast in progress will. */
+  private schedule(ch: Channel): void {
+    if (!ch.pending || ch.timer || ch.writing) return;
+    const wait = Math.max(ch.pace.wait(), ch.notBefore - performance.now());
     if (wait <= 0) this.flush(ch);
     else ch.timer = setTimeout(() => this.flush(ch), wait);
   }
@@ -239,15 +292,80 @@ export class Hub {
   private flush(ch: Channel): void {
     ch.timer = undefined;
     const next = ch.pending;
-    if (!next) return;
+    if (!next || ch.writing) return;
     ch.pending = undefined;
     const since = ch.pendingSince ?? performance.now();
     ch.pendingSince = undefined;
-    const frames = snapshotFrames(ch.sent, next).map((f) => new PreparedFrame(f, next.version));
+    const t0 = performance.now();
+    const prev = ch.sent;
+    const update = new PreparedFrame(voteUpdateFrame(prev, next, this.presenceChange(ch)), next.version);
+    const closed = closedFrame(prev, next);
+    const frames = closed ? [update, new PreparedFrame(closed, next.version)] : [update];
+    // The original client's per-option frames are built only when one of its connections watches this poll.
+    let original: PreparedFrame[] | undefined;
+    const originalFrames = () => {
+      original ??= [
+        update,
+        ...optionFrames(prev, next).map((f) => new PreparedFrame(f, next.version)),
+        ...frames.slice(1),
+      ];
+      return original;
+    };
+    void update.wsFrame; // framed here, so the write loop below only writes
     ch.sent = next;
     ch.pace.take();
-    for (const sub of ch.subs) this.send(sub, ch.pollId, frames);
-    this.o.onFanout?.((performance.now() - since) / 1000, ch.subs.size);
+    ch.writing = {
+      frames,
+      original: originalFrames,
+      subs: [...ch.subs],
+      next: 0,
+      since,
+      started: performance.now(),
+      frameMs: performance.now() - t0,
+      writeMs: 0,
+    };
+    this.writeSlice(ch);
+  }
+
+  /** Writes the broadcast in progress to sockets for up to sliceMs, then again at the next turn of the loop. */
+  private writeSlice(ch: Channel): void {
+    const w = ch.writing;
+    if (!w || this.channels.get(ch.pollId) !== ch) return; // everyone left meanwhile
+    w.immediate = undefined;
+    const start = performance.now();
+    let now = start;
+    while (w.next < w.subs.length) {
+      const sub = w.subs[w.next++] as Subscriber;
+      if (ch.subs.has(sub)) this.send(sub, ch.pollId, sub.originalClient ? w.original() : w.frames);
+      now = performance.now();
+      if (now - start >= this.sliceMs) break;
+    }
+    w.writeMs += now - start;
+    if (w.next < w.subs.length) {
+      w.immediate = setImmediate(() => this.writeSlice(ch));
+      return;
+    }
+    ch.writing = undefined;
+    ch.notBefore = now + (now - w.started);
+    this.broadcastCost.broadcasts++;
+    this.broadcastCost.frameSeconds += w.frameMs / 1000;
+    this.broadcastCost.writeSeconds += w.writeMs / 1000;
+    this.o.onFanout?.((now - w.since) / 1000, w.subs.length);
+    this.schedule(ch); // a newer snapshot that arrived meanwhile
+  }
+
+  private presenceCounts(pollId: string): PresenceCounts {
+    const { online, voting } = this.presence.totals(pollId);
+    return { online_count: online, voting_count: voting };
+  }
+
+  /** The poll's presence when it changed since its subscribers last heard it (and records it as heard). */
+  private presenceChange(ch: Channel): PresenceCounts | undefined {
+    const { online, voting } = this.presence.totals(ch.pollId);
+    if (ch.presenceSent?.online === online && ch.presenceSent.voting === voting) return undefined;
+    ch.presenceSent = { online, voting };
+    ch.presenceAt = performance.now();
+    return { online_count: online, voting_count: voting };
   }
 
   private send(sub: Subscriber, pollId: string, frames: PreparedFrame[]): void {
@@ -269,26 +387,35 @@ export class Hub {
       this.behind.delete(sub);
       for (const pollId of polls) {
         const s = this.channels.get(pollId)?.sent;
-        if (s) this.send(sub, pollId, [new PreparedFrame({ type: 'vote_update', data: s }, s.version)]);
+        // It may have missed presence too (it rides on broadcasts): the catch-up carries the current one.
+        if (s)
+          this.send(sub, pollId, [
+            new PreparedFrame(voteUpdateFrame(undefined, s, this.presenceCounts(pollId)), s.version),
+          ]);
       }
     }
   }
 
+  /**
+   * Presence that changed with no broadcast to carry it: on its own, at most once per PRESENCE_EVERY_MS per poll
+   * (a change within that time waits for the next broadcast or the next allowed slot).
+   */
   private flushPresence(): void {
+    const now = performance.now();
     for (const pollId of this.presenceDirty) {
       const ch = this.channels.get(pollId);
-      if (!ch) continue;
-      const { online, voting } = this.presence.totals(pollId);
-      if (ch.presenceSent?.online === online && ch.presenceSent.voting === voting) continue;
-      ch.presenceSent = { online, voting };
-      const frame: ServerFrame = {
-        type: 'presence',
-        data: { poll_id: pollId, online_count: online, voting_count: voting },
-      };
+      if (!ch) {
+        this.presenceDirty.delete(pollId);
+        continue;
+      }
+      if (now - ch.presenceAt < PRESENCE_EVERY_MS) continue; // stays dirty
+      this.presenceDirty.delete(pollId);
+      const presence = this.presenceChange(ch);
+      if (!presence) continue;
+      const frame: ServerFrame = { type: 'presence', data: { poll_id: pollId, ...presence } };
       const prepared = [new PreparedFrame(frame)];
-      // Presence is best-effort: a backed-up client skips it.
+      // Presence is best-effort: a backed-up client skips it (its catch-up snapshot carries the current one).
       for (const sub of ch.subs) if (sub.deliver(prepared)) this.framesSent++;
     }
-    this.presenceDirty.clear();
   }
 }

@@ -1,8 +1,9 @@
 // The messages a change between two snapshots becomes, on hand-built snapshots: a lunch poll (place, then menu)
-// plus a plain choice question, so each kind of per-option message can be told apart.
+// plus a plain choice question, so each kind of per-option message can be told apart. Every subscriber gets one
+// vote_update (leader changes and presence folded in); only the original client gets per-option frames.
 import type { ServerFrame, Snapshot } from '@livevote/core/protocol';
 import { describe, expect, it } from 'vitest';
-import { snapshotFrames } from './snapshot-frames.ts';
+import { closedFrame, optionFrames, voteUpdateFrame } from './snapshot-frames.ts';
 
 const QUESTIONS = [
   {
@@ -62,25 +63,60 @@ function snap(version: number, { counts = {}, leaders = {}, status = 'open' }: S
 const ofType = <T extends ServerFrame['type']>(frames: ServerFrame[], type: T) =>
   frames.filter((f): f is Extract<ServerFrame, { type: T }> => f.type === type);
 
-describe('snapshotFrames', () => {
-  it('sends only the whole tally to a first-time subscriber (no previous snapshot)', () => {
-    const next = snap(3, { counts: { p1: 2 }, leaders: { q1: 'p1' } });
-    expect(snapshotFrames(undefined, next)).toEqual([{ type: 'vote_update', data: next }]);
+describe('voteUpdateFrame', () => {
+  it('is the snapshot itself, untouched, when no leader moved and no presence is given', () => {
+    const next = snap(2, { counts: { p1: 1 }, leaders: { q1: 'p1' } });
+    const frame = voteUpdateFrame(snap(1, { leaders: { q1: 'p1' } }), next);
+    expect(frame).toEqual({ type: 'vote_update', data: next });
+    expect(frame.data).toBe(next);
+    expect(voteUpdateFrame(undefined, next).data).toBe(next); // a first-time subscriber: no change to report
   });
 
-  it('always leads with vote_update carrying the new snapshot, even when nothing changed', () => {
-    const prev = snap(1, { counts: { p1: 1 } });
-    const next = snap(2, { counts: { p1: 1 } });
-    const frames = snapshotFrames(prev, next);
-    expect(frames).toEqual([{ type: 'vote_update', data: next }]);
-    expect(frames[0]?.data).toBe(next);
+  it('carries leader_changed with the new leader when a question’s leader moves', () => {
+    const prev = snap(1, { counts: { p1: 2, p2: 2 }, leaders: { q1: 'p1' } });
+    const next = snap(2, { counts: { p1: 2, p2: 3 }, leaders: { q1: 'p2' } });
+    const { data } = voteUpdateFrame(prev, next);
+    expect(data.leader_changed).toEqual([{ question_id: 'q1', option_id: 'p2', label: 'Sushi' }]);
+    expect(data).toMatchObject({ poll_id: 'poll1', version: 2, questions: next.questions });
+  });
+
+  it('carries leader_changed with no leader when a question loses it (a tie), and when one appears', () => {
+    const lead = snap(1, { counts: { m1: 1 }, leaders: { q2: 'm1' } });
+    const tie = snap(2, { counts: { m1: 1, m2: 1 } });
+    expect(voteUpdateFrame(lead, tie).data.leader_changed).toEqual([
+      { question_id: 'q2', option_id: null, label: null },
+    ]);
+    const again = snap(3, { counts: { m1: 1, m2: 2 }, leaders: { q2: 'm2' } });
+    expect(voteUpdateFrame(tie, again).data.leader_changed).toEqual([
+      { question_id: 'q2', option_id: 'm2', label: 'Salmon roll' },
+    ]);
+  });
+
+  it('lists every question whose leader moved, in question order, and none while the leaders stay', () => {
+    const prev = snap(1, { counts: { p1: 1 }, leaders: { q1: 'p1' } });
+    const next = snap(2, { counts: { p1: 1, p2: 2, m2: 1 }, leaders: { q1: 'p2', q2: 'm2' } });
+    expect(voteUpdateFrame(prev, next).data.leader_changed?.map((c) => c.question_id)).toEqual(['q1', 'q2']);
+    const same = snap(3, { counts: { p1: 5, p2: 2, c1: 2 }, leaders: { q1: 'p2', q2: 'm2' } });
+    expect(voteUpdateFrame(next, same).data).not.toHaveProperty('leader_changed');
+  });
+
+  it('carries presence when given', () => {
+    const next = snap(2);
+    const { data } = voteUpdateFrame(snap(1), next, { online_count: 7, voting_count: 2 });
+    expect(data.presence).toEqual({ online_count: 7, voting_count: 2 });
+    expect(data).not.toHaveProperty('leader_changed');
+  });
+});
+
+describe('optionFrames (the original client only)', () => {
+  it('sends none to a first-time subscriber (no previous snapshot)', () => {
+    expect(optionFrames(undefined, snap(3, { counts: { p1: 2 } }))).toEqual([]);
   });
 
   it('sends place_vote for each changed place only', () => {
     const prev = snap(1, { counts: { p1: 1, p2: 4 }, leaders: { q1: 'p2' } });
     const next = snap(2, { counts: { p1: 2, p2: 4 }, leaders: { q1: 'p2' } });
-    const frames = snapshotFrames(prev, next);
-    expect(frames[0]?.type).toBe('vote_update');
+    const frames = optionFrames(prev, next);
     expect(ofType(frames, 'place_vote').map((f) => f.data)).toEqual([
       { poll_id: 'poll1', version: 2, place_id: 'p1', place_name: 'Pizza', vote_count: 2 },
     ]);
@@ -90,7 +126,7 @@ describe('snapshotFrames', () => {
   it('sends menu_vote, with its place, for each changed menu only; counts going down count as changes', () => {
     const prev = snap(1, { counts: { m1: 3, m2: 1 } });
     const next = snap(2, { counts: { m1: 3, m2: 0 } });
-    const frames = snapshotFrames(prev, next);
+    const frames = optionFrames(prev, next);
     expect(ofType(frames, 'menu_vote').map((f) => f.data)).toEqual([
       {
         poll_id: 'poll1',
@@ -105,76 +141,39 @@ describe('snapshotFrames', () => {
   });
 
   it('sends no per-option message for a choice question (it has none in the protocol)', () => {
-    const frames = snapshotFrames(snap(1), snap(2, { counts: { c1: 1 } }));
-    expect(frames.map((f) => f.type)).toEqual(['vote_update']);
+    expect(optionFrames(snap(1), snap(2, { counts: { c1: 1 } }))).toEqual([]);
   });
 
-  it('sends leader_changed with the new leader when a question’s leader moves', () => {
-    const prev = snap(1, { counts: { p1: 2, p2: 2 }, leaders: { q1: 'p1' } });
-    const next = snap(2, { counts: { p1: 2, p2: 3 }, leaders: { q1: 'p2' } });
-    const frames = snapshotFrames(prev, next);
-    expect(ofType(frames, 'leader_changed').map((f) => f.data)).toEqual([
-      { poll_id: 'poll1', version: 2, question_id: 'q1', option_id: 'p2', label: 'Sushi' },
-    ]);
+  it('orders places before menus, as the questions are ordered', () => {
+    const prev = snap(1, { counts: { p1: 1 } });
+    const next = snap(2, { counts: { p1: 1, p2: 2, m2: 1 } });
+    expect(optionFrames(prev, next).map((f) => f.type)).toEqual(['place_vote', 'menu_vote']);
   });
+});
 
-  it('sends leader_changed with no leader when a question loses it (a tie), and when one appears', () => {
-    const lead = snap(1, { counts: { m1: 1 }, leaders: { q2: 'm1' } });
-    const tie = snap(2, { counts: { m1: 1, m2: 1 } });
-    expect(ofType(snapshotFrames(lead, tie), 'leader_changed').map((f) => f.data)).toEqual([
-      { poll_id: 'poll1', version: 2, question_id: 'q2', option_id: null, label: null },
-    ]);
-    const again = snap(3, { counts: { m1: 1, m2: 2 }, leaders: { q2: 'm2' } });
-    expect(ofType(snapshotFrames(tie, again), 'leader_changed').map((f) => f.data)).toEqual([
-      { poll_id: 'poll1', version: 3, question_id: 'q2', option_id: 'm2', label: 'Salmon roll' },
-    ]);
-  });
-
-  it('sends no leader_changed while the leader stays, however the counts move', () => {
-    const prev = snap(1, { counts: { p1: 3, p2: 1, c1: 1 }, leaders: { q1: 'p1', q3: 'c1' } });
-    const next = snap(2, { counts: { p1: 5, p2: 2, c1: 2 }, leaders: { q1: 'p1', q3: 'c1' } });
-    const frames = snapshotFrames(prev, next);
-    expect(ofType(frames, 'place_vote')).toHaveLength(2); // the counts did change...
-    expect(ofType(frames, 'leader_changed')).toEqual([]); // ...the leaders did not
-  });
-
-  it('sends poll_closed with every top option per question (ties included) when the poll closes, last', () => {
+describe('closedFrame', () => {
+  it('is poll_closed with every top option per question (ties included) when the poll closes', () => {
     const prev = snap(4, { counts: { p1: 2, p2: 2, m1: 1 }, leaders: { q2: 'm1' } });
     const closed = snap(5, { counts: { p1: 2, p2: 2, m1: 1 }, leaders: { q2: 'm1' }, status: 'closed' });
-    const frames = snapshotFrames(prev, closed);
-    expect(frames.map((f) => f.type)).toEqual(['vote_update', 'poll_closed']);
-    expect(frames[1]?.data).toEqual({
-      poll_id: 'poll1',
-      version: 5,
-      winners: [
-        { question_id: 'q1', option_id: 'p1', label: 'Pizza', vote_count: 2 },
-        { question_id: 'q1', option_id: 'p2', label: 'Sushi', vote_count: 2 },
-        { question_id: 'q2', option_id: 'm1', label: 'Margherita', vote_count: 1 },
-      ],
+    expect(closedFrame(prev, closed)).toEqual({
+      type: 'poll_closed',
+      data: {
+        poll_id: 'poll1',
+        version: 5,
+        winners: [
+          { question_id: 'q1', option_id: 'p1', label: 'Pizza', vote_count: 2 },
+          { question_id: 'q1', option_id: 'p2', label: 'Sushi', vote_count: 2 },
+          { question_id: 'q2', option_id: 'm1', label: 'Margherita', vote_count: 1 },
+        ],
+      },
     });
   });
 
-  it('sends poll_closed only on the change from open to closed', () => {
+  it('is nothing except on the change from open to closed', () => {
     const closed = snap(5, { counts: { p1: 1 }, status: 'closed' });
     const stillClosed = snap(6, { counts: { p1: 1 }, status: 'closed' });
-    expect(ofType(snapshotFrames(closed, stillClosed), 'poll_closed')).toEqual([]);
-    expect(ofType(snapshotFrames(snap(1), snap(2, { counts: { p1: 1 } })), 'poll_closed')).toEqual([]);
-  });
-
-  it('orders a change: vote_update, then per question its option messages and leader, then poll_closed', () => {
-    const prev = snap(1, { counts: { p1: 1 }, leaders: { q1: 'p1' } });
-    const next = snap(2, {
-      counts: { p1: 1, p2: 2, m2: 1 },
-      leaders: { q1: 'p2', q2: 'm2' },
-      status: 'closed',
-    });
-    expect(snapshotFrames(prev, next).map((f) => f.type)).toEqual([
-      'vote_update',
-      'place_vote',
-      'leader_changed',
-      'menu_vote',
-      'leader_changed',
-      'poll_closed',
-    ]);
+    expect(closedFrame(closed, stillClosed)).toBeUndefined();
+    expect(closedFrame(snap(1), snap(2, { counts: { p1: 1 } }))).toBeUndefined();
+    expect(closedFrame(undefined, closed)).toBeUndefined();
   });
 });

@@ -91,6 +91,20 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     });
   });
 
+  it('times each stage of a vote in its Server-Timing header, naming no voter', async () => {
+    const id = await newLunchPoll();
+    const res = await vote(id, '4242', 'place', ['p1']);
+    expect(res.status).toBe(200);
+    const timing = res.headers.get('server-timing') ?? '';
+    expect(timing.split(', ').map((part) => part.replace(/;dur=\d+\.\d\d$/, ''))).toEqual([
+      'edge',
+      'rules',
+      'commit',
+      'snapshot',
+    ]);
+    expect(timing).not.toContain('4242');
+  });
+
   it('takes identity from the X-Emp-No header too, and changes then retracts a vote', async () => {
     const id = await newLunchPoll();
     await vote(id, '777', 'place', ['p1']);

@@ -44,6 +44,8 @@ export class WsConnection implements Subscriber {
     /** The socket passed to wss.handleUpgrade for this ws: the one ws writes its own frames to. */
     private readonly socket: Duplex,
     readonly voter: Voter | null,
+    /** Connected as the original lunch-vote client does (no poll named): it also gets per-option frames. */
+    readonly originalClient = false,
   ) {}
 
   deliver(frames: PreparedFrame[]): boolean {

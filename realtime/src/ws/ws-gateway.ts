@@ -136,7 +136,8 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
     const versionParam = url.searchParams.get('version');
     const known = versionParam !== null && /^\d{1,15}$/.test(versionParam) ? Number(versionParam) : undefined;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(randomUUID(), ws, socket, voter);
+      // The original client's URL names no poll (it gets today's lunch poll) and it reads per-option frames.
+      const conn = new WsConnection(randomUUID(), ws, socket, voter, pollParam === null);
       conns.add(conn);
       welcome(conn, pollParam, known).catch((err: unknown) => failed(conn, err, true));
       ws.on('message', (data, isBinary) => {

@@ -40,6 +40,17 @@ export function useLivePoll(
             void client.invalidateQueries({ queryKey: pollKey(pollId) });
           }
         }
+        // A vote_update carries the audience and leader changes when they moved (one frame per update); screens
+        // hear them as they heard the separate presence and leader_changed frames, which older servers send.
+        if (f.data.poll_id === pollId && f.data.presence) {
+          setPresence({ online: f.data.presence.online_count, voting: f.data.presence.voting_count });
+        }
+        for (const change of f.data.leader_changed ?? []) {
+          onFrame?.({
+            type: 'leader_changed',
+            data: { poll_id: f.data.poll_id, version: f.data.version, ...change },
+          });
+        }
       } else if (f.type === 'presence' && f.data.poll_id === pollId) {
         setPresence({ online: f.data.online_count, voting: f.data.voting_count });
       }

@@ -10,6 +10,7 @@ export function requestLog(log: Logger): RequestHandler {
     const id = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
     res.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
+    res.locals.receivedAt = performance.now(); // where a vote's Server-Timing starts
     res.on('finish', () => {
       log.info(
         {

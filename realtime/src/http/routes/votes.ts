@@ -18,6 +18,7 @@ import { HttpError, sendError, sendFailure } from '../errors.ts';
 import { identityOf, voterOf } from '../identity.ts';
 import { etagOf } from '../middleware/conditional-get.ts';
 import { pollIdOf, route } from '../route.ts';
+import { receivedAt, StageTimer } from '../server-timing.ts';
 import { parse } from '../validate.ts';
 
 const voteBody = (r: CastResult): VoteResponse => ({
@@ -46,13 +47,20 @@ export function voteRoutes(deps: HttpDeps): Router {
         );
       }
       const body = parse(castVoteSchema, req.body);
-      const result = await castVote(core, {
-        pollId,
-        questionId: body.question_id,
-        optionIds: body.option_ids,
-        voter,
-        ...(key ? { idempotencyKey: key } : {}),
-      });
+      const timer = new StageTimer(receivedAt(res));
+      timer.mark('edge');
+      const result = await castVote(
+        core,
+        {
+          pollId,
+          questionId: body.question_id,
+          optionIds: body.option_ids,
+          voter,
+          ...(key ? { idempotencyKey: key } : {}),
+        },
+        timer.mark,
+      );
+      res.set('Server-Timing', timer.header());
       if (!result.ok) return sendFailure(res, result);
       if (result.value.replayed) res.set('Idempotent-Replayed', 'true');
       res.set('ETag', etagOf(result.value.snapshot.version)).json(voteBody(result.value));
