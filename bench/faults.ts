@@ -689,6 +689,15 @@ async function runScenario(stack: Stack, sc: Scenario, n: number, run: string): 
     const sum = (f: (s: Sent) => number) => sent.reduce((a, s) => a + f(s), 0);
     const gaveUp = sent.filter((s) => s.gaveUp).length;
     const refused = sent.filter((s) => s.refused !== undefined);
+    // A click the bot answered 200 while telling the person it did not count (":warning: …" in an ephemeral
+    // message): Slack never sends it again, so if it was not stored it shows as lost. Counted by text.
+    const warnings = new Map<string, number>();
+    if (sc.channel === 'slack')
+      for (const c of stack.slack.calls) {
+        const text = c.body.text;
+        if (c.method !== 'chat.postEphemeral' || c.at < t0 || typeof text !== 'string') continue;
+        if (text.startsWith(':warning:')) warnings.set(text, (warnings.get(text) ?? 0) + 1);
+      }
     const details = [
       `${sum((s) => s.tries - 1)} retries`,
       `${sum((s) => s.errors)} network errors or timeouts`,
@@ -696,6 +705,11 @@ async function runScenario(stack: Stack, sc: Scenario, n: number, run: string): 
       `${gaveUp} given up`,
       ...(refused.length
         ? [`${refused.length} refused (${[...new Set(refused.map((s) => s.refused))]})`]
+        : []),
+      ...(warnings.size
+        ? [
+            `answered 200 with a warning: ${[...warnings].map(([text, n]) => `${n} × "${text.replace(':warning: ', '')}"`).join(', ')}`,
+          ]
         : []),
       `longest gap between acknowledgements ${secs(gap)}`,
       `viewer connections closed under them: ${viewers.reduce((a, v) => a + v.closes, 0)}`,

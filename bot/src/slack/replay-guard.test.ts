@@ -62,6 +62,19 @@ describe('slackReplayGuard', () => {
     expect(seen.filter((b) => b === body)).toHaveLength(2);
   });
 
+  it("lets Slack's retry through within the same second (same signature), by its retry number; not its replay", async () => {
+    const body = 'payload=%7B%22type%22%3A%22block_actions%22%2C%22n%22%3A2%7D';
+    const headers = sign(body, Math.floor(Date.now() / 1000));
+    await post(body, headers); // answered 500 at once, say: Slack sends it again before the second is over
+    const retry = await post(body, { ...headers, 'x-slack-retry-num': '1' });
+    expect(await retry.text()).toBe('{"ok":true}');
+    const replay = await post(body, { ...headers, 'x-slack-retry-num': '1' });
+    expect(await replay.text()).toBe('');
+    // A header a replayer makes up counts as no retry at all.
+    expect(await (await post(body, { ...headers, 'x-slack-retry-num': '999' })).text()).toBe('');
+    expect(seen.filter((b) => b === body)).toHaveLength(2);
+  });
+
   it('remembers nothing unsigned or forged (they go on, to be refused by Bolt), so they cannot block the real one', async () => {
     const body = 'command=%2Flunch&user_id=U2';
     const ts = Math.floor(Date.now() / 1000);

@@ -2,7 +2,8 @@
 // than five minutes old, but takes the same signed request as often as it arrives. Replayed within those minutes, a
 // captured `/vote` would make a second poll. This guard, in front of Bolt, lets each signature through once; a
 // replay gets 200 with an empty body (so Slack never retries it) and nothing runs. Slack's own retries carry a new
-// timestamp, hence a new signature: they pass, and idempotency keys make a retried click count once.
+// timestamp, hence a new signature, and a retry number: they pass, and idempotency keys make a retried click count
+// once.
 import { isValidSlackRequest } from '@slack/bolt';
 import express, { type RequestHandler } from 'express';
 
@@ -104,7 +105,11 @@ export function slackReplayGuard(o: {
       // Only a genuine request is remembered (forged ones cannot crowd out real ones); Bolt answers the rest 401.
       if (!valid) return next();
       const ttlMs = Math.max(timestamp * 1000 + WINDOW_MS - now(), 0) + MARGIN_MS;
-      if (await o.once.claim(`slack:${signature}`, ttlMs)) return next();
+      // Slack signs a retry anew, but one sent within the same second as the failed delivery (a fast 500) has the
+      // same timestamp, hence the same signature: its retry number tells it apart. A replay of it is still refused,
+      // and one signature acts at most ten times whatever number a replayer puts in the (unsigned) header.
+      const retry = /^[1-9]$/.test(req.get('x-slack-retry-num') ?? '') ? req.get('x-slack-retry-num') : '0';
+      if (await o.once.claim(`slack:${signature}:${retry}`, ttlMs)) return next();
       res.status(200).end();
     },
   ];
