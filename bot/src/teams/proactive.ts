@@ -19,17 +19,23 @@ export interface ProactiveDeps extends TeamsDeliveryDeps {
   tally: Pick<TallySync, 'track'>;
 }
 
+/** The conversation's stored reference, if it is known and its service URL is one we may call. */
+async function allowedReference(deps: Omit<ProactiveDeps, 'tally'>, conversationId: string) {
+  const c = await deps.core.conversations.conversation('teams', conversationId);
+  if (!c) return { ok: false, kind: 'permanent', reason: 'unknown_conversation' } as const;
+  if (!deps.serviceUrlAllowed(c.reference.serviceUrl))
+    return { ok: false, kind: 'permanent', reason: 'service_url_not_allowed' } as const;
+  return c.reference;
+}
+
 export async function postPollCard(
   deps: ProactiveDeps,
   conversationId: string,
   pollId: string,
 ): Promise<PostResult> {
   try {
-    const c = await deps.core.conversations.conversation('teams', conversationId);
-    if (!c) return { ok: false, kind: 'permanent', reason: 'unknown_conversation' };
-    const { reference: ref } = c;
-    if (!deps.serviceUrlAllowed(ref.serviceUrl))
-      return { ok: false, kind: 'permanent', reason: 'service_url_not_allowed' };
+    const ref = await allowedReference(deps, conversationId);
+    if ('ok' in ref) return ref;
     const [poll, snapshot] = await Promise.all([
       deps.core.snapshots.poll(pollId),
       deps.core.snapshots.fresh(pollId),
@@ -71,11 +77,8 @@ export async function sendToConversation(
   activity: object,
 ): Promise<Outcome> {
   try {
-    const c = await deps.core.conversations.conversation('teams', conversationId);
-    if (!c) return { ok: false, kind: 'permanent', reason: 'unknown_conversation' };
-    const { reference: ref } = c;
-    if (!deps.serviceUrlAllowed(ref.serviceUrl))
-      return { ok: false, kind: 'permanent', reason: 'service_url_not_allowed' };
+    const ref = await allowedReference(deps, conversationId);
+    if ('ok' in ref) return ref;
     await deps.connector(ref.serviceUrl).conversations.activities(ref.conversationId).create(activity);
     return { ok: true };
   } catch (err) {
