@@ -9,7 +9,7 @@
 // of a core (client-pool.ts) measured the client: it is left out of the medians and the row says so.
 import { appendFileSync, existsSync } from 'node:fs';
 import pg from 'pg';
-import { LOADS, type Load, livevote, type Run, run, socketio } from './lib/fanout-run.ts';
+import { LOADS, type Load, livevote, livevoteEnv, type Run, run, socketio } from './lib/fanout-run.ts';
 import { ROOT } from './lib/instances.ts';
 import { createPgCluster } from './lib/pg-cluster.ts';
 import { machine, median, writeSection } from './lib/results.ts';
@@ -57,7 +57,7 @@ async function main() {
   await admin.query('create database livevote');
   await admin.end();
   const db = { url: cluster.url('livevote') };
-  // Only some loads, printed, RESULTS.md untouched: `npm run bench:fanout -- <words>` (the loads whose name
+  // Only some loads, printed, RESULTS.md untouched (also with NO_BASELINE=1 and LIVEVOTE_ENV=K=V,… for an A/B): `npm run bench:fanout -- <words>` (the loads whose name
   // contains them) or LOADS=burst,1k (keys: floor, 1k, 2k, burst, 10k; in the order of the table).
   // BENCH_OUT=<file> also appends every run's figures to that file, one JSON object a line. ROUNDS=n (default 3).
   const only = process.argv[2];
@@ -73,10 +73,12 @@ async function main() {
       const lv: Summary = { load, target: 'livevote', runs: [], counted: [] };
       const sio: Summary = { load, target: 'Socket.IO + redis-adapter', runs: [], counted: [] };
       for (let round = 0; round < ROUNDS; round++) {
-        for (const [s, make] of [
-          [lv, () => livevote(load.instances, db.url)],
+        const targets = [
+          [lv, () => livevote(load.instances, db.url, { env: livevoteEnv() })],
           [sio, () => socketio(load.instances)],
-        ] as const) {
+        ] as const;
+        // NO_BASELINE=1: livevote alone (an A/B of a livevote setting between two invocations; printed only).
+        for (const [s, make] of process.env.NO_BASELINE ? targets.slice(0, 1) : targets) {
           const r = await run(make, load);
           s.runs.push(r);
           if (!r.saturated) s.counted.push(r);
@@ -134,7 +136,7 @@ async function main() {
   const table = `| load | target | runs counted | load avg (1 min) at each run's start | p50 / p99 ms | livevote ÷ baseline (p50 / p99) | pairs within 1 s | vote request p50 / p99 ms | frames per update | server RSS per idle connection (KB) | server CPU | machine busy | client CPU, busiest process | client event-loop p99 ms |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}`;
-  if (only || keys) {
+  if (only || keys || process.env.NO_BASELINE) {
     console.log(
       `${table}\n\nstages (p50 / p99 ms):\n${stageRows.join('\n')}\n${busNotes.join('\n')}\n${idle.join('\n')}`,
     );

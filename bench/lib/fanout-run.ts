@@ -59,7 +59,18 @@ export interface LivevoteOptions {
   nodeArgs?: string[];
   /** Appends each instance's stdout and stderr to `<logPrefix><n>.log`. */
   logPrefix?: string;
+  /** More settings for the instances (an A/B of one setting: LIVEVOTE_ENV=FANOUT_SHARE_PERCENT=50). */
+  env?: Record<string, string>;
 }
+
+/** LIVEVOTE_ENV=K=V,K2=V2 from the bench's own environment, for livevote's instances. */
+export const livevoteEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    (process.env.LIVEVOTE_ENV ?? '')
+      .split(',')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 
 export async function livevote(instances: number, dbUrl: string, o: LivevoteOptions = {}): Promise<Target> {
   const prefix = testPrefix();
@@ -83,6 +94,7 @@ export async function livevote(instances: number, dbUrl: string, o: LivevoteOpti
         LOG_LEVEL: 'error',
         WEB_APP: 'off', // API and WebSocket only: no web build racing other runs
         ABUSE_LIMITS: 'off', // thousands of sockets from this one address; Socket.IO's side has no limits either
+        ...o.env,
       },
     }),
   );

@@ -94,6 +94,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
         events: core.events,
         onError: (err) => storeErrors.report(err, 'realtime recovery read failed'),
         onFanout: metrics.observeFanout,
+        restFactor: (100 - config.FANOUT_SHARE_PERCENT) / config.FANOUT_SHARE_PERCENT,
       })
     : undefined;
   hub?.start();

@@ -337,23 +337,45 @@ describe('Hub broadcasts to many subscribers', () => {
     events.stop();
   });
 
-  it('waits after a slow broadcast as long as it took before the next, merging what came meanwhile', async () => {
-    const bus = new MemoryBus();
-    const snapshots = { fresh: async () => snap(0), forget() {} } as unknown as Snapshots;
-    const events = new EventPath({ snapshots, bus });
-    const hub = new Hub({ polls: { versions: async () => new Map() }, bus, events, coalesceMs: 1, burst: 1 });
-    hub.start();
-    /** A socket that takes 10 ms to write to (a busy machine, thousands of sockets). */
-    class SlowSub extends FakeSub {
-      readonly wroteAt = new Map<number, number>();
-      override deliver(frames: PreparedFrame[]) {
-        const until = performance.now() + 10;
-        while (performance.now() < until) {} // busy: the loop is held, as a real write loop holds it
-        for (const f of frames)
-          if (f.version !== undefined && !this.wroteAt.has(f.version)) this.wroteAt.set(f.version, until);
-        return super.deliver(frames);
-      }
+  /** A socket that takes 10 ms to write to (a busy machine, thousands of sockets). */
+  class SlowSub extends FakeSub {
+    readonly wroteAt = new Map<number, number>();
+    override deliver(frames: PreparedFrame[]) {
+      const until = performance.now() + 10;
+      while (performance.now() < until) {} // busy: the loop is held, as a real write loop holds it
+      for (const f of frames)
+        if (f.version !== undefined && !this.wroteAt.has(f.version)) this.wroteAt.set(f.version, until);
+      return super.deliver(frames);
     }
+  }
+  /** A hub over snapshots of any poll at version 0, with broadcasts paced only by their rest. */
+  function restingHub(restFactor: number) {
+    const bus = new MemoryBus();
+    const snapshots = {
+      fresh: async (pollId: string) => ({ ...snap(0), poll_id: pollId }),
+      forget() {},
+    } as unknown as Snapshots;
+    const events = new EventPath({ snapshots, bus });
+    const hub = new Hub({
+      polls: { versions: async () => new Map() },
+      bus,
+      events,
+      coalesceMs: 1,
+      burst: 1,
+      restFactor,
+    });
+    hub.start();
+    return {
+      hub,
+      stop: () => {
+        hub.stop();
+        events.stop();
+      },
+    };
+  }
+
+  it('rests restFactor times as long as a slow broadcast took before the next, merging what came meanwhile', async () => {
+    const { hub, stop } = restingHub(2);
     const subs = [new SlowSub(), new SlowSub(), new SlowSub()];
     for (const s of subs) {
       hub.join(s, 'p1');
@@ -368,9 +390,29 @@ describe('Hub broadcasts to many subscribers', () => {
     const start1 = Math.min(...written(1)) - 10;
     const end1 = Math.max(...written(1));
     const start3 = Math.min(...written(3)) - 10;
-    // Not before the first broadcast's own duration had passed again.
-    expect(start3 - end1).toBeGreaterThanOrEqual((end1 - start1) * 0.9);
-    hub.stop();
-    events.stop();
+    // Not before twice the first broadcast's own writing had passed.
+    expect(start3 - end1).toBeGreaterThanOrEqual(2 * (end1 - start1) * 0.9);
+    stop();
+  });
+
+  it('makes every poll on the instance rest after a heavy broadcast, not only the poll that sent it', async () => {
+    const { hub, stop } = restingHub(3);
+    const heavy = [new SlowSub(), new SlowSub(), new SlowSub()];
+    const light = new SlowSub();
+    for (const s of heavy) {
+      hub.join(s, 'p1');
+      await hub.sendCurrent(s, 'p1');
+    }
+    hub.join(light, 'p2');
+    await hub.sendCurrent(light, 'p2');
+    hub.offer(snap(1)); // p1: ~30 ms of writing
+    await expect.poll(() => heavy.every((s) => s.versions().at(-1) === 1)).toBe(true);
+    const end1 = Math.max(...heavy.map((s) => s.wroteAt.get(1) as number));
+    const start1 = Math.min(...heavy.map((s) => s.wroteAt.get(1) as number)) - 10;
+    hub.offer({ ...snap(1), poll_id: 'p2' });
+    await expect.poll(() => light.versions().at(-1)).toBe(1);
+    const startP2 = (light.wroteAt.get(1) as number) - 10;
+    expect(startP2 - end1).toBeGreaterThanOrEqual(3 * (end1 - start1) * 0.9);
+    stop();
   });
 });

@@ -49,12 +49,6 @@ interface Channel {
   presenceAt: number;
   /** The broadcast being written, slice by slice; the next one waits for it, so every socket gets them in order. */
   writing?: Writing;
-  /**
-   * No broadcast before this (performance.now()): after one that took d ms to write, the next waits d ms more, so
-   * a poll's fan-out never holds more than about half of the instance's time. When writing is slow (thousands of
-   * sockets, a busy machine) changes merge into fewer, larger steps instead of queueing behind each other.
-   */
-  notBefore: number;
 }
 
 interface Writing {
@@ -64,9 +58,8 @@ interface Writing {
   /** Who was subscribed when it began; those who left meanwhile are skipped, newcomers got it when they joined. */
   subs: Subscriber[];
   next: number;
-  /** When its snapshot arrived, when its first slice began, and how long building and writing it took (ms). */
+  /** When its snapshot arrived, and how long building and writing it took (ms). */
   since: number;
-  started: number;
   frameMs: number;
   writeMs: number;
   immediate?: NodeJS.Immediate;
@@ -88,6 +81,14 @@ export interface HubOptions {
    * other polls) and goes on at the next turn: thousands of sockets never hold an instance for long at once.
    */
   sliceMs?: number;
+  /**
+   * After broadcasts that spent w ms writing to sockets, no poll's next broadcast starts for restFactor × w ms
+   * (instance-wide): fan-out then holds at most 1 / (1 + restFactor) of the instance's time (default 3: a quarter),
+   * and the rest stays free for votes, bus messages and new connections. A light broadcast (tens of sockets) rests
+   * for well under a millisecond; a heavy one (thousands of sockets, or a busy machine stretching each write)
+   * makes the changes that arrive meanwhile merge into fewer, larger steps instead of queueing behind each other.
+   */
+  restFactor?: number;
   onError?: (err: unknown) => void;
   /** After each broadcast: seconds from the snapshot's arrival until the last subscriber's write (metrics). */
   onFanout?: (seconds: number, subscribers: number) => void;
@@ -102,6 +103,9 @@ export class Hub {
   private readonly coalesceMs: number;
   private readonly burst: number;
   private readonly sliceMs: number;
+  private readonly restFactor: number;
+  /** No broadcast starts before this (performance.now()): see HubOptions.restFactor. */
+  private restUntil = 0;
   private readonly stops: (() => void)[] = [];
   /** Frames handed to subscribers' sockets since start (for /metrics). */
   framesSent = 0;
@@ -112,6 +116,7 @@ export class Hub {
     this.coalesceMs = o.coalesceMs ?? 50;
     this.burst = o.burst ?? 3;
     this.sliceMs = o.sliceMs ?? 2;
+    this.restFactor = o.restFactor ?? 3;
     this.presence = new Presence(o.bus, this.instance, (pollId) => this.presenceDirty.add(pollId));
   }
 
@@ -156,7 +161,6 @@ export class Hub {
         pace: new Pace(this.coalesceMs, this.burst),
         watch: this.o.events.watch(pollId),
         presenceAt: Number.NEGATIVE_INFINITY,
-        notBefore: 0,
       };
       this.channels.set(pollId, ch);
     }
@@ -264,9 +268,13 @@ export class Hub {
   /** Sends what is pending now or when the pace allows, unless a timer or a broadcast in progress will. */
   private schedule(ch: Channel): void {
     if (!ch.pending || ch.timer || ch.writing) return;
-    const wait = Math.max(ch.pace.wait(), ch.notBefore - performance.now());
+    const wait = Math.max(ch.pace.wait(), this.restUntil - performance.now());
     if (wait <= 0) this.flush(ch);
-    else ch.timer = setTimeout(() => this.flush(ch), wait);
+    else
+      ch.timer = setTimeout(() => {
+        ch.timer = undefined;
+        this.schedule(ch); // another poll's broadcast may have pushed the rest further meanwhile
+      }, wait);
   }
 
   /** Re-reads the versions of every watched poll and pulls any that moved without us hearing (bus outage). */
@@ -320,7 +328,6 @@ export class Hub {
       subs: [...ch.subs],
       next: 0,
       since,
-      started: performance.now(),
       frameMs: performance.now() - t0,
       writeMs: 0,
     };
@@ -346,7 +353,7 @@ export class Hub {
       return;
     }
     ch.writing = undefined;
-    ch.notBefore = now + (now - w.started);
+    this.restUntil = Math.max(this.restUntil, now) + w.writeMs * this.restFactor;
     this.broadcastCost.broadcasts++;
     this.broadcastCost.frameSeconds += w.frameMs / 1000;
     this.broadcastCost.writeSeconds += w.writeMs / 1000;
