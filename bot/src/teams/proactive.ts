@@ -63,11 +63,24 @@ export async function postPollCard(
     await deps.tally.track(message);
     return { ok: true, message };
   } catch (err) {
-    const o = classifyTeamsError(err);
-    if (!o.ok && o.kind === 'permanent' && o.reason === 'bot_removed')
-      await deps.core.conversations.forgetConversation('teams', conversationId).catch(() => {});
+    const o = await failed(deps, conversationId, err);
     return o.ok ? { ok: false, kind: 'retry', reason: 'error' } : o;
   }
+}
+
+/**
+ * What a failed proactive call means; a 403 says the bot was removed from the conversation, so it is forgotten: no
+ * later schedule, reminder or result tries it again until the bot is added back (which stores it anew).
+ */
+async function failed(
+  deps: Omit<ProactiveDeps, 'tally'>,
+  conversationId: string,
+  err: unknown,
+): Promise<Outcome> {
+  const o = classifyTeamsError(err);
+  if (!o.ok && o.kind === 'permanent' && o.reason === 'bot_removed')
+    await deps.core.conversations.forgetConversation('teams', conversationId).catch(() => {});
+  return o;
 }
 
 /** Sends one plain activity (a reminder, a result) to a conversation nobody just spoke in, by its stored reference. */
@@ -82,6 +95,6 @@ export async function sendToConversation(
     await deps.connector(ref.serviceUrl).conversations.activities(ref.conversationId).create(activity);
     return { ok: true };
   } catch (err) {
-    return classifyTeamsError(err);
+    return failed(deps, conversationId, err);
   }
 }

@@ -1,0 +1,122 @@
+// Proactive posts (a scheduled poll's card, a reminder) to a conversation by its stored reference: where they go, and
+// what a connector's refusal does to the stored conversation.
+import { PGlite } from '@electric-sql/pglite';
+import { type Core, createCore, createPgliteStore, MemoryBus } from '@livevote/core';
+import { choicePoll, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { postPollCard, sendToConversation } from './proactive.ts';
+import type { Connector } from './teams-delivery.ts';
+
+const CONV = '19:lunch@thread.tacv2';
+const SERVICE = 'https://smba.example.test/amer';
+
+/** An error shaped like the Teams SDK's HTTP client throws (axios): a response with status and headers. */
+const httpError = (status: number) =>
+  Object.assign(new Error(`Request failed with status code ${status}`), {
+    response: { status, headers: {} },
+  });
+
+/** A connector that records each create and answers with `answer` (an id, or an HTTP status to throw). */
+function connector(answer: { id: string } | { status: number }) {
+  const created: { serviceUrl: string; conversationId: string; activity: object }[] = [];
+  const make = (serviceUrl: string): Connector => ({
+    conversations: {
+      activities: (conversationId) => ({
+        async create(activity) {
+          created.push({ serviceUrl, conversationId, activity });
+          if ('status' in answer) throw httpError(answer.status);
+          return answer;
+        },
+        async update() {
+          return {};
+        },
+      }),
+    },
+  });
+  return { make, created };
+}
+
+describe('Teams proactive posts', () => {
+  let db: PGlite;
+  let core: Core;
+  beforeAll(async () => {
+    db = await PGlite.create();
+    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  beforeEach(async () => {
+    await core.conversations.saveConversation({
+      platform: 'teams',
+      conversation_id: CONV,
+      workspace: 'teams:tenant-1',
+      reference: { serviceUrl: SERVICE, conversationId: CONV, tenantId: 'tenant-1', botId: '28:bot' },
+    });
+  });
+
+  const deps = (make: (url: string) => Connector) => ({
+    core,
+    publicUrl: 'https://livevote.example.test',
+    connector: make,
+    serviceUrlAllowed: (url: string) => url.startsWith('https://'),
+  });
+
+  it('posts a poll card to the stored service URL and tracks the message', async () => {
+    const c = connector({ id: 'act-7' });
+    const tracked: unknown[] = [];
+    const pollId = await choicePoll(core);
+    const r = await postPollCard(
+      { ...deps(c.make), tally: { track: async (m) => void tracked.push(m) } },
+      CONV,
+      pollId,
+    );
+    expect(r).toMatchObject({ ok: true, message: { channel: CONV, message_id: 'act-7', poll_id: pollId } });
+    expect(c.created.map((x) => [x.serviceUrl, x.conversationId])).toEqual([[SERVICE, CONV]]);
+    expect(tracked).toHaveLength(1);
+  });
+
+  it.each([
+    ['a poll card', 'card'],
+    ['a plain activity', 'plain'],
+  ] as const)(
+    'forgets the conversation when Teams answers 403 to %s (the bot was removed)',
+    async (_, kind) => {
+      const c = connector({ status: 403 });
+      const pollId = await choicePoll(core);
+      const r =
+        kind === 'card'
+          ? await postPollCard({ ...deps(c.make), tally: { track: async () => {} } }, CONV, pollId)
+          : await sendToConversation(deps(c.make), CONV, {
+              type: 'message',
+              text: 'Lunch closes in 10 minutes',
+            });
+      expect(r).toEqual({ ok: false, kind: 'permanent', reason: 'bot_removed' });
+      expect(await core.conversations.conversation('teams', CONV)).toBeNull();
+      // Nothing tries it again: the next post is refused before any call.
+      const again = await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'again' });
+      expect(again).toMatchObject({ ok: false, kind: 'permanent', reason: 'unknown_conversation' });
+      expect(c.created).toHaveLength(1);
+    },
+  );
+
+  it.each([429, 412, 502])('keeps the conversation on a %i, which is worth a retry', async (status) => {
+    const c = connector({ status });
+    const r = await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'hi' });
+    expect(r).toMatchObject({ ok: false, kind: 'retry' });
+    expect(await core.conversations.conversation('teams', CONV)).not.toBeNull();
+  });
+
+  it('never calls a stored service URL it may not', async () => {
+    await core.conversations.saveConversation({
+      platform: 'teams',
+      conversation_id: CONV,
+      workspace: 'teams:tenant-1',
+      reference: { serviceUrl: 'http://evil.example.test', conversationId: CONV, tenantId: 't', botId: 'b' },
+    });
+    const c = connector({ id: 'x' });
+    const r = await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'hi' });
+    expect(r).toMatchObject({ ok: false, kind: 'permanent', reason: 'service_url_not_allowed' });
+    expect(c.created).toHaveLength(0);
+  });
+});
