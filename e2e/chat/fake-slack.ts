@@ -44,6 +44,8 @@ export class FakeSlack {
   rateLimit = { next: 0, retryAfter: 1 };
   /** The next N calls of a method (other than chat.update's `rateLimit`) answer HTTP 429 with this Retry-After. */
   readonly throttled = new Map<string, { next: number; retryAfter: number }>();
+  /** Users `users.info` calls workspace admins (every other user is a plain member). */
+  readonly admins = new Set<string>();
   /** Scripted errors, answered as Slack does: HTTP 200 with `{ok: false, error}`. */
   private readonly failures: { method: string; error: string; channel?: string; times: number }[] = [];
 
@@ -215,6 +217,12 @@ export class FakeSlack {
           status = 429;
           res.setHeader('Retry-After', String(this.rateLimit.retryAfter));
           answer = { ok: false, error: 'ratelimited' };
+        } else if (method === 'users.info') {
+          const id = String(body.user);
+          answer = {
+            ok: true,
+            user: { id, tz: 'Asia/Seoul', deleted: false, is_admin: this.admins.has(id), is_owner: false },
+          };
         } else if (method === 'chat.postMessage') {
           answer = { ok: true, channel: body.channel, ts: `${++this.ts}.000100` };
         } else if (method === 'chat.update') {

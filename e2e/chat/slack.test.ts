@@ -331,10 +331,56 @@ describe('Slack app', () => {
       .toBe(true);
   });
 
+  it('lets only workspace admins change the lunch places, checking again when the form is submitted', async () => {
+    const opened = () =>
+      slack.of('views.open').filter((c) => JSON.stringify(c.body.view).includes('lunch-places-modal'));
+    const said = () => slack.of('resp').map((c) => String(c.body.text));
+    const before = opened().length;
+    expect((await command('/lunch', 'places', 'U40')).status).toBe(200);
+    await expect.poll(said).toContainEqual(expect.stringContaining('Only workspace admins can change'));
+    expect(opened()).toHaveLength(before);
+    slack.admins.add('U41');
+    await command('/lunch', 'places', 'U41');
+    await expect.poll(() => opened().length).toBe(before + 1);
+    const catalog = async () =>
+      (
+        (await (
+          await fetch(`${base}/api/catalog/places?workspace=slack:T1&include_inactive=true`, {
+            headers: { authorization: `Bearer ${running.adminToken}` },
+          })
+        ).json()) as { places: { name: string }[] }
+      ).places.map((p) => p.name);
+    const submit = (user: string) =>
+      action({
+        type: 'view_submission',
+        team: { id: 'T1' },
+        user: { id: user, team_id: 'T1' },
+        view: {
+          id: 'V2',
+          callback_id: 'lunch-places-modal',
+          private_metadata: '',
+          state: { values: { name: { v: { type: 'plain_text_input', value: `Gimbap ${user}` } } } },
+        },
+      });
+    // A member who kept an admin's form (or forged one) is refused on submit and nothing changes.
+    const refused = await submit('U40');
+    expect(await refused.json()).toMatchObject({
+      response_action: 'errors',
+      errors: { name: expect.stringContaining('Only workspace admins') },
+    });
+    expect(await catalog()).not.toContain('Gimbap U40');
+    expect((await submit('U41')).status).toBe(200);
+    await expect.poll(catalog).toContain('Gimbap U41');
+  });
+
   it('opens the /lunch modal and posts the lunch poll it submits', async () => {
     await command('/lunch', '');
-    await expect.poll(() => slack.of('views.open').length).toBeGreaterThan(0);
-    const view = slack.of('views.open').at(-1)?.body.view as {
+    const lunchModals = () =>
+      slack
+        .of('views.open')
+        .filter((c) => (c.body.view as { callback_id?: string }).callback_id === 'lunch-modal');
+    await expect.poll(() => lunchModals().length).toBeGreaterThan(0);
+    const view = lunchModals().at(-1)?.body.view as {
       callback_id: string;
       private_metadata: string;
     };

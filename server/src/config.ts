@@ -132,6 +132,11 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** The lunch ritual: off runs no schedules, reminders or self-closing in this process (another one does). */
     LUNCH_RITUAL: z.enum(['on', 'off']).default('on'),
+    /**
+     * Who may change a workspace's lunch places and schedules from Slack or Teams: its admins (Slack workspace admins
+     * and owners, Teams owners of the team or group chat), or everyone. Reading them and starting a poll: everyone.
+     */
+    LUNCH_EDITORS: z.enum(['admins', 'everyone']).default('admins'),
     /** How often schedules and reminders are looked at, and the next close time re-read (ms). */
     LUNCH_TICK_MS: int(5_000, 200, 60_000),
     /** How long a lunch poll below its quorum is extended, once, when no schedule says (minutes). */

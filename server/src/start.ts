@@ -136,6 +136,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       log,
       storeErrors,
       ...(adapters.sharedOnce ? { sharedOnce: adapters.sharedOnce } : {}),
+      lunchEditors: config.LUNCH_EDITORS,
     });
     tally.register(slack.platform);
     destinations.register('slack', slack.destinations);
@@ -160,6 +161,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
       publicUrl: config.PUBLIC_URL,
       log,
       storeErrors,
+      lunchEditors: config.LUNCH_EDITORS,
     });
     tally.register(teams.platform);
     destinations.register('teams', teams.destinations);

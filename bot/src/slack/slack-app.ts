@@ -32,6 +32,7 @@ import type { KnownBlock } from '@slack/types';
 import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
 import { Router } from 'express';
 import type { ChatPlatform, Outcome } from '../delivery/contract.ts';
+import { type LunchEditors, lunchEditRefusal, mayEditLunch } from '../lunch/lunch-editors.ts';
 import type { TallySync } from '../tally/tally-sync.ts';
 import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
@@ -52,6 +53,7 @@ import {
   VOTE_MODAL,
   voteModal,
 } from './vote-modal.ts';
+import { slackAdminCheck } from './workspace-admin.ts';
 
 export interface SlackOptions {
   core: Core;
@@ -72,6 +74,8 @@ export interface SlackOptions {
   storeErrors?: { report(err: unknown, what: string): boolean };
   /** Where every instance records the signed requests it took (Redis), so a replay is refused by all of them. */
   sharedOnce?: OnceStore;
+  /** Who may change the lunch places and schedules from Slack (LUNCH_EDITORS); default: workspace admins. */
+  lunchEditors?: LunchEditors;
 }
 
 export interface SlackApp {
@@ -241,11 +245,22 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       isEnterpriseInstall: c.is_enterprise_install === 'true',
     });
 
+  const isAdmin = slackAdminCheck({ log: o.log });
+  /** Whether this person may change the workspace's lunch places and schedules (see lunch-editors.ts). */
+  const mayEdit = (client: WebClient, team: string | undefined, user: string) =>
+    mayEditLunch(o.lunchEditors ?? 'admins', () => isAdmin(client, team ?? '', user));
+  const REFUSED = lunchEditRefusal('workspace admins');
+
   app.command('/lunch', async ({ ack, command, client }) => {
     await ack();
     const workspace = commandWorkspace(command);
     if (!workspace) return;
     const sub = command.text.trim().toLowerCase().replace(/\s+/g, ' ');
+    if (
+      (sub === 'places' || sub === 'schedule set') &&
+      !(await mayEdit(client, command.team_id, command.user_id))
+    )
+      return void (await respond(command.response_url, REFUSED));
     if (sub === 'places')
       return void (await client.views.open({
         trigger_id: command.trigger_id,
@@ -306,9 +321,12 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       (x) => x.destination.platform === 'slack' && x.destination.channel === channel,
     );
 
-  app.view(PLACES_MODAL, async ({ ack, view, body }) => {
+  app.view(PLACES_MODAL, async ({ ack, view, body, client }) => {
     const workspace = workspaceOf(body);
     if (!workspace) return void (await ack());
+    // Checked again on submit: whoever opened the form may have lost the right since.
+    if (!(await mayEdit(client, teamOf(body), body.user.id)))
+      return void (await ack({ response_action: 'errors', errors: { name: REFUSED } }));
     const change = readPlacesModal(view.state as never, await listCatalog(core, workspace));
     if (!change.ok) return void (await ack({ response_action: 'errors', errors: change.errors }));
     const r =
@@ -324,10 +342,12 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     await ack({ response_action: 'update', view: placesModal(await listCatalog(core, workspace)) as never });
   });
 
-  app.view(SCHEDULE_MODAL, async ({ ack, view, body }) => {
+  app.view(SCHEDULE_MODAL, async ({ ack, view, body, client }) => {
     const workspace = workspaceOf(body);
     const ctx = JSON.parse(view.private_metadata || '{}') as Partial<ModalContext>;
     if (!workspace || !ctx.channel) return void (await ack());
+    if (!(await mayEdit(client, teamOf(body), body.user.id)))
+      return void (await ack({ response_action: 'errors', errors: { close_at: REFUSED } }));
     const read = readScheduleModal(view.state as never, workspace, ctx.channel);
     if (!read.ok) return void (await ack({ response_action: 'errors', errors: read.errors }));
     const current = await channelSchedule(workspace, ctx.channel);

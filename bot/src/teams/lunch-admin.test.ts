@@ -27,6 +27,7 @@ const at = {
   conversation: '19:abc@thread.tacv2',
   timezone: 'Asia/Seoul',
   publicUrl: 'https://l.example',
+  mayEdit: async () => true,
 };
 
 describe('Teams lunch places and lunch schedule', () => {
@@ -64,6 +65,18 @@ describe('Teams lunch places and lunch schedule', () => {
     expect(await lunchAdminAnswer(core, at, { kind: 'schedule' })).toContain(
       'on Fri, 11:00–11:40 (Europe/Berlin)',
     );
+  });
+
+  it('shows the schedule to anyone but changes it only for someone who may edit', async () => {
+    const { core, schedules } = fakeCore([]);
+    const member = { ...at, mayEdit: async () => false };
+    const set = { open_at: '11:30', close_at: '12:30', weekdays: [1, 2, 3, 4, 5] };
+    expect(await lunchAdminAnswer(core, member, { kind: 'schedule', set })).toContain(
+      'Only owners of this team or chat can change',
+    );
+    expect(schedules).toHaveLength(0);
+    await lunchAdminAnswer(core, at, { kind: 'schedule', set });
+    expect(await lunchAdminAnswer(core, member, { kind: 'schedule' })).toContain('11:30–12:30');
   });
 
   it('refuses a close before the opening, or an unknown time zone, and changes nothing', async () => {

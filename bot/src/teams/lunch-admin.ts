@@ -1,8 +1,10 @@
 // Teams `lunch places` and `lunch schedule`: the workspace's catalog and this conversation's schedule as text, and
 // setting the schedule from one line. The core catalog and schedule use cases do the work.
+
 import { type Core, createSchedule, listCatalog, updateSchedule } from '@livevote/core';
 import type { CatalogPlace, Schedule } from '@livevote/core/protocol';
 import { createScheduleSchema } from '@livevote/core/protocol';
+import { lunchEditRefusal } from '../lunch/lunch-editors.ts';
 import type { TeamsCommand } from './parse-teams-command.ts';
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -28,7 +30,14 @@ export function teamsScheduleText(s: Schedule | undefined): string {
 /** The answer to `lunch places` / `lunch schedule …` in a conversation of `workspace`. */
 export async function lunchAdminAnswer(
   core: Core,
-  o: { workspace: string; conversation: string; timezone: string; publicUrl: string },
+  o: {
+    workspace: string;
+    conversation: string;
+    timezone: string;
+    publicUrl: string;
+    /** Whether this person may change the schedule (lunch-editors.ts); reading it is for everyone. */
+    mayEdit: () => Promise<boolean>;
+  },
   cmd: Extract<TeamsCommand, { kind: 'places' | 'schedule' }>,
 ): Promise<string> {
   if (cmd.kind === 'places') return placesText(await listCatalog(core, o.workspace), o.publicUrl);
@@ -36,6 +45,7 @@ export async function lunchAdminAnswer(
     (s) => s.destination.platform === 'teams' && s.destination.conversation_id === o.conversation,
   );
   if (!cmd.set) return teamsScheduleText(current);
+  if (!(await o.mayEdit())) return `⚠️ ${lunchEditRefusal('owners of this team or chat')}`;
   const body = createScheduleSchema.safeParse({
     workspace: o.workspace,
     destination: { platform: 'teams', conversation_id: o.conversation },

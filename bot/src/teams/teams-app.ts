@@ -24,6 +24,7 @@ import { App, ExpressAdapter } from '@microsoft/teams.apps';
 import { ConsoleLogger } from '@microsoft/teams.common';
 import express from 'express';
 import type { ChatPlatform } from '../delivery/contract.ts';
+import { type LunchEditors, mayEditLunch } from '../lunch/lunch-editors.ts';
 import type { TallySync } from '../tally/tally-sync.ts';
 import { channelOf, referenceOf } from './conversation-reference.ts';
 import { lunchAdminAnswer } from './lunch-admin.ts';
@@ -52,6 +53,11 @@ export interface TeamsOptions {
    * poll's creator (an admin closes any poll on the web).
    */
   isWorkspaceAdmin?: (q: AdminQuestion) => Promise<boolean>;
+  /**
+   * Who may change the lunch schedule from Teams (LUNCH_EDITORS); default: owners of the team or group chat. In a
+   * personal chat the schedule only ever posts to its one person, who may always set it.
+   */
+  lunchEditors?: LunchEditors;
 }
 
 export interface TeamsApp {
@@ -337,6 +343,10 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
           conversation: channelOf(a.conversation.id),
           timezone: 'timeZone' in clock && clock.timeZone ? clock.timeZone : 'UTC',
           publicUrl: o.publicUrl,
+          mayEdit: () =>
+            a.conversation?.conversationType === 'personal'
+              ? Promise.resolve(true)
+              : mayEditLunch(o.lunchEditors ?? 'admins', () => workspaceAdmin(a, creator)),
         },
         cmd.value,
       );
