@@ -107,6 +107,33 @@ describe('Teams proactive posts', () => {
     expect(await core.conversations.conversation('teams', CONV)).not.toBeNull();
   });
 
+  it.each([
+    ['channel', `${CONV};messageid=1700`, undefined],
+    ['groupChat', CONV, '1700'],
+  ] as const)(
+    'replies to a message of a %s in its thread, or quoting it where there are no threads',
+    async (type, path, quoted) => {
+      await core.conversations.saveConversation({
+        platform: 'teams',
+        conversation_id: CONV,
+        workspace: 'teams:tenant-1',
+        reference: {
+          serviceUrl: SERVICE,
+          conversationId: CONV,
+          tenantId: 't',
+          botId: 'b',
+          conversationType: type,
+        },
+      });
+      const c = connector({ id: 'r1' });
+      expect(await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'hi' }, '1700')).toEqual({
+        ok: true,
+      });
+      expect(c.created[0]?.conversationId).toBe(path);
+      expect((c.created[0]?.activity as { replyToId?: string }).replyToId).toBe(quoted);
+    },
+  );
+
   it('never calls a stored service URL it may not', async () => {
     await core.conversations.saveConversation({
       platform: 'teams',

@@ -83,16 +83,25 @@ async function failed(
   return o;
 }
 
-/** Sends one plain activity (a reminder, a result) to a conversation nobody just spoke in, by its stored reference. */
+/**
+ * Sends one activity (a reminder, a result) to a conversation nobody just spoke in, by its stored reference. With
+ * `replyTo` (a message of the bot's there) it goes into that message's thread in a channel, and quotes it in a chat,
+ * which has no threads.
+ */
 export async function sendToConversation(
   deps: Omit<ProactiveDeps, 'tally'>,
   conversationId: string,
   activity: object,
+  replyTo?: string,
 ): Promise<Outcome> {
   try {
     const ref = await allowedReference(deps, conversationId);
     if ('ok' in ref) return ref;
-    await deps.connector(ref.serviceUrl).conversations.activities(ref.conversationId).create(activity);
+    const threaded = replyTo !== undefined && ref.conversationType === 'channel';
+    await deps
+      .connector(ref.serviceUrl)
+      .conversations.activities(threaded ? `${ref.conversationId};messageid=${replyTo}` : ref.conversationId)
+      .create(replyTo !== undefined && !threaded ? { ...activity, replyToId: replyTo } : activity);
     return { ok: true };
   } catch (err) {
     return failed(deps, conversationId, err);

@@ -409,7 +409,8 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
       core,
       publicUrl: o.publicUrl,
       postPoll,
-      send: (conversationId, activity) => sendToConversation(deliveryDeps, conversationId, activity),
+      send: (conversationId, activity, replyTo) =>
+        sendToConversation(deliveryDeps, conversationId, activity, replyTo),
     }),
   };
 }

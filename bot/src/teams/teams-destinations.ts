@@ -6,6 +6,7 @@ import type { Core, LunchDestination, LunchDestinations, Poll } from '@livevote/
 import { winnerText } from '@livevote/core';
 import type { Leader, Snapshot } from '@livevote/core/protocol';
 import type { Outcome } from '../delivery/contract.ts';
+import { cardAttachment } from './poll-card.ts';
 import type { PostResult } from './proactive.ts';
 
 export interface TeamsDestinationDeps {
@@ -13,8 +14,8 @@ export interface TeamsDestinationDeps {
   publicUrl: string;
   /** The Teams app's proactive post of a poll's card (teams-app.ts `postPoll`). */
   postPoll(conversationId: string, pollId: string): Promise<PostResult>;
-  /** One plain activity to a stored conversation (proactive.ts `sendToConversation`). */
-  send(conversationId: string, activity: object): Promise<Outcome>;
+  /** One activity to a stored conversation, in a message's thread with `replyTo` (proactive.ts `sendToConversation`). */
+  send(conversationId: string, activity: object, replyTo?: string): Promise<Outcome>;
 }
 
 type TeamsDestination = Extract<LunchDestination, { kind: 'teams' }>;
@@ -27,12 +28,25 @@ function teamsOnly(d: LunchDestination): TeamsDestination {
 const failed = (o: Exclude<Outcome, { ok: true }>, what: string) =>
   new Error(`Teams refused the ${what} (${o.kind}: ${o.reason})`);
 
-export function teamsReminderText(poll: Poll, leader: Leader | null, publicUrl: string): string {
-  const at = poll.closes_at ? ` at ${poll.closes_at.slice(11, 16)} UTC` : ' soon';
+/**
+ * The reminder: a small Adaptive Card, because only a card can show a time in each reader's own zone (Teams renders
+ * `{{TIME(…)}}` locally; it takes RFC 3339 without fractions of a second). `text` is what a notification shows.
+ */
+export function teamsReminder(poll: Poll, leader: Leader | null, publicUrl: string): object {
+  const at = poll.closes_at
+    ? ` at {{TIME(${new Date(poll.closes_at).toISOString().replace(/\.\d{3}Z$/, 'Z')})}}`
+    : ' soon';
   const lead = leader
     ? `**${leader.label}** leads with ${leader.vote_count} vote${leader.vote_count === 1 ? '' : 's'}.`
     : 'Nobody leads yet.';
-  return `⏰ **${poll.title}** closes${at}. ${lead} [Vote](${publicUrl}/p/${poll.id})`;
+  const card = {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body: [{ type: 'TextBlock', wrap: true, text: `⏰ **${poll.title}** closes${at}. ${lead}` }],
+    actions: [{ type: 'Action.OpenUrl', title: 'Vote', url: `${publicUrl}/p/${poll.id}` }],
+  };
+  return { type: 'message', summary: `${poll.title} closes soon`, attachments: [cardAttachment(card)] };
 }
 
 export function teamsDestinations(deps: TeamsDestinationDeps): LunchDestinations {
@@ -47,7 +61,17 @@ export function teamsDestinations(deps: TeamsDestinationDeps): LunchDestinations
       if (!r.ok) throw failed(r, 'poll card');
     },
     async remind(dest, poll: Poll, leader: Leader | null) {
-      await send(teamsOnly(dest), teamsReminderText(poll, leader, deps.publicUrl), 'reminder');
+      const d = teamsOnly(dest);
+      // Under the poll's own card when it was posted here, so the channel keeps one thread per lunch.
+      const card = (await deps.core.chat.chatMessages(poll.id)).find(
+        (m) => m.platform === 'teams' && m.channel === d.conversation,
+      );
+      const r = await deps.send(
+        d.conversation,
+        teamsReminder(poll, leader, deps.publicUrl),
+        card?.message_id,
+      );
+      if (!r.ok) throw failed(r, 'reminder');
     },
     async nudge(dest) {
       teamsOnly(dest); // see the file comment: no direct nudges in Teams
