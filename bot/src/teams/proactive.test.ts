@@ -129,8 +129,9 @@ describe('Teams proactive posts', () => {
       expect(await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'hi' }, '1700')).toEqual({
         ok: true,
       });
-      expect(c.created[0]?.conversationId).toBe(path);
-      expect((c.created[0]?.activity as { replyToId?: string }).replyToId).toBe(quoted);
+      const [created] = c.created;
+      expect(created?.conversationId).toBe(path);
+      expect((created?.activity as { replyToId?: string } | undefined)?.replyToId).toBe(quoted);
     },
   );
 
