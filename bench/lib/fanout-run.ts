@@ -59,7 +59,7 @@ export interface LivevoteOptions {
   nodeArgs?: string[];
   /** Appends each instance's stdout and stderr to `<logPrefix><n>.log`. */
   logPrefix?: string;
-  /** More settings for the instances (an A/B of one setting: LIVEVOTE_ENV=FANOUT_SHARE_PERCENT=50). */
+  /** More settings for the instances (an A/B of one setting: LIVEVOTE_ENV=FANOUT_SHARE_PERCENT=25). */
   env?: Record<string, string>;
 }
 

@@ -83,7 +83,7 @@ export interface HubOptions {
   sliceMs?: number;
   /**
    * After broadcasts that spent w ms writing to sockets, no poll's next broadcast starts for restFactor × w ms
-   * (instance-wide): fan-out then holds at most 1 / (1 + restFactor) of the instance's time (default 3: a quarter),
+   * (instance-wide): fan-out then holds at most 1 / (1 + restFactor) of the instance's time (default 1: half),
    * and the rest stays free for votes, bus messages and new connections. A light broadcast (tens of sockets) rests
    * for well under a millisecond; a heavy one (thousands of sockets, or a busy machine stretching each write)
    * makes the changes that arrive meanwhile merge into fewer, larger steps instead of queueing behind each other.
@@ -116,7 +116,7 @@ export class Hub {
     this.coalesceMs = o.coalesceMs ?? 50;
     this.burst = o.burst ?? 3;
     this.sliceMs = o.sliceMs ?? 2;
-    this.restFactor = o.restFactor ?? 3;
+    this.restFactor = o.restFactor ?? 1;
     this.presence = new Presence(o.bus, this.instance, (pollId) => this.presenceDirty.add(pollId));
   }
 
