@@ -373,6 +373,68 @@ describe('Slack app', () => {
     await expect.poll(catalog).toContain('Gimbap U41');
   });
 
+  it('sets a channel’s lunch schedule through the /lunch schedule set form, for admins only', async () => {
+    const said = () => slack.of('resp').map((c) => String(c.body.text));
+    const forms = () =>
+      slack
+        .of('views.open')
+        .map((c) => c.body.view as { callback_id?: string; private_metadata?: string; blocks?: unknown[] })
+        .filter((v) => v.callback_id === 'lunch-schedule-modal');
+    const schedules = async () =>
+      (
+        (await (
+          await fetch(`${base}/api/schedules?workspace=slack:T1`, {
+            headers: { authorization: `Bearer ${running.adminToken}` },
+          })
+        ).json()) as {
+          schedules: { destination: { channel?: string }; weekdays: number[]; timezone: string }[];
+        }
+      ).schedules.filter((x) => x.destination.channel === 'C7');
+    await command('/lunch', 'schedule set', 'U50', 'T1', 'C7');
+    await expect.poll(said).toContainEqual(expect.stringContaining('Only workspace admins can change'));
+    expect(forms()).toHaveLength(0);
+    slack.admins.add('U51');
+    await command('/lunch', 'schedule set', 'U51', 'T1', 'C7');
+    await expect.poll(() => forms().length).toBe(1);
+    const form = forms()[0];
+    // The zone defaults to the person's own Slack time zone (users.info).
+    expect(JSON.stringify(form?.blocks)).toContain('Asia/Seoul');
+    // A day other than today, so the schedule posts nothing while the other tests run.
+    const today = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Seoul', weekday: 'short' }).format(
+      new Date(),
+    );
+    const day = ((['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(today) + 2) % 7) + 1;
+    const submit = (user: string) =>
+      action({
+        type: 'view_submission',
+        team: { id: 'T1' },
+        user: { id: user, team_id: 'T1' },
+        view: {
+          id: 'V3',
+          callback_id: 'lunch-schedule-modal',
+          private_metadata: form?.private_metadata ?? '',
+          state: {
+            values: {
+              weekdays: { v: { type: 'checkboxes', selected_options: [{ value: String(day) }] } },
+              open_at: { v: { type: 'timepicker', selected_time: '11:30' } },
+              close_at: { v: { type: 'timepicker', selected_time: '12:15' } },
+              timezone: { v: { type: 'plain_text_input', value: 'Asia/Seoul' } },
+              rule: { v: { type: 'static_select', selected_option: { value: 'all' } } },
+            },
+          },
+        },
+      });
+    const refused = await submit('U50');
+    expect(await refused.json()).toMatchObject({ response_action: 'errors' });
+    expect(await schedules()).toHaveLength(0);
+    expect((await submit('U51')).status).toBe(200);
+    await expect.poll(said).toContainEqual(expect.stringMatching(/^:white_check_mark: .*11:30/));
+    expect(await schedules()).toMatchObject([{ weekdays: [day], timezone: 'Asia/Seoul' }]);
+    // Anyone may read it.
+    await command('/lunch', 'schedule', 'U50', 'T1', 'C7');
+    await expect.poll(() => said().filter((t) => t.includes('11:30')).length).toBe(2);
+  });
+
   it('opens the /lunch modal and posts the lunch poll it submits', async () => {
     await command('/lunch', '');
     const lunchModals = () =>
