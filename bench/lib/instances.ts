@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The V8 flags the image starts the compiled server with (Dockerfile CMD; keep the two alike). */
+export const COMPILED_NODE_ARGS: readonly string[] = [];
+
 /** Node arguments: the TypeScript sources through tsx, or the esbuild bundle (`npm run build:server`). */
 export const FROM_SOURCES = ['--import', 'tsx', 'server/src/main.ts', 'start'] as const;
-export const COMPILED = ['dist/server/main.js', 'start'] as const;
+export const BUNDLE = ['dist/server/main.js', 'start'] as const;
+export const COMPILED = [...COMPILED_NODE_ARGS, ...BUNDLE] as const;
 
 export interface InstanceOptions {
   port: number;
