@@ -276,7 +276,7 @@ async function main() {
     const marginals = steps.map((c) => slopeKb(c.steps[0] as Step, c.steps[1] as Step));
     const census = censuses[i];
     const [a, b] = (census?.steps ?? []) as Step[];
-    const heap = a?.census && b?.census ? perUnit(a.census, b.census, b.clients - a.clients, 12) : undefined;
+    const heap = a?.census && b?.census ? perUnit(a.census, b.census, b.clients - a.clients, 16) : undefined;
     return {
       v,
       total,
@@ -294,14 +294,16 @@ async function main() {
     (p) =>
       `| ${p.v.name} | ${p.marginal.toFixed(1)} | ${p.marginals.map((x) => x.toFixed(1)).join(', ')} | ${p.total.toFixed(1)} | ${p.heap ? (p.heap.bytes / 1024).toFixed(2) : '—'} | ${p.newSpace.toFixed(1)} |`,
   );
-  const heapRows = perConn.map(
-    (p) =>
-      `- ${p.v.name}: ${
-        p.heap?.rows
-          .filter((r) => r.bytes >= 40)
-          .map((r) => `${r.kind.replace(/^object:/, '')} ${Math.round(r.bytes)} B (×${r.count.toFixed(1)})`)
-          .join(', ') ?? '—'
-      }`,
+  const heapRows = perConn.flatMap((p) =>
+    p.heap
+      ? [
+          `- ${p.v.name}: ${p.heap.rows
+            // At least one per connection (code compiled meanwhile is not the connections'), 40 B or more.
+            .filter((r) => r.count >= 0.9 && r.bytes >= 40)
+            .map((r) => `${r.kind.replace(/^object:/, '')} ${Math.round(r.bytes)} B (×${r.count.toFixed(1)})`)
+            .join(', ')}`,
+        ]
+      : [],
   );
   for (const l of [...connRows, ...heapRows]) console.log(l);
   writeSection(
