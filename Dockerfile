@@ -46,4 +46,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 5000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM reaches node directly (exec form, no shell): the process drains, then exits.
 # Compiled JavaScript: no TypeScript loader in the process (tsx is for development).
-CMD ["node", "dist/server/main.js", "start"]
+# --max-semi-space-size=2: V8's young generation stays at 2 × 2 MiB instead of growing to 2 × 16 MiB under a burst
+# of WebSocket handshakes or a fan-out and staying there (~30 MiB of RSS per instance that holds no connection's
+# state); an A/B on bench:fanout's 1k and burst loads showed no worse fan-out latency, bench:rss the RSS with and without. The
+# benchmarks start the bundle with the same flags (bench/lib/instances.ts, COMPILED_NODE_ARGS; compose.test.ts checks).
+CMD ["node", "--max-semi-space-size=2", "dist/server/main.js", "start"]

@@ -10,7 +10,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import pg from 'pg';
 import { LOADS, type Load, livevote, livevoteEnv, type Run, run, socketio } from './lib/fanout-run.ts';
-import { ROOT } from './lib/instances.ts';
+import { COMPILED, ROOT } from './lib/instances.ts';
 import { createPgCluster } from './lib/pg-cluster.ts';
 import { machine, median, writeSection } from './lib/results.ts';
 
@@ -40,7 +40,7 @@ function row(s: Summary, base?: Summary): string {
   const p99 = med(c, (r) => r.p99);
   const b50 = base ? med(base.counted, (r) => r.p50) : Number.NaN;
   const b99 = base ? med(base.counted, (r) => r.p99) : Number.NaN;
-  return `| ${s.load.name} | ${s.target} | ${c.length} of ${s.runs.length}${refused ? ` (${refused} refused: client saturated)` : ''} | ${loads} | ${fmt(p50)} / ${fmt(p99)} | ${base ? `${ratio(p50, b50)} / ${ratio(p99, b99)}` : '—'} | ${fmt(med(c, (r) => r.within1s) * 100)} % | ${fmt(med(c, (r) => r.voteP50))} / ${fmt(med(c, (r) => r.voteP99))} | ${med(c, (r) => r.framesPerUpdate).toFixed(2)} | ${fmt(med(c, (r) => r.kbPerConn))} | ${fmt(
+  return `| ${s.load.name} | ${s.target} | ${c.length} of ${s.runs.length}${refused ? ` (${refused} refused: client saturated)` : ''} | ${loads} | ${fmt(p50)} / ${fmt(p99)} | ${base ? `${ratio(p50, b50)} / ${ratio(p99, b99)}` : '—'} | ${fmt(med(c, (r) => r.within1s) * 100)} % | ${fmt(med(c, (r) => r.voteP50))} / ${fmt(med(c, (r) => r.voteP99))} | ${med(c, (r) => r.framesPerUpdate).toFixed(2)} | ${fmt(med(c, (r) => r.kbPerConnMarginal))} / ${fmt(med(c, (r) => r.kbPerConn))} | ${fmt(
     med(c, (r) => r.serverCpuPct),
     0,
   )} % | ${fmt(med(c, (r) => r.machineBusy) * 100, 0)} % | ${(Math.max(...c.flatMap((r) => r.clientCpu)) * 100).toFixed(0)} % (${c[0]?.clientCpu.length} proc) | ${fmt(med(c, (r) => Math.max(...r.clientEldP99)))} |`;
@@ -60,6 +60,8 @@ async function main() {
   // Only some loads, printed, RESULTS.md untouched (also with NO_BASELINE=1 and LIVEVOTE_ENV=K=V,… for an A/B): `npm run bench:fanout -- <words>` (the loads whose name
   // contains them) or LOADS=burst,1k (keys: floor, 1k, 2k, burst, 10k; in the order of the table).
   // BENCH_OUT=<file> also appends every run's figures to that file, one JSON object a line. ROUNDS=n (default 3).
+  // NODE_ARGS="--flag …" adds Node/V8 flags to livevote's instances (to try a flag against the same baseline).
+  const nodeArgs = process.env.NODE_ARGS?.split(' ').filter(Boolean);
   const only = process.argv[2];
   const keys = process.env.LOADS?.split(',').map((k) => k.trim());
   const unknown = keys?.filter((k) => !LOADS.some((l) => l.key === k)) ?? [];
@@ -74,7 +76,10 @@ async function main() {
       const sio: Summary = { load, target: 'Socket.IO + redis-adapter', runs: [], counted: [] };
       for (let round = 0; round < ROUNDS; round++) {
         const targets = [
-          [lv, () => livevote(load.instances, db.url, { env: livevoteEnv() })],
+          [
+            lv,
+            () => livevote(load.instances, db.url, { env: livevoteEnv(), ...(nodeArgs ? { nodeArgs } : {}) }),
+          ],
           [sio, () => socketio(load.instances)],
         ] as const;
         // NO_BASELINE=1: livevote alone (an A/B of a livevote setting between two invocations; printed only).
@@ -133,7 +138,7 @@ async function main() {
     const all = summaries.flatMap((pair) => pair.filter((s) => s.target === target).flatMap((s) => s.runs));
     return `${target}: ${fmt(median(all.flatMap((r) => r.idleRssMiB)))} MiB`;
   });
-  const table = `| load | target | runs counted | load avg (1 min) at each run's start | p50 / p99 ms | livevote ÷ baseline (p50 / p99) | pairs within 1 s | vote request p50 / p99 ms | frames per update | server RSS per idle connection (KB) | server CPU | machine busy | client CPU, busiest process | client event-loop p99 ms |
+  const table = `| load | target | runs counted | load avg (1 min) at each run's start | p50 / p99 ms | livevote ÷ baseline (p50 / p99) | pairs within 1 s | vote request p50 / p99 ms | frames per update | server RSS per idle connection, KB: marginal / total delta | server CPU | machine busy | client CPU, busiest process | client event-loop p99 ms |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}`;
   if (only || keys || process.env.NO_BASELINE) {
@@ -146,7 +151,7 @@ ${rows.join('\n')}`;
     `fan-out — ${started.toISOString().slice(0, 10)}`,
     `Machine: ${machine('a private PostgreSQL 15 cluster and the shared Redis on the same machine, which other engineers’ test runs share')}. Command: \`npm run bench:fanout\`
 (${started.toISOString().slice(11, 16)}–${new Date().toISOString().slice(11, 16)} UTC). ${ROUNDS} runs per load and target, alternating
-livevote and the baseline; medians of the counted runs. livevote runs the compiled bundle (\`node dist/server/main.js\`).
+livevote and the baseline; medians of the counted runs. livevote runs the compiled bundle (\`node ${COMPILED.join(' ')}\`).
 
 ${table}
 
@@ -157,7 +162,11 @@ ${table}
   A run whose busiest client process used ≥ 85 % of a core is refused: it measured the client.
 - *frames per update*: WebSocket messages a client received per snapshot it received.
 - *machine busy*: both cores over the load window, every process included (Postgres, Redis, the other engineers').
-- RSS per idle connection: the servers' summed VmRSS after connecting the clients minus before, divided by the count.
+- RSS per idle connection, two ways. *Marginal*: half the clients connect, then the other half; the servers'
+  summed VmRSS growth over the second half (2 s after each) ÷ its clients — what one more connection costs.
+  *Total delta*: the summed VmRSS after all connected minus before ÷ the clients; it also carries fixed costs (V8's
+  young generation growing under the handshakes, garbage not yet collected) spread over the clients, so it falls
+  as the count grows. One process, 1,000 → 5,000 clients, 10 s settling: \`npm run bench:rss\` (_idle RSS_).
   Idle RSS per instance right after start (median): ${idle.join('; ')}.
 - livevote's bus publishes (per instance): ${busNotes.join('; ')}.
 

@@ -45,6 +45,8 @@ export async function startClientPool(
   urls: string[],
   n: number,
   procs = clientProcs(n),
+  /** With it, half the clients connect, this runs (e.g. reads the servers' RSS), then the other half connect. */
+  halfway?: (connected: number) => Promise<void>,
 ): Promise<ClientPool> {
   const children: ChildProcess[] = Array.from({ length: procs }, () =>
     fork(new URL('./fanout-clients.ts', import.meta.url).pathname, [], {
@@ -70,17 +72,27 @@ export async function startClientPool(
   const send = (m: ClientMsg) => {
     for (const c of children) c.send(m);
   };
-  // Process k takes clients k·n/procs … (k+1)·n/procs − 1, each on the instance its global index picks.
-  let offset = 0;
-  await Promise.all(
-    children.map((child, k) => {
-      const share = Math.floor(n / procs) + (k < n % procs ? 1 : 0);
-      const done = reply(child, 'connected');
-      child.send({ type: 'connect', target, urls, n: share, offset } satisfies ClientMsg);
-      offset += share;
-      return done;
-    }),
-  );
+  // Process k takes clients k·n/procs … (k+1)·n/procs − 1, each on the instance its global index picks; in two
+  // phases (the first half of each share, then the rest) when something runs halfway.
+  const shares = children.map((_, k) => Math.floor(n / procs) + (k < n % procs ? 1 : 0));
+  const connect = (part: (share: number) => [from: number, count: number]) => {
+    let offset = 0;
+    return Promise.all(
+      children.map((child, k) => {
+        const share = shares[k] as number;
+        const [from, count] = part(share);
+        const done = reply(child, 'connected');
+        child.send({ type: 'connect', target, urls, n: count, offset: offset + from } satisfies ClientMsg);
+        offset += share;
+        return done;
+      }),
+    );
+  };
+  if (halfway) {
+    await connect((share) => [0, Math.floor(share / 2)]);
+    await halfway(shares.reduce((a, share) => a + Math.floor(share / 2), 0));
+    await connect((share) => [Math.floor(share / 2), share - Math.floor(share / 2)]);
+  } else await connect((share) => [0, share]);
   let sentCount = 0;
   return {
     start: () => send({ type: 'start' }),

@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { freePort, TEST_ANONYMITY_KEY, testPrefix } from '@livevote/core/testing';
 import { buildBaseline } from './baseline-build.ts';
 import { type PoolStats, startClientPool } from './client-pool.ts';
-import { COMPILED, spawnInstance, waitReady } from './instances.ts';
+import { BUNDLE, COMPILED_NODE_ARGS, spawnInstance, waitReady } from './instances.ts';
 import { percentile } from './results.ts';
 
 export const ADMIN = 'bench-admin-token-0123456789';
@@ -78,7 +78,8 @@ export async function livevote(instances: number, dbUrl: string, o: LivevoteOpti
   const procs = ports.map((port, n) =>
     spawnInstance({
       port,
-      args: [...(o.nodeArgs ?? []), ...COMPILED], // the bundle, as the image runs it
+      // The bundle, as the image runs it; flags given here come after the image's, so they win.
+      args: [...COMPILED_NODE_ARGS, ...(o.nodeArgs ?? []), ...BUNDLE],
       ...(o.logPrefix ? { logFile: `${o.logPrefix}${n}.log` } : {}),
       env: {
         PATH: process.env.PATH,
@@ -146,7 +147,8 @@ export async function socketio(instances: number): Promise<Target> {
   const prefix = testPrefix();
   const ports = await Promise.all(Array.from({ length: instances }, freePort));
   const js = await buildBaseline(); // plain JavaScript, as livevote's bundle
-  const procs = ports.map((port) => fork(js, [String(port), prefix], { stdio: 'ignore' }));
+  // execArgv named: fork would otherwise hand down this process's (tsx's loader), which the baseline would load.
+  const procs = ports.map((port) => fork(js, [String(port), prefix], { stdio: 'ignore', execArgv: [] }));
   await Promise.all(procs.map((p) => new Promise((r) => p.once('message', r))));
   return {
     name: 'Socket.IO + redis-adapter',
@@ -185,7 +187,10 @@ export interface Run extends PoolStats {
   stages: Record<string, { p50: number; p99: number }>;
   busPublishes: (number | null)[];
   idleRssMiB: number[];
+  /** Summed RSS growth ÷ clients, from the idle servers (fixed costs included: falls as the count grows). */
   kbPerConn: number;
+  /** Summed RSS growth over the second half of the clients ÷ their number: what one more idle connection costs. */
+  kbPerConnMarginal: number;
   serverCpuPct: number;
   voterCpu: number;
 }
@@ -211,11 +216,19 @@ export async function run(make: () => Promise<Target>, load: Load, hooks: RunHoo
   const target = await make();
   const pids = target.procs.map((p) => p.pid as number);
   const idleRssMiB = pids.map((p) => rssKb(p) / 1024);
-  const rssBefore = pids.reduce((a, p) => a + rssKb(p), 0);
-  const clients = await startClientPool(target.kind, target.urls, load.clients);
+  const rss = () => pids.reduce((a, p) => a + rssKb(p), 0);
+  const settle = () => new Promise((r) => setTimeout(r, 2_000));
+  const rssBefore = rss();
+  // Half the clients, then the rest: the RSS growth over the second half is the marginal cost of a connection,
+  // without the fixed costs the first handshakes bring (the V8 young generation growing, heap slack).
+  let half = { clients: 0, kb: Number.NaN };
+  const clients = await startClientPool(target.kind, target.urls, load.clients, undefined, async (n) => {
+    await settle();
+    half = { clients: n, kb: rss() };
+  });
   try {
-    await new Promise((r) => setTimeout(r, 2_000)); // settle, then measure idle connections
-    const rssAfter = pids.reduce((a, p) => a + rssKb(p), 0);
+    await settle(); // then measure idle connections
+    const rssAfter = rss();
     const loadAvg1 = loadavg()[0] ?? 0;
     const cpu0 = pids.reduce((a, p) => a + cpuTicks(p), 0);
     const m0 = machineTicks();
@@ -303,6 +316,7 @@ export async function run(make: () => Promise<Target>, load: Load, hooks: RunHoo
       busPublishes,
       idleRssMiB,
       kbPerConn: (rssAfter - rssBefore) / load.clients,
+      kbPerConnMarginal: (rssAfter - half.kb) / (load.clients - half.clients),
       serverCpuPct: ((cpu1 - cpu0) / 100 / sendSeconds) * 100,
       voterCpu: (voterCpu.user + voterCpu.system) / 1e6 / sendSeconds,
     };

@@ -7,9 +7,19 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * The V8 flags the image starts the compiled server with (Dockerfile CMD; server/test/compose.test.ts checks they
+ * are alike). Each of the young generation's two semi-spaces may grow to 2 MiB instead of 16: under a burst of
+ * handshakes or a fan-out V8 grows them to the cap and an idle server keeps them, ~30 MiB of RSS per instance
+ * that holds no connection's state. A/B on the fan-out benchmark's 1k and burst loads (3 rounds, alternating):
+ * fan-out latency no worse; bench:rss shows the RSS per connection with and without.
+ */
+export const COMPILED_NODE_ARGS = ['--max-semi-space-size=2'] as const;
+
 /** Node arguments: the TypeScript sources through tsx, or the esbuild bundle (`npm run build:server`). */
 export const FROM_SOURCES = ['--import', 'tsx', 'server/src/main.ts', 'start'] as const;
-export const COMPILED = ['dist/server/main.js', 'start'] as const;
+export const BUNDLE = ['dist/server/main.js', 'start'] as const;
+export const COMPILED = [...COMPILED_NODE_ARGS, ...BUNDLE] as const;
 
 export interface InstanceOptions {
   port: number;

@@ -34,7 +34,8 @@ function joinedFrames(frames: PreparedFrame[]): Buffer {
 export class WsConnection implements Subscriber {
   alive = true;
   readonly polls = new Set<string>();
-  private strikes: number[] = [];
+  /** When the last few bad frames came (performance.now()); most connections never send one. */
+  private strikes?: number[];
   private tokens = 40;
   private lastRefill = performance.now();
 
@@ -79,7 +80,7 @@ export class WsConnection implements Subscriber {
   /** Records a bad frame; true when the client has misbehaved often enough to be closed (5 within a minute). */
   strike(): boolean {
     const now = performance.now();
-    this.strikes = this.strikes.filter((t) => now - t < 60_000);
+    this.strikes = (this.strikes ?? []).filter((t) => now - t < 60_000);
     this.strikes.push(now);
     return this.strikes.length >= 5;
   }

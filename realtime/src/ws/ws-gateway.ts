@@ -45,6 +45,11 @@ export interface Gateway {
   close(code?: number, reason?: string): Promise<void>;
 }
 
+/** ws builds the gateway's sockets from this class (its `WebSocket` option): each carries its connection. */
+class GatewaySocket extends WebSocket {
+  conn?: WsConnection;
+}
+
 const frame = (f: ServerFrame) => new PreparedFrame(f);
 const errorFrame = (code: string, message: string) => frame({ type: 'error', data: { code, message } });
 
@@ -67,6 +72,7 @@ function rejectUpgrade(
 
 export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
   const wss = new WebSocketServer({
+    WebSocket: GatewaySocket,
     noServer: true,
     maxPayload: MAX_PAYLOAD,
     // Required, not just cheaper: with compression ws would write frames later than ws.send returns, out of order
@@ -138,21 +144,33 @@ export function attachWebSocket(server: Server, o: GatewayOptions): Gateway {
     wss.handleUpgrade(req, socket, head, (ws) => {
       // The original client's URL names no poll (it gets today's lunch poll) and it reads per-option frames.
       const conn = new WsConnection(randomUUID(), ws, socket, voter, pollParam === null);
+      ws.conn = conn;
       conns.add(conn);
       welcome(conn, pollParam, known).catch((err: unknown) => failed(conn, err, true));
-      ws.on('message', (data, isBinary) => {
-        onMessage(conn, data, isBinary).catch((err: unknown) => failed(conn, err, false));
-      });
-      ws.on('pong', () => {
-        conn.alive = true;
-      });
-      ws.on('error', () => ws.terminate());
-      ws.on('close', () => {
-        conns.delete(conn);
-        o.hub.leaveAll(conn);
-      });
+      ws.on('message', onSocketMessage);
+      ws.on('pong', onSocketPong);
+      ws.on('error', onSocketError);
+      ws.on('close', onSocketClose);
     });
   });
+
+  // One listener of each kind for every socket of this gateway (ws calls them with the socket as `this`), instead
+  // of four closures and their scope per connection: an idle connection's JS heap holds only what it must.
+  function onSocketMessage(this: GatewaySocket, data: WebSocket.RawData, isBinary: boolean): void {
+    const conn = this.conn as WsConnection;
+    onMessage(conn, data, isBinary).catch((err: unknown) => failed(conn, err, false));
+  }
+  function onSocketPong(this: GatewaySocket): void {
+    (this.conn as WsConnection).alive = true;
+  }
+  function onSocketError(this: GatewaySocket): void {
+    this.terminate();
+  }
+  function onSocketClose(this: GatewaySocket): void {
+    const conn = this.conn as WsConnection;
+    conns.delete(conn);
+    o.hub.leaveAll(conn);
+  }
 
   async function welcome(conn: WsConnection, pollParam: string | null, known?: number): Promise<void> {
     // The original client connects with only ?emp_no= and expects today's lunch tally (of the web workspace).
