@@ -292,7 +292,7 @@ export function storeContract(
           optionIds: ['o3'],
           idempotencyKey: `ttl-${emp}`,
         });
-        // One slot: while the first cast is in flight the next ones queue and go together (lv_cast_batch).
+        // Casts fired in one turn go together as one batch (lv_cast_set), a lone one through lv_cast.
         const hourly = fx.withOptions({
           idempotencyTtlMs: HOUR,
           castSlots: 1,
@@ -494,7 +494,7 @@ export function storeContract(
 
       it('hash in the batched path too', async () => {
         const poll = await newPoll(choice({ settings: { anonymous: true } }));
-        // One slot: casts queue up behind the first and go together through lv_cast_batch.
+        // Casts fired in one turn go together as one batch (lv_cast_set).
         const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
         const emps = Array.from({ length: 20 }, (_, i) => String(881000 + i));
         const results = await Promise.all(
@@ -646,7 +646,8 @@ export function storeContract(
         optionIds: c.optionIds,
         ...(c.key ? { idempotencyKey: `${pollId}:${c.key}` } : {}),
       });
-      // One slot: the first cast goes alone, everything fired while it is in flight goes as one batch.
+      // Everything fired in one turn goes as one batch; one voter appears many times, so lv_cast_set hands the
+      // batch to lv_cast_batch, which applies the casts one after another.
       const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
       const inBatch = await Promise.all(
         script.flatMap((c) => [batched.cast(cmd(a.id, c)), batched.cast(cmd(b.id, c))]),
@@ -669,6 +670,113 @@ export function storeContract(
       }
     });
 
+    it('answers, stores and audits a batch of distinct voters (one statement) exactly as the same casts one at a time', async () => {
+      const lunch: CreatePollBody = {
+        template: 'lunch',
+        places: ['A', 'B', 'C'].map((name) => ({
+          name,
+          menus: [{ name: `${name}1` }, { name: `${name}2` }],
+        })),
+      };
+      await store.importDirectory('web', [{ platform: 'slack', tenant: 'TS', user: 'US1', emp_no: '9420' }]);
+      const slack: Voter = { platform: 'slack', tenant: 'TS', user: 'US1' };
+      type Step = { voter: Voter; questionId: string; optionIds: string[]; key?: string };
+      const v = (n: number) => webVoter(String(9400 + n));
+      // What the voters did before: ballots in one or both questions, and keys, some of which will have expired.
+      const before: Step[] = [
+        { voter: v(1), questionId: 'place', optionIds: ['p1'], key: 'a1' },
+        { voter: v(2), questionId: 'place', optionIds: ['p1'], key: 'a2' },
+        { voter: v(3), questionId: 'place', optionIds: ['p1'] },
+        { voter: v(4), questionId: 'place', optionIds: ['p2'] },
+        { voter: v(4), questionId: 'menu', optionIds: ['m1'] },
+        { voter: v(5), questionId: 'place', optionIds: ['p3'] },
+        { voter: v(9), questionId: 'place', optionIds: ['p2'] },
+        { voter: v(12), questionId: 'place', optionIds: ['p1'] },
+        { voter: v(13), questionId: 'place', optionIds: ['p1'], key: 'a13' },
+        { voter: v(14), questionId: 'menu', optionIds: ['m2'] },
+        { voter: slack, questionId: 'place', optionIds: ['p3'] },
+      ];
+      // One cast per person and poll, so the batch takes the set-based path: every kind of answer in one statement.
+      const batch: Step[] = [
+        { voter: v(1), questionId: 'place', optionIds: ['p1'], key: 'a1' }, // replay
+        { voter: v(2), questionId: 'place', optionIds: ['p2'], key: 'a2' }, // key reused for another cast
+        { voter: v(3), questionId: 'place', optionIds: ['p3'], key: 'b3' }, // change
+        { voter: v(4), questionId: 'place', optionIds: [] }, // retract, still has a menu ballot
+        { voter: v(5), questionId: 'place', optionIds: [], key: 'b5' }, // retract the only ballot
+        { voter: v(6), questionId: 'place', optionIds: ['p2'], key: 'b6' }, // first ballot
+        { voter: v(7), questionId: 'place', optionIds: ['x9'] }, // unknown option
+        { voter: v(8), questionId: 'menu', optionIds: ['m1', 'm2'] }, // too many choices
+        { voter: v(9), questionId: 'place', optionIds: ['p2'], key: 'b9' }, // same choice again: no change
+        { voter: v(10), questionId: 'zz', optionIds: ['p1'] }, // unknown question
+        { voter: v(11), questionId: 'place', optionIds: ['p1', 'p1'] }, // duplicate option
+        { voter: v(12), questionId: 'menu', optionIds: ['m2'] }, // second question: no new voter
+        { voter: v(14), questionId: 'place', optionIds: ['p3'] }, // the other second question
+        { voter: v(13), questionId: 'place', optionIds: ['p2'], key: 'a13' }, // expired key: new again
+        { voter: slack, questionId: 'place', optionIds: ['p1'] }, // through the directory: a change of 9420's
+      ];
+      const [a, b] = [await newPoll(lunch), await newPoll(lunch)];
+      const cmd = (pollId: string, c: Step) => ({
+        pollId,
+        questionId: c.questionId,
+        voter: c.voter,
+        optionIds: c.optionIds,
+        // A key is the voter's across polls: each poll gets its own.
+        ...(c.key ? { idempotencyKey: `${pollId}:${c.key}` } : {}),
+      });
+      for (const pollId of [a.id, b.id]) for (const c of before) await store.cast(cmd(pollId, c));
+      await fx.sql(
+        `update idempotency set created_at = created_at - interval '2 days' where key like '%:a13' and poll_id = any ($1)`,
+        [[a.id, b.id]],
+      );
+      const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
+      const inBatch = await Promise.all([
+        ...batch.map((c) => batched.cast(cmd(a.id, c))),
+        batched.cast(cmd('no-such-poll', { voter: v(20), questionId: 'place', optionIds: ['p1'] })),
+      ]);
+      const oneByOne = [];
+      for (const c of batch) oneByOne.push(await store.cast(cmd(b.id, c)));
+      expect(inBatch.slice(0, -1)).toEqual(oneByOne);
+      expect(inBatch.at(-1)).toEqual({ ok: false, reason: 'unknown_poll' });
+      expect(oneByOne.map((r) => (r.ok ? (r.replayed ? 'replayed' : r.changed) : r.reason))).toEqual([
+        'replayed',
+        'idempotency_key_reused',
+        true,
+        true,
+        true,
+        true,
+        'unknown_option',
+        'too_many_choices',
+        false,
+        'unknown_question',
+        'duplicate_option',
+        true,
+        true,
+        true,
+        true,
+      ]);
+      const [ta, tb] = [await store.readTally(a.id), await store.readTally(b.id)];
+      expect(ta).toEqual(tb);
+      expect(ta?.version).toBe(before.length + 8); // one per accepted change
+      expect(ta?.totalVoters).toBe(10); // 10 before; 9405 gone, 9406 new
+      const rows = (pollId: string) =>
+        fx.sql(
+          `select voter_key, question_id, option_ids, platform from ballots where poll_id = $1
+           union all select voter_key, key, array[fingerprint, outcome::text], (extract(epoch from now() - created_at) > 3600)::text
+             from idempotency where poll_id = $1
+           order by 1, 2`,
+          [pollId],
+        );
+      const sameShape = (xs: Record<string, unknown>[], pollId: string) =>
+        JSON.parse(JSON.stringify(xs).replaceAll(pollId, 'POLL'));
+      expect(sameShape(await rows(a.id), a.id)).toEqual(sameShape(await rows(b.id), b.id));
+      const trail = async (pollId: string) =>
+        sameShape(
+          (await store.auditTrail(pollId)).map(({ at: _at, event_id: _id, ...e }) => e),
+          pollId,
+        );
+      expect(await trail(a.id)).toEqual(await trail(b.id));
+    });
+
     it('refuses in a batch the casts of a closed poll or a shut gate, and counts the others of the same batch', async () => {
       const [open, closed, closing] = [await newPoll(), await newPoll(), await newPoll()];
       await store.closePoll(closed.id);
@@ -679,7 +787,7 @@ export function storeContract(
       const batched = fx.withOptions({ castSlots: 1, anonymityKey: TEST_ANONYMITY_KEY });
       const cast = (pollId: string, emp: string) =>
         batched.cast({ pollId, questionId: 'q1', voter: webVoter(emp), optionIds: ['o1'] });
-      // The first goes alone; the next four queue behind it and go as one batch.
+      // All five go as one batch.
       const results = await Promise.all([
         cast(open.id, '9301'),
         cast(closed.id, '9302'),

@@ -33,6 +33,7 @@ describe('EventPath', () => {
 
   it('hands each version to a subscriber once, whether it came from this process or from the bus', async () => {
     const id = await newPoll();
+    await new Promise((r) => setImmediate(r)); // the create's own delivery (v0) happens first: not watched here
     const seen: number[] = [];
     const off = core.events.subscribe((s) => s.poll_id === id && seen.push(s.version));
     const w = core.events.watch(id);

@@ -221,7 +221,7 @@ describe('without an archive', () => {
       new Date(),
     );
     await plain.createPoll(poll, 'admin');
-    // Alone and batched (concurrent casts go through lv_cast_batch).
+    // Alone and batched (concurrent casts go through lv_cast_set).
     const votes = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         plain.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter(`n${i}`), optionIds: ['o1'] }),

@@ -8,7 +8,8 @@ import type { Poll, Snapshot } from '../protocol/index.ts';
 
 interface ReadState {
   running?: Promise<Snapshot | null>;
-  queued?: Promise<Snapshot | null>;
+  /** The read that has not started yet: whoever asks now shares it. */
+  next?: Promise<Snapshot | null>;
 }
 
 const MAX_CACHED_POLLS = 2_000;
@@ -38,7 +39,12 @@ export class Snapshots {
     this.polls.delete(id);
   }
 
-  /** A snapshot from a read that began after this call. */
+  /**
+   * A snapshot from a read that began after this call. A read starts at the end of the current turn of the event
+   * loop (or when the running one ends), and every caller until then shares it: the voters of one group commit are
+   * answered in the same turn, so they share one read instead of the first going alone and the rest waiting for a
+   * second.
+   */
   fresh(id: string): Promise<Snapshot | null> {
     let s = this.reads.get(id);
     if (!s) {
@@ -46,28 +52,27 @@ export class Snapshots {
       this.reads.set(id, s);
     }
     const state = s;
-    const start = (): Promise<Snapshot | null> => {
+    if (state.next) return state.next;
+    // The running read may have started before our caller's commit: join the next one.
+    const after = state.running
+      ? state.running.then(
+          () => {},
+          () => {},
+        )
+      : new Promise<void>((r) => setImmediate(r));
+    const next = after.then(() => {
+      state.next = undefined;
       const p = this.load(id);
       state.running = p;
       const done = () => {
         if (state.running === p) state.running = undefined;
-        if (!state.running && !state.queued) this.reads.delete(id);
+        if (!state.running && !state.next) this.reads.delete(id);
       };
       p.then(done, done);
       return p;
-    };
-    if (!state.running) return start();
-    // The running read may have started before our caller's commit: join the next one.
-    state.queued ??= state.running
-      .then(
-        () => {},
-        () => {},
-      )
-      .then(() => {
-        state.queued = undefined;
-        return start();
-      });
-    return state.queued;
+    });
+    state.next = next;
+    return next;
   }
 
   private async load(id: string): Promise<Snapshot | null> {

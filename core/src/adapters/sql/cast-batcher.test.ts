@@ -24,20 +24,37 @@ function controllable() {
   return { calls, run };
 }
 
+/** The end of the current turn of the event loop, when the batcher sends what arrived in it. */
+const turn = () => new Promise((r) => setImmediate(r));
+
 describe('CastBatcher', () => {
-  it('sends a cast alone at once while a slot is free', () => {
+  it('sends a cast alone, at the end of its turn, when nothing else arrived in it', async () => {
     const { calls, run } = controllable();
     const b = new CastBatcher(run, 2);
     void b.cast(cmd(1));
-    void b.cast(cmd(2));
+    await turn();
+    expect(calls.map((c) => c.cmds.length)).toEqual([1]);
+    void b.cast(cmd(2)); // a slot is still free: it goes alone too
+    await turn();
     expect(calls.map((c) => c.cmds.length)).toEqual([1, 1]);
+  });
+
+  it('sends the casts of one turn together, even with slots free', async () => {
+    const { calls, run } = controllable();
+    const b = new CastBatcher(run, 4);
+    for (let i = 1; i <= 3; i++) void b.cast(cmd(i));
+    expect(calls).toHaveLength(0);
+    await turn();
+    expect(calls.map((c) => c.cmds.map((x) => x.optionIds[0]))).toEqual([['o1', 'o2', 'o3']]);
   });
 
   it('queues casts while every slot is busy and sends them together when one frees', async () => {
     const { calls, run } = controllable();
     const b = new CastBatcher(run, 1);
     const first = b.cast(cmd(1));
+    await turn();
     const queued = [2, 3, 4].map((i) => b.cast(cmd(i)));
+    await turn();
     expect(calls).toHaveLength(1);
     calls[0]?.resolve([okFor(cmd(1))]);
     await first;
@@ -51,10 +68,11 @@ describe('CastBatcher', () => {
   it('caps a batch and sends the rest in the next one', async () => {
     const { calls, run } = controllable();
     const b = new CastBatcher(run, 1, 2);
-    void b.cast(cmd(0));
-    for (let i = 1; i <= 5; i++) void b.cast(cmd(i));
-    calls[0]?.resolve([okFor(cmd(0))]);
-    await new Promise((r) => setTimeout(r, 0));
+    for (let i = 0; i <= 5; i++) void b.cast(cmd(i));
+    await turn();
+    expect(calls[0]?.cmds).toHaveLength(2);
+    calls[0]?.resolve([okFor(cmd(0)), okFor(cmd(1))]);
+    await turn();
     expect(calls[1]?.cmds).toHaveLength(2);
   });
 
@@ -62,10 +80,11 @@ describe('CastBatcher', () => {
     const { calls, run } = controllable();
     const b = new CastBatcher(run, 1);
     const a = b.cast(cmd(1));
+    await turn();
     calls[0]?.reject(new Error('connection lost'));
     await expect(a).rejects.toThrow('connection lost');
     const later = b.cast(cmd(2));
-    await Promise.resolve();
+    await turn();
     calls[1]?.resolve([okFor(cmd(2))]);
     await expect(later).resolves.toMatchObject({ ok: true });
   });
@@ -74,7 +93,9 @@ describe('CastBatcher', () => {
     const { calls, run } = controllable();
     const b = new CastBatcher(run, 1);
     const first = b.cast(cmd(1));
+    await turn();
     const queued = [2, 3].map((i) => b.cast(cmd(i)));
+    await turn();
     calls[0]?.reject(storeError(new Error('Query read timeout')));
     await expect(first).rejects.toThrow('Query read timeout');
     for (const q of queued) await expect(q).rejects.toThrow('Query read timeout');
@@ -82,10 +103,12 @@ describe('CastBatcher', () => {
 
     // A failure of our own statement is no outage: the queue goes out as usual.
     const again = b.cast(cmd(4));
+    await turn();
     const waiting = b.cast(cmd(5));
+    await turn();
     calls[1]?.reject(new Error('lv_cast returned no row'));
     await expect(again).rejects.toThrow('no row');
-    await new Promise((r) => setTimeout(r, 0));
+    await turn();
     calls[2]?.resolve([okFor(cmd(5))]);
     await expect(waiting).resolves.toMatchObject({ ok: true });
   });
@@ -94,6 +117,7 @@ describe('CastBatcher', () => {
     const { calls, run } = controllable();
     const b = new CastBatcher(run, 1);
     const a = b.cast(cmd(1));
+    await turn();
     calls[0]?.resolve([]);
     await expect(a).rejects.toThrow('too few outcomes');
   });

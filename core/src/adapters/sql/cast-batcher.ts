@@ -1,6 +1,9 @@
-// Adaptive group commit for casts. A cast that finds a free slot goes out at once, alone (no added latency when
-// idle); casts that arrive while every slot is busy queue and leave together in one transaction when a slot frees.
-// Under load this turns N commits into N/batch, which is where a 2-core Postgres spends its time.
+// Adaptive group commit for casts. A cast that finds nothing in flight goes out at once, alone (no added latency
+// when idle). While a batch is in flight, casts that arrive wait for the end of the current turn of the event loop
+// and leave together on a free slot; while every slot is busy they queue and leave together when one frees. Under
+// load this turns N commits into N/batch, which is where a 2-core Postgres spends its time. Sending each arrival
+// alone whenever a slot was free kept most slots busy with one-cast transactions: a burst of voters answered by one
+// shared snapshot read comes back in the same turn, and its first few each took a slot of their own.
 import type { CastCommand, CastOutcome } from '../../ports/store.ts';
 import { isStoreUnavailable } from './store-errors.ts';
 
@@ -15,6 +18,7 @@ export type RunBatch = (cmds: CastCommand[]) => Promise<CastOutcome[]>;
 export class CastBatcher {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly run: RunBatch,
@@ -25,7 +29,13 @@ export class CastBatcher {
   cast(cmd: CastCommand): Promise<CastOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ cmd, resolve, reject });
-      this.pump();
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 

@@ -1,5 +1,6 @@
 // The Store over any Postgres (server or PGlite). Each write is one statement or one short transaction;
-// the cast itself is one call of lv_cast (see migrations.ts) so a vote costs one round trip.
+// a cast is one call of lv_cast, a group-committed batch of casts one call of lv_cast_set (see migrations.ts),
+// so a vote costs one round trip.
 import { randomInt } from 'node:crypto';
 import type { Voter } from '../../domain/voter.ts';
 import type {
@@ -77,7 +78,10 @@ export interface SqlStoreOptions {
    * gets a second vote; it must not live in that database, or the hashes could be reversed from a copy of it.
    */
   anonymityKey: string;
-  /** Cast transactions in flight at once; more casts than this wait and go together in one transaction. */
+  /**
+   * Cast transactions in flight at once. Casts that arrive in one turn of the event loop go together in one
+   * transaction, and while every slot is busy the next ones wait and go together when one frees.
+   */
   castSlots?: number;
   /**
    * Write the audit/archive outbox with every change (default). Off when no archive is configured (MONGO_URL unset):
@@ -260,7 +264,7 @@ export class SqlStore extends SqlLunchStore implements Store {
         key: c.idempotencyKey ?? null,
       }));
       const rows = await this.db.query<{ r: CastRow[] }>(
-        `select lv_cast_batch($1::jsonb, $2, $3) as r
+        `select lv_cast_set($1::jsonb, $2, $3) as r
          from set_config('livevote.idempotency_ttl_ms', $4, true) ttl,
            set_config('livevote.poll_keys', $5, true) keys`,
         [
