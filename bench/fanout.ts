@@ -102,7 +102,8 @@ async function main() {
   } finally {
     await cluster.drop();
   }
-  const rows = summaries.flatMap(([lv, sio]) => [row(lv, sio), row(sio)]);
+  // With NO_BASELINE the baseline has no runs: no row, no ratio.
+  const rows = summaries.flatMap(([lv, sio]) => (sio.runs.length ? [row(lv, sio), row(sio)] : [row(lv)]));
   const stageRows = summaries.flatMap(([lv]) => {
     const names = ['edge', 'rules', 'commit', 'snapshot'];
     const c = lv.counted;
