@@ -65,6 +65,18 @@ describe('Slack app', () => {
   const snapshotOf = async (pollId: string) =>
     ((await (await fetch(`${base}/api/polls/${pollId}`)).json()) as { snapshot: Snapshot }).snapshot;
 
+  /** A modal's submission by `user` of team T1, as Slack posts it. */
+  const viewSubmission = (user: string, callbackId: string, privateMetadata: string, values: object) => ({
+    type: 'view_submission',
+    team: { id: 'T1' },
+    user: { id: user, team_id: 'T1' },
+    view: {
+      id: `V-${callbackId}`,
+      callback_id: callbackId,
+      private_metadata: privateMetadata,
+      state: { values },
+    },
+  });
   async function newPoll(question: string): Promise<{ pollId: string; ts: string }> {
     const res = await command('/vote', `"${question}" "Pizza" "Sushi" "Bibimbap"`);
     expect(res.status).toBe(200);
@@ -351,17 +363,11 @@ describe('Slack app', () => {
         ).json()) as { places: { name: string }[] }
       ).places.map((p) => p.name);
     const submit = (user: string) =>
-      action({
-        type: 'view_submission',
-        team: { id: 'T1' },
-        user: { id: user, team_id: 'T1' },
-        view: {
-          id: 'V2',
-          callback_id: 'lunch-places-modal',
-          private_metadata: '',
-          state: { values: { name: { v: { type: 'plain_text_input', value: `Gimbap ${user}` } } } },
-        },
-      });
+      action(
+        viewSubmission(user, 'lunch-places-modal', '', {
+          name: { v: { type: 'plain_text_input', value: `Gimbap ${user}` } },
+        }),
+      );
     // A member who kept an admin's form (or forged one) is refused on submit and nothing changes.
     const refused = await submit('U40');
     expect(await refused.json()).toMatchObject({
@@ -405,25 +411,15 @@ describe('Slack app', () => {
     );
     const day = ((['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(today) + 2) % 7) + 1;
     const submit = (user: string) =>
-      action({
-        type: 'view_submission',
-        team: { id: 'T1' },
-        user: { id: user, team_id: 'T1' },
-        view: {
-          id: 'V3',
-          callback_id: 'lunch-schedule-modal',
-          private_metadata: form?.private_metadata ?? '',
-          state: {
-            values: {
-              weekdays: { v: { type: 'checkboxes', selected_options: [{ value: String(day) }] } },
-              open_at: { v: { type: 'timepicker', selected_time: '11:30' } },
-              close_at: { v: { type: 'timepicker', selected_time: '12:15' } },
-              timezone: { v: { type: 'plain_text_input', value: 'Asia/Seoul' } },
-              rule: { v: { type: 'static_select', selected_option: { value: 'all' } } },
-            },
-          },
-        },
-      });
+      action(
+        viewSubmission(user, 'lunch-schedule-modal', form?.private_metadata ?? '', {
+          weekdays: { v: { type: 'checkboxes', selected_options: [{ value: String(day) }] } },
+          open_at: { v: { type: 'timepicker', selected_time: '11:30' } },
+          close_at: { v: { type: 'timepicker', selected_time: '12:15' } },
+          timezone: { v: { type: 'plain_text_input', value: 'Asia/Seoul' } },
+          rule: { v: { type: 'static_select', selected_option: { value: 'all' } } },
+        }),
+      );
     const refused = await submit('U50');
     expect(await refused.json()).toMatchObject({ response_action: 'errors' });
     expect(await schedules()).toHaveLength(0);
