@@ -349,7 +349,9 @@ describe('Slack app', () => {
     const said = () => slack.of('resp').map((c) => String(c.body.text));
     const before = opened().length;
     expect((await command('/lunch', 'places', 'U40')).status).toBe(200);
+    // A member reads the places as text, with who may change them.
     await expect.poll(said).toContainEqual(expect.stringContaining('Only workspace admins can change'));
+    expect(said().find((t) => t.includes('Only workspace admins'))).toMatch(/^\*Lunch places\*\n• \*/);
     expect(opened()).toHaveLength(before);
     slack.admins.add('U41');
     await command('/lunch', 'places', 'U41');

@@ -1,7 +1,9 @@
 // The `/lunch places` modal: the workspace's catalog listed, and one change per submit — add a place (no place
 // picked), or edit or (de)activate the picked one. Values are place ids; the core catalog use cases do the writing.
+// Whoever may not change the catalog gets it as text instead (placesMrkdwn).
 import type { CatalogPlace, CatalogPlaceInput, CatalogPlacePatch } from '@livevote/core/protocol';
 import { catalogPlaceInputSchema, catalogPlacePatchSchema } from '@livevote/core/protocol';
+import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import type { Block } from './render-poll.ts';
 
 export const PLACES_MODAL = 'lunch-places-modal';
@@ -106,4 +108,14 @@ export function readPlacesModal(state: ViewState, catalog: CatalogPlace[]): Plac
   if (Object.keys(fields).length === 0) return { ok: false, errors: { name: 'Change at least one field.' } };
   const r = catalogPlacePatchSchema.safeParse(fields);
   return r.success ? { ok: true, kind: 'update', id, patch: r.data } : problem(r.error.issues);
+}
+
+/** The catalog as a message, for someone who may read it but not change it. */
+export function placesMrkdwn(places: CatalogPlace[], note: string): string {
+  const lines = places.map((p) => {
+    const name = `*${esc(p.name)}*${p.label_en ? ` (${esc(p.label_en)})` : ''}`;
+    const menus = p.menus.length ? `: ${p.menus.map((m) => esc(m.name)).join(', ')}` : '';
+    return `• ${p.active ? name : `~${name}~ (inactive)`}${menus}`;
+  });
+  return `${lines.length ? `*Lunch places*\n${lines.join('\n')}` : 'No lunch places yet.'}\n_${esc(note)}_`;
 }

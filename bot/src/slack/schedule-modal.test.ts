@@ -1,6 +1,6 @@
 import type { CatalogPlace } from '@livevote/core/protocol';
 import { describe, expect, it } from 'vitest';
-import { readPlacesModal } from './places-modal.ts';
+import { placesMrkdwn, readPlacesModal } from './places-modal.ts';
 import { readScheduleModal, scheduleModal } from './schedule-modal.ts';
 
 const state = (v: Record<string, object>) => ({
@@ -91,5 +91,28 @@ describe('the /lunch places modal', () => {
         catalog,
       ),
     ).toMatchObject({ ok: false, errors: { place: expect.any(String) } });
+  });
+});
+
+describe('the /lunch places list, for those who may not change it', () => {
+  it('lists every place with its menus, marks inactive ones and escapes names as mrkdwn', () => {
+    const text = placesMrkdwn(
+      [
+        {
+          id: 'p1',
+          name: 'Pho <Hanoi>',
+          tags: [],
+          dietary: [],
+          active: true,
+          menus: [{ id: 'm1', name: 'Pho bo' }],
+        },
+        { id: 'p2', name: 'Closed & Co', tags: [], dietary: [], active: false, menus: [] },
+      ],
+      'Only workspace admins can change them.',
+    );
+    expect(text).toBe(
+      '*Lunch places*\n• *Pho &lt;Hanoi&gt;*: Pho bo\n• ~*Closed &amp; Co*~ (inactive)\n_Only workspace admins can change them._',
+    );
+    expect(placesMrkdwn([], 'x')).toBe('No lunch places yet.\n_x_');
   });
 });

@@ -38,7 +38,7 @@ import { createBoltApp, type SlackOAuthOptions } from './bolt-app.ts';
 import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import { parseVoteCommand } from './parse-vote-command.ts';
-import { PLACES_MODAL, placesModal, readPlacesModal } from './places-modal.ts';
+import { PLACES_MODAL, placesModal, placesMrkdwn, readPlacesModal } from './places-modal.ts';
 import { postPollMessage } from './post-poll.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
@@ -260,7 +260,11 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       (sub === 'places' || sub === 'schedule set') &&
       !(await mayEdit(client, command.team_id, command.user_id))
     )
-      return void (await respond(command.response_url, REFUSED));
+      // Everyone may read the places: without the right to change them, they come as text.
+      return void (await respond(
+        command.response_url,
+        sub === 'places' ? placesMrkdwn(await listCatalog(core, workspace), REFUSED) : REFUSED,
+      ));
     if (sub === 'places')
       return void (await client.views.open({
         trigger_id: command.trigger_id,

@@ -16,14 +16,20 @@ const httpError = (status: number) =>
     response: { status, headers: {} },
   });
 
-/** A connector that records each create and answers with `answer` (an id, or an HTTP status to throw). */
-function connector(answer: { id: string } | { status: number }) {
+type Answer = { id: string } | { status: number };
+
+/**
+ * A connector that records each create and answers with `answer` (an id, or an HTTP status to throw), or with what
+ * `answer` says for the conversation path called.
+ */
+function connector(answerOf: Answer | ((conversationId: string) => Answer)) {
   const created: { serviceUrl: string; conversationId: string; activity: object }[] = [];
   const make = (serviceUrl: string): Connector => ({
     conversations: {
       activities: (conversationId) => ({
         async create(activity) {
           created.push({ serviceUrl, conversationId, activity });
+          const answer = typeof answerOf === 'function' ? answerOf(conversationId) : answerOf;
           if ('status' in answer) throw httpError(answer.status);
           return answer;
         },
@@ -132,6 +138,29 @@ describe('Teams proactive posts', () => {
       const [created] = c.created;
       expect(created?.conversationId).toBe(path);
       expect((created?.activity as { replyToId?: string } | undefined)?.replyToId).toBe(quoted);
+    },
+  );
+
+  it.each([403, 404])(
+    'posts on its own when the reply to a message is refused (%i: replies moderated, or the card deleted), and keeps the conversation',
+    async (status) => {
+      await core.conversations.saveConversation({
+        platform: 'teams',
+        conversation_id: CONV,
+        workspace: 'teams:tenant-1',
+        reference: {
+          serviceUrl: SERVICE,
+          conversationId: CONV,
+          tenantId: 't',
+          botId: 'b',
+          conversationType: 'channel',
+        },
+      });
+      const c = connector((path) => (path.includes(';messageid=') ? { status } : { id: 'top-1' }));
+      const r = await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'reminder' }, '1700');
+      expect(r).toEqual({ ok: true });
+      expect(c.created.map((x) => x.conversationId)).toEqual([`${CONV};messageid=1700`, CONV]);
+      expect(await core.conversations.conversation('teams', CONV)).not.toBeNull();
     },
   );
 

@@ -97,11 +97,25 @@ export async function sendToConversation(
   try {
     const ref = await allowedReference(deps, conversationId);
     if ('ok' in ref) return ref;
-    const threaded = replyTo !== undefined && ref.conversationType === 'channel';
-    await deps
-      .connector(ref.serviceUrl)
-      .conversations.activities(threaded ? `${ref.conversationId};messageid=${replyTo}` : ref.conversationId)
-      .create(replyTo !== undefined && !threaded ? { ...activity, replyToId: replyTo } : activity);
+    const post = (to?: string) => {
+      const threaded = to !== undefined && ref.conversationType === 'channel';
+      return deps
+        .connector(ref.serviceUrl)
+        .conversations.activities(threaded ? `${ref.conversationId};messageid=${to}` : ref.conversationId)
+        .create(to !== undefined && !threaded ? { ...activity, replyToId: to } : activity);
+    };
+    if (replyTo !== undefined) {
+      try {
+        await post(replyTo);
+        return { ok: true };
+      } catch (err) {
+        // The message replied to may be deleted, or replies refused (a moderated channel answers 403 while the bot
+        // is still there): the activity still goes, on its own. Only a refusal of that says the bot was removed.
+        const o = classifyTeamsError(err);
+        if (o.ok || o.kind !== 'permanent') return o;
+      }
+    }
+    await post();
     return { ok: true };
   } catch (err) {
     return failed(deps, conversationId, err);

@@ -30,7 +30,7 @@ const failed = (o: Exclude<Outcome, { ok: true }>, what: string) =>
 
 /**
  * The reminder: a small Adaptive Card, because only a card can show a time in each reader's own zone (Teams renders
- * `{{TIME(…)}}` locally; it takes RFC 3339 without fractions of a second). `text` is what a notification shows.
+ * `{{TIME(…)}}` locally; it takes RFC 3339 without fractions of a second). `summary` is what a notification shows.
  */
 export function teamsReminder(poll: Poll, leader: Leader | null, publicUrl: string): object {
   const at = poll.closes_at

@@ -1,6 +1,6 @@
-// Adaptive group commit for casts. A cast that finds nothing in flight goes out at once, alone (no added latency
-// when idle). While a batch is in flight, casts that arrive wait for the end of the current turn of the event loop
-// and leave together on a free slot; while every slot is busy they queue and leave together when one frees. Under
+// Adaptive group commit for casts. Casts wait for the end of the current turn of the event loop (a setImmediate:
+// when idle, well under a millisecond; behind a broadcast being written, up to one of its 2 ms slices) and leave
+// together on a free slot; while every slot is busy they queue and leave together when one frees. Under
 // load this turns N commits into N/batch, which is where a 2-core Postgres spends its time. Sending each arrival
 // alone whenever a slot was free kept most slots busy with one-cast transactions: a burst of voters answered by one
 // shared snapshot read comes back in the same turn, and its first few each took a slot of their own.
