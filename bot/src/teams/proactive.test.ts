@@ -1,7 +1,13 @@
 // Proactive posts (a scheduled poll's card, a reminder) to a conversation by its stored reference: where they go, and
 // what a connector's refusal does to the stored conversation.
 import { PGlite } from '@electric-sql/pglite';
-import { type Core, createCore, createPgliteStore, MemoryBus } from '@livevote/core';
+import {
+  type ConversationReference,
+  type Core,
+  createCore,
+  createPgliteStore,
+  MemoryBus,
+} from '@livevote/core';
 import { choicePoll, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postPollCard, sendToConversation } from './proactive.ts';
@@ -52,14 +58,21 @@ describe('Teams proactive posts', () => {
   afterAll(async () => {
     await db.close();
   });
-  beforeEach(async () => {
-    await core.conversations.saveConversation({
+  /** Stores the conversation's reference as a validated activity would have left it. */
+  const store = (reference: Partial<ConversationReference> = {}) =>
+    core.conversations.saveConversation({
       platform: 'teams',
       conversation_id: CONV,
       workspace: 'teams:tenant-1',
-      reference: { serviceUrl: SERVICE, conversationId: CONV, tenantId: 'tenant-1', botId: '28:bot' },
+      reference: {
+        serviceUrl: SERVICE,
+        conversationId: CONV,
+        tenantId: 'tenant-1',
+        botId: '28:bot',
+        ...reference,
+      },
     });
-  });
+  beforeEach(() => store());
 
   const deps = (make: (url: string) => Connector) => ({
     core,
@@ -119,18 +132,7 @@ describe('Teams proactive posts', () => {
   ] as const)(
     'replies to a message of a %s in its thread, or quoting it where there are no threads',
     async (type, path, quoted) => {
-      await core.conversations.saveConversation({
-        platform: 'teams',
-        conversation_id: CONV,
-        workspace: 'teams:tenant-1',
-        reference: {
-          serviceUrl: SERVICE,
-          conversationId: CONV,
-          tenantId: 't',
-          botId: 'b',
-          conversationType: type,
-        },
-      });
+      await store({ conversationType: type });
       const c = connector({ id: 'r1' });
       expect(await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'hi' }, '1700')).toEqual({
         ok: true,
@@ -144,18 +146,7 @@ describe('Teams proactive posts', () => {
   it.each([403, 404])(
     'posts on its own when the reply to a message is refused (%i: replies moderated, or the card deleted), and keeps the conversation',
     async (status) => {
-      await core.conversations.saveConversation({
-        platform: 'teams',
-        conversation_id: CONV,
-        workspace: 'teams:tenant-1',
-        reference: {
-          serviceUrl: SERVICE,
-          conversationId: CONV,
-          tenantId: 't',
-          botId: 'b',
-          conversationType: 'channel',
-        },
-      });
+      await store({ conversationType: 'channel' });
       const c = connector((path) => (path.includes(';messageid=') ? { status } : { id: 'top-1' }));
       const r = await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'reminder' }, '1700');
       expect(r).toEqual({ ok: true });
@@ -165,12 +156,7 @@ describe('Teams proactive posts', () => {
   );
 
   it('never calls a stored service URL it may not', async () => {
-    await core.conversations.saveConversation({
-      platform: 'teams',
-      conversation_id: CONV,
-      workspace: 'teams:tenant-1',
-      reference: { serviceUrl: 'http://evil.example.test', conversationId: CONV, tenantId: 't', botId: 'b' },
-    });
+    await store({ serviceUrl: 'http://evil.example.test' });
     const c = connector({ id: 'x' });
     const r = await sendToConversation(deps(c.make), CONV, { type: 'message', text: 'hi' });
     expect(r).toMatchObject({ ok: false, kind: 'permanent', reason: 'service_url_not_allowed' });
