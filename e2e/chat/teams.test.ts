@@ -279,6 +279,30 @@ describe('Teams app (local development: TEAMS_ALLOW_UNAUTHENTICATED=true, no TEA
     expect((await snapshotOf(pollId)).status).toBe('open');
   });
 
+  it('refuses a channel schedule when it cannot ask Graph who the owners are, saying why, and changes nothing', async () => {
+    const said = () => connector.posts().map((c) => String(c.body.text ?? ''));
+    const schedules = async () =>
+      (
+        (await (
+          await fetch(`${app.base}/api/schedules?workspace=teams:tenant-1`, {
+            headers: { authorization: `Bearer ${app.running.adminToken}` },
+          })
+        ).json()) as { schedules: unknown[] }
+      ).schedules;
+    const before = (await schedules()).length;
+    await post(
+      activity(
+        { type: 'message', text: '<at>livevote</at> lunch schedule 11:30-12:30 sat Asia/Seoul' },
+        'u7',
+      ),
+    );
+    await expect.poll(said).toContainEqual(expect.stringContaining('no client secret for Microsoft Graph'));
+    expect(await schedules()).toHaveLength(before);
+    // Reading it stays open to everyone.
+    await post(activity({ type: 'message', text: '<at>livevote</at> lunch schedule' }, 'u7'));
+    await expect.poll(said).toContainEqual(expect.stringContaining('no lunch schedule'));
+  });
+
   it('gives a 5-place lunch poll one button per place', async () => {
     const { card, pollId } = await newPoll('lunch');
     const places = executes(card, 'vote').filter((a) => a.data.question_id === 'place');

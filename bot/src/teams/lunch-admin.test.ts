@@ -75,6 +75,10 @@ describe('Teams lunch places and lunch schedule', () => {
       'Only owners of this team or chat can change',
     );
     expect(schedules).toHaveLength(0);
+    const unchecked = { ...member, refusal: 'this bot cannot check who they are' };
+    expect(await lunchAdminAnswer(core, unchecked, { kind: 'schedule', set })).toBe(
+      '⚠️ this bot cannot check who they are',
+    );
     await lunchAdminAnswer(core, at, { kind: 'schedule', set });
     expect(await lunchAdminAnswer(core, member, { kind: 'schedule' })).toContain('11:30–12:30');
   });

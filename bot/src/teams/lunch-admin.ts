@@ -37,6 +37,8 @@ export async function lunchAdminAnswer(
     publicUrl: string;
     /** Whether this person may change the schedule (lunch-editors.ts); reading it is for everyone. */
     mayEdit: () => Promise<boolean>;
+    /** Why someone may not, when it is not only their role (the bot cannot ask Graph). */
+    refusal?: string;
   },
   cmd: Extract<TeamsCommand, { kind: 'places' | 'schedule' }>,
 ): Promise<string> {
@@ -45,7 +47,7 @@ export async function lunchAdminAnswer(
     (s) => s.destination.platform === 'teams' && s.destination.conversation_id === o.conversation,
   );
   if (!cmd.set) return teamsScheduleText(current);
-  if (!(await o.mayEdit())) return `⚠️ ${lunchEditRefusal('owners of this team or chat')}`;
+  if (!(await o.mayEdit())) return `⚠️ ${o.refusal ?? lunchEditRefusal('owners of this team or chat')}`;
   const body = createScheduleSchema.safeParse({
     workspace: o.workspace,
     destination: { platform: 'teams', conversation_id: o.conversation },

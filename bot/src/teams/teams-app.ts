@@ -347,6 +347,13 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
             a.conversation?.conversationType === 'personal'
               ? Promise.resolve(true)
               : mayEditLunch(o.lunchEditors ?? 'admins', () => workspaceAdmin(a, creator)),
+          // Without a client secret the bot cannot ask Graph who owns the team or chat: say so, not "ask an owner".
+          ...(isWorkspaceAdmin || o.lunchEditors === 'everyone'
+            ? {}
+            : {
+                refusal:
+                  'Only owners of this team or chat can change the lunch schedule, and this bot cannot check who they are: it has no client secret for Microsoft Graph (TEAMS_CLIENT_SECRET). Set LUNCH_EDITORS=everyone, or change the schedule in the web admin.',
+              }),
         },
         cmd.value,
       );
