@@ -1,6 +1,7 @@
 // The /lunch modal: places (with their menus) from the catalog, close time, anonymous, hidden results.
 import type { PlaceInput } from '@livevote/core/protocol';
 import type { Block } from './render-poll.ts';
+import type { ViewState } from './view-state.ts';
 
 export const LUNCH_MODAL = 'lunch-modal';
 
@@ -70,20 +71,6 @@ export function lunchModal(catalog: ModalPlace[], channelId: string): Block {
       },
     ],
   };
-}
-
-interface ViewState {
-  values: Record<
-    string,
-    Record<
-      string,
-      {
-        value?: string | null;
-        selected_options?: { value: string; text?: { text: string } }[];
-        selected_date_time?: number | null;
-      }
-    >
-  >;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { CatalogPlace, CatalogPlaceInput, CatalogPlacePatch } from '@livevo
 import { catalogPlaceInputSchema, catalogPlacePatchSchema } from '@livevote/core/protocol';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import type { Block } from './render-poll.ts';
+import type { ViewState } from './view-state.ts';
 
 export const PLACES_MODAL = 'lunch-places-modal';
 
@@ -57,13 +58,6 @@ export function placesModal(catalog: CatalogPlace[]): Block {
       }),
     ],
   };
-}
-
-interface ViewState {
-  values: Record<
-    string,
-    Record<string, { value?: string | null; selected_option?: { value: string } | null }>
-  >;
 }
 
 export type PlacesChange =

@@ -3,6 +3,7 @@
 // checked by the same schema as `POST /api/schedules`.
 import { type CreateScheduleBody, createScheduleSchema, type Schedule } from '@livevote/core/protocol';
 import type { Block } from './render-poll.ts';
+import type { ViewState } from './view-state.ts';
 
 export const SCHEDULE_MODAL = 'lunch-schedule-modal';
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -111,21 +112,6 @@ export function scheduleModal(current: Schedule | undefined, timezone: string): 
       ),
     ],
   };
-}
-
-interface ViewState {
-  values: Record<
-    string,
-    Record<
-      string,
-      {
-        value?: string | null;
-        selected_time?: string | null;
-        selected_option?: { value: string } | null;
-        selected_options?: { value: string }[];
-      }
-    >
-  >;
 }
 
 const BLOCK_OF: Record<string, string> = {

@@ -1,6 +1,7 @@
 // The /vote form (for `/vote` alone): the question, one option per line, how many each person may choose, a close
 // time and the settings the flags of `/vote "Q" "A" "B" --…` set. And the small form behind "Add an option".
 import type { Block } from './render-poll.ts';
+import type { ViewState } from './view-state.ts';
 
 export const VOTE_MODAL = 'vote-modal';
 export const ADD_OPTION_MODAL = 'add-option-modal';
@@ -64,21 +65,6 @@ export function voteModal(ctx: ModalContext): Block {
       ),
     ],
   };
-}
-
-interface ViewState {
-  values: Record<
-    string,
-    Record<
-      string,
-      {
-        value?: string | null;
-        selected_option?: { value: string } | null;
-        selected_options?: { value: string }[];
-        selected_date_time?: number | null;
-      }
-    >
-  >;
 }
 
 export type VoteModalInput = {
