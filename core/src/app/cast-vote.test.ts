@@ -126,3 +126,45 @@ describe('castVote stage marks', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('castVote and the tally read after the commit', () => {
+  let db: PGlite;
+  let core: Core;
+  let reads = 0;
+  beforeAll(async () => {
+    db = await PGlite.create();
+    const store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
+    const counted: Store = Object.create(store);
+    counted.readTally = (id) => {
+      reads++;
+      return store.readTally(id);
+    };
+    core = createCore(counted, new MemoryBus());
+  });
+  afterAll(async () => {
+    core.events.stop();
+    await db.close();
+  });
+
+  it('builds the answer and the broadcast from the tally the store read in the cast call, without a second read', async () => {
+    const id = await choicePoll(core);
+    await new Promise((resolve) => setImmediate(resolve)); // the new poll's own version 0 is delivered first
+    const seen: number[] = [];
+    const stop = core.events.subscribe((s) => seen.push(s.version));
+    reads = 0;
+    const r = await castVote(core, {
+      pollId: id,
+      questionId: 'q1',
+      optionIds: ['o2'],
+      voter: webVoter('601'),
+    });
+    await new Promise((resolve) => setImmediate(resolve)); // local delivery follows on the next turn
+    stop();
+    expect(r.ok && [r.value.snapshot.version, r.value.changed]).toEqual([1, true]);
+    expect(r.ok && r.value.snapshot.questions[0]?.options.find((o) => o.option_id === 'o2')?.vote_count).toBe(
+      1,
+    );
+    expect(seen).toEqual([1]);
+    expect(reads).toBe(0);
+  });
+});

@@ -82,7 +82,7 @@ export async function castVote(
   return answer(deps, input.pollId, outcome, mark);
 }
 
-/** The store's outcome as the caller's answer, with the snapshot read after it. */
+/** The store's outcome as the caller's answer, with the snapshot read after it (by the store, or now). */
 async function answer(
   deps: VoteDeps,
   pollId: string,
@@ -93,7 +93,10 @@ async function answer(
     if (outcome.reason === 'poll_closed') deps.snapshots.forget(pollId);
     return fail(outcome.reason, REASON_MESSAGES[outcome.reason]);
   }
-  const snapshot = await deps.events.committed(pollId, mark ? { mark } : {});
+  const snapshot = await deps.events.committed(pollId, {
+    ...(mark ? { mark } : {}),
+    ...(outcome.tally ? { tally: outcome.tally } : {}),
+  });
   if (!snapshot) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   return ok({ snapshot, optionIds: outcome.optionIds, changed: outcome.changed, replayed: outcome.replayed });
 }

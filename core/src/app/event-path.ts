@@ -8,6 +8,7 @@
 //
 // Interest: the bus delivers a poll's events here only while a subscriber watches that poll (ref-counted).
 import type { Bus, BusEvent } from '../ports/bus.ts';
+import type { PollTally } from '../ports/store.ts';
 import type { Snapshot } from '../protocol/index.ts';
 import { Pace } from './pace.ts';
 import type { Snapshots } from './snapshots.ts';
@@ -112,15 +113,18 @@ export class EventPath {
   }
 
   /**
-   * After a commit: the fresh snapshot (it includes the caller's change), delivered here and published.
+   * After a commit: the fresh snapshot (it includes the caller's change), delivered here and published. `tally`:
+   * the counters the store already read after the commit (a cast's), else they are read now.
    * `definitionChanged` (closed, option added) drops the cached definition here and on every receiver.
    */
   async committed(
     pollId: string,
-    opts: { definitionChanged?: boolean; mark?: (stage: 'snapshot') => void } = {},
+    opts: { definitionChanged?: boolean; mark?: (stage: 'snapshot') => void; tally?: PollTally } = {},
   ): Promise<Snapshot | null> {
     if (opts.definitionChanged) this.o.snapshots.forget(pollId);
-    const snapshot = await this.o.snapshots.fresh(pollId);
+    const snapshot = opts.tally
+      ? await this.o.snapshots.of(pollId, opts.tally)
+      : await this.o.snapshots.fresh(pollId);
     if (!snapshot) return null;
     opts.mark?.('snapshot');
     // The other instances first: the bus message leaves before this process writes to its own sockets, so their

@@ -3,7 +3,7 @@
 // started after it asked, so its own committed change is always in it. It neither publishes nor notifies anyone:
 // that is the event path's job (event-path.ts).
 import { buildSnapshot } from '../domain/tally.ts';
-import type { PollStore } from '../ports/store.ts';
+import type { PollStore, PollTally } from '../ports/store.ts';
 import type { Poll, Snapshot } from '../protocol/index.ts';
 
 interface ReadState {
@@ -17,6 +17,7 @@ const MAX_CACHED_POLLS = 2_000;
 export class Snapshots {
   private readonly polls = new Map<string, Poll>();
   private readonly reads = new Map<string, ReadState>();
+  private readonly built = new WeakMap<PollTally, Promise<Snapshot | null>>();
 
   constructor(private readonly store: Pick<PollStore, 'getPoll' | 'readTally'>) {}
 
@@ -75,9 +76,25 @@ export class Snapshots {
     return next;
   }
 
+  /**
+   * The snapshot of a tally the store read after a commit (in the cast's own round trip). The casts of one batch
+   * share that tally object, and so one snapshot.
+   */
+  of(id: string, tally: PollTally): Promise<Snapshot | null> {
+    let built = this.built.get(tally);
+    if (!built) {
+      built = this.build(id, tally);
+      this.built.set(tally, built);
+    }
+    return built;
+  }
+
   private async load(id: string): Promise<Snapshot | null> {
     const tally = await this.store.readTally(id);
-    if (!tally) return null;
+    return tally ? this.build(id, tally) : null;
+  }
+
+  private async build(id: string, tally: PollTally): Promise<Snapshot | null> {
     let poll = await this.poll(id);
     const optionCount = poll?.questions.reduce((n, q) => n + q.options.length, 0);
     // Another instance may have closed the poll or added an option since we cached it.

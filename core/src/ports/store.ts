@@ -17,8 +17,21 @@ export interface CastCommand {
   idempotencyKey?: string;
 }
 
+/** One consistent read of a poll's counters, with how many options the poll had then (a stale definition shows). */
+export type PollTally = TallyCounts & { optionCount: number };
+
 export type CastOutcome =
-  | { ok: true; changed: boolean; replayed: boolean; optionIds: string[] }
+  | {
+      ok: true;
+      changed: boolean;
+      replayed: boolean;
+      optionIds: string[];
+      /**
+       * The poll's counters read after this cast's commit (so with it in), when the store read them in the same
+       * round trip; absent, the caller reads them itself.
+       */
+      tally?: PollTally;
+    }
   | {
       ok: false;
       reason:
@@ -97,7 +110,7 @@ export interface PollStore {
   listPolls(query?: PollQuery): Promise<PollSummary[]>;
   getPoll(id: string): Promise<Poll | null>;
   /** One consistent read of a poll's counters: the same version always means the same counts. */
-  readTally(id: string): Promise<(TallyCounts & { optionCount: number }) | null>;
+  readTally(id: string): Promise<PollTally | null>;
   /**
    * Closes now; closing a closed poll is a no-op that still answers ok. Closing also queues the poll's archive
    * document and a `poll_closed` audit entry in the same transaction.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { storeContract } from '../../../test/store-contract.ts';
 import { createTestDatabase, TEST_ANONYMITY_KEY } from '../../../testing/index.ts';
 import { buildPoll } from '../../domain/poll-definition.ts';
-import { webVoter } from '../../domain/voter.ts';
+import { type Voter, webVoter } from '../../domain/voter.ts';
 import { PollKeys } from '../sql/anonymity.ts';
 import { migrate } from '../sql/migrate.ts';
 import { MIGRATIONS } from '../sql/migrations.ts';
@@ -99,7 +99,8 @@ describe('Postgres migration 6 (anonymous polls keep keyed hashes)', () => {
         pgDriver(pool),
         MIGRATIONS.filter((m) => m.version < 6),
       );
-      // Rows as migration 5's lv_cast wrote them: the store's calls still fit its signature.
+      // Rows as migration 5's lv_cast wrote them, called as the store called it then (the store now calls a later
+      // migration's procedure).
       const before = new SqlStore(pgDriver(pool), { anonymityKey: TEST_ANONYMITY_KEY });
       const anon = buildPoll(
         { template: 'choice', title: 'A', options: ['x', 'y'], settings: { anonymous: true } },
@@ -109,21 +110,22 @@ describe('Postgres migration 6 (anonymous polls keep keyed hashes)', () => {
       const open = buildPoll({ template: 'choice', title: 'O', options: ['x', 'y'] }, 'open6', new Date());
       for (const p of [anon, open]) await before.createPoll(p, 'admin');
       const slack = { platform: 'slack', tenant: 'T6', user: 'U6' } as const;
-      await before.cast({ pollId: 'anon6', questionId: 'q1', voter: webVoter('601'), optionIds: ['o1'] });
-      await before.cast({
-        pollId: 'anon6',
-        questionId: 'q1',
-        voter: slack,
-        optionIds: ['o2'],
-        idempotencyKey: 'slack:1.1:2.2:U6',
-      });
-      await before.cast({
-        pollId: 'open6',
-        questionId: 'q1',
-        voter: webVoter('602'),
-        optionIds: ['o1'],
-        idempotencyKey: 'k602',
-      });
+      const castV5 = (poll: string, v: Voter, option: string, key: string | null = null) =>
+        sql('select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r', [
+          poll,
+          'q1',
+          v.platform,
+          v.tenant,
+          v.user,
+          v.emp_no ?? null,
+          [option],
+          key,
+          0,
+          true,
+        ]);
+      await castV5('anon6', webVoter('601'), 'o1');
+      await castV5('anon6', slack, 'o2', 'slack:1.1:2.2:U6');
+      await castV5('open6', webVoter('602'), 'o1', 'k602');
       await sql(`update options set added_by = 'emp:603' where id = 'o2'`);
       await sql(`update polls set settings = settings - 'show_turnout'`); // as polls were before the setting
       await sql(

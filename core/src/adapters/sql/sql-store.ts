@@ -1,6 +1,6 @@
 // The Store over any Postgres (server or PGlite). Each write is one statement or one short transaction;
-// a cast is one call of lv_cast, a group-committed batch of casts one call of lv_cast_set (see migrations.ts),
-// so a vote costs one round trip.
+// a group-committed batch of casts (often of one) is one call of lv_cast_commit, which also reads the tallies after
+// the commit (see migrations.ts), so a vote costs one round trip.
 import { randomInt } from 'node:crypto';
 import type { Voter } from '../../domain/voter.ts';
 import type {
@@ -14,6 +14,7 @@ import type {
   DirectoryEntry,
   OutboxRow,
   PollQuery,
+  PollTally,
   Store,
 } from '../../ports/store.ts';
 import type { Poll, PollSummary } from '../../protocol/index.ts';
@@ -53,6 +54,26 @@ const summaryOf = (r: PollRow): PollSummary => ({
 });
 
 type CastRow = Record<string, unknown>;
+
+/** lv_tally's answer. */
+interface TallyJson {
+  status: Poll['status'];
+  version: number;
+  voters: number;
+  option_count: number;
+  counts: Record<string, number>;
+}
+
+const tallyOf = (t: TallyJson | null | undefined): PollTally | null =>
+  t
+    ? {
+        version: t.version,
+        status: t.status,
+        totalVoters: t.voters,
+        counts: t.counts,
+        optionCount: t.option_count,
+      }
+    : null;
 
 function toOutcome(r: CastRow | undefined): CastOutcome {
   if (!r) throw new Error('lv_cast returned no row');
@@ -192,90 +213,48 @@ export class SqlStore extends SqlLunchStore implements Store {
     };
   }
 
-  async readTally(id: string) {
-    // One statement, so one MVCC snapshot: the version (sum of changes) and the counts always agree.
-    const rows = await this.db.query<{
-      status: Poll['status'];
-      version: number;
-      voters: number;
-      option_count: number;
-      counts: Record<string, number>;
-    }>(
-      `select ${EFFECTIVE_STATUS} as status,
-         (select coalesce(sum(s.changes), 0)::int from poll_shards s where s.poll_id = p.id) as version,
-         (select coalesce(sum(s.voters), 0)::int from poll_shards s where s.poll_id = p.id) as voters,
-         (select count(*)::int from options o where o.poll_id = p.id) as option_count,
-         (select coalesce(json_object_agg(c.key, c.n), '{}'::json)
-            from (select t.key, sum(t.n)::int as n from tally t where t.poll_id = p.id group by t.key) c) as counts
-       from polls p where p.id = $1`,
-      [id],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      version: r.version,
-      status: r.status,
-      totalVoters: r.voters,
-      counts: r.counts,
-      optionCount: r.option_count,
-    };
+  async readTally(id: string): Promise<PollTally | null> {
+    const rows = await this.db.query<{ t: TallyJson | null }>('select lv_tally($1) as t', [id]);
+    return tallyOf(rows[0]?.t);
   }
 
   cast(cmd: CastCommand): Promise<CastOutcome> {
     return this.batcher.cast(cmd);
   }
 
+  /**
+   * One round trip: the casts commit, then their polls' tallies are read in a new transaction that sees that commit
+   * (lv_cast_commit), so each accepted outcome carries the tally its snapshot is built from.
+   */
   private async castBatch(cmds: CastCommand[], attempt = 1): Promise<CastOutcome[]> {
+    const casts = cmds.map((c) => ({
+      poll: c.pollId,
+      question: c.questionId,
+      platform: c.voter.platform,
+      tenant: c.voter.tenant,
+      user: c.voter.user,
+      emp: c.voter.emp_no ?? null,
+      options: c.optionIds,
+      key: c.idempotencyKey ?? null,
+    }));
     try {
-      if (cmds.length === 1) {
-        const cmd = cmds[0] as CastCommand;
-        const v = cmd.voter;
-        // The TTL and the poll's anonymity key ride along as transaction-local settings (set before lv_cast runs,
-        // as its FROM items), so lv_cast keeps its signature and a vote still costs one round trip.
-        const rows = await this.db.query<{ r: CastRow }>(
-          `select lv_cast($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as r
-           from set_config('livevote.idempotency_ttl_ms', $11, true) ttl,
-             set_config('livevote.poll_keys', $12, true) keys`,
-          [
-            cmd.pollId,
-            cmd.questionId,
-            v.platform,
-            v.tenant,
-            v.user,
-            v.emp_no ?? null,
-            cmd.optionIds,
-            cmd.idempotencyKey ?? null,
-            randomInt(SHARDS),
-            this.audit,
-            this.idempotencyTtl,
-            this.pollKeys.setting([cmd.pollId]),
-          ],
-        );
-        return [toOutcome(rows[0]?.r)];
-      }
-      const casts = cmds.map((c) => ({
-        poll: c.pollId,
-        question: c.questionId,
-        platform: c.voter.platform,
-        tenant: c.voter.tenant,
-        user: c.voter.user,
-        emp: c.voter.emp_no ?? null,
-        options: c.optionIds,
-        key: c.idempotencyKey ?? null,
-      }));
-      const rows = await this.db.query<{ r: CastRow[] }>(
-        `select lv_cast_set($1::jsonb, $2, $3) as r
-         from set_config('livevote.idempotency_ttl_ms', $4, true) ttl,
-           set_config('livevote.poll_keys', $5, true) keys`,
-        [
-          JSON.stringify(casts),
-          randomInt(SHARDS),
-          this.audit,
-          this.idempotencyTtl,
-          this.pollKeys.setting(new Set(cmds.map((c) => c.pollId))),
-        ],
-      );
-      return (rows[0]?.r ?? []).map(toOutcome);
+      const rows = await this.db.query<{
+        r: { outcomes: CastRow[]; tallies: Record<string, TallyJson | null> };
+      }>('call lv_cast_commit($1::jsonb, $2::int, $3::boolean, $4, $5, null)', [
+        JSON.stringify(casts),
+        randomInt(SHARDS),
+        this.audit,
+        this.idempotencyTtl,
+        this.pollKeys.setting(new Set(cmds.map((c) => c.pollId))),
+      ]);
+      const r = rows[0]?.r;
+      if (!r || r.outcomes.length !== cmds.length)
+        throw new Error('lv_cast_commit answered too few outcomes');
+      return r.outcomes.map((row, i) => {
+        const outcome = toOutcome(row);
+        const tally = outcome.ok ? tallyOf(r.tallies[cmds[i]?.pollId ?? '']) : null;
+        return tally && outcome.ok ? { ...outcome, tally } : outcome;
+      });
     } catch (e) {
       // Postgres rolled the whole transaction back, so running it again cannot double anything.
       const code = (e as { code?: string }).code;
@@ -653,7 +632,7 @@ export class SqlStore extends SqlLunchStore implements Store {
   async conversations(workspace: string): Promise<ChatConversation[]> {
     return this.db.query<ChatConversation>(
       `select platform, conversation_id, workspace, reference from chat_conversations
-       where workspace = $1 and removed_at is null order by updated_at desc`,
+       where workspace = $1 and removed_at is null order by updated_at desc, conversation_id`,
       [workspace],
     );
   }
