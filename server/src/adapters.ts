@@ -91,6 +91,7 @@ export async function openStore(
   const options = {
     audit,
     idempotencyTtlMs: config.idempotencyTtlMs,
+    castSlots: config.DATABASE_CAST_SLOTS,
     anonymityKey: await anonymityKey(config),
   };
   const errors = new StoreErrorLog(log);

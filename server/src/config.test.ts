@@ -42,6 +42,12 @@ describe('configuration', () => {
     expect(fails({ DATABASE_URL: 'mysql://h/db' })).toContain('DATABASE_URL');
     expect(fails({ REDIS_URL: 'http://h' })).toContain('REDIS_URL');
     expect(fails({ AUTH_SECRET: 'short' })).toContain('AUTH_SECRET');
+    expect(fails({ DATABASE_CAST_SLOTS: '0' })).toContain('DATABASE_CAST_SLOTS');
+  });
+
+  it('keeps one cast transaction in flight per instance unless DATABASE_CAST_SLOTS says otherwise', () => {
+    expect(parseConfig({}).DATABASE_CAST_SLOTS).toBe(1);
+    expect(parseConfig({ DATABASE_CAST_SLOTS: '4' }).DATABASE_CAST_SLOTS).toBe(4);
   });
 
   it('keeps idempotency keys 24 hours unless IDEMPOTENCY_TTL_HOURS says otherwise', () => {

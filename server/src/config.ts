@@ -68,6 +68,13 @@ export const configSchema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: int(16, 1, 200),
     /**
+     * Cast transactions an instance keeps in flight at once; casts arriving while all are busy wait and go together
+     * in the next one (group commit). One measured best on 2 cores shared with Postgres (bench/RESULTS.md: more
+     * votes/s at every concurrency from 8 up, and half the burst's p99, than 2 or 4). A Postgres with cores to
+     * spare may take more.
+     */
+    DATABASE_CAST_SLOTS: int(1, 1, 64),
+    /**
      * The most of a realtime instance's time its broadcasts may take when it is busy: after writing a broadcast for
      * w ms it rests w × (100 − share) / share ms, and changes meanwhile merge into the next one. 50: at most half,
      * the rest stays free for votes and new connections (25 measured no better on 2 shared cores). 100: never rest.

@@ -100,8 +100,8 @@ export interface SqlStoreOptions {
    */
   anonymityKey: string;
   /**
-   * Cast transactions in flight at once. Casts that arrive in one turn of the event loop go together in one
-   * transaction, and while every slot is busy the next ones wait and go together when one frees.
+   * Cast transactions in flight at once (default 1). Casts that arrive in one turn of the event loop go together in
+   * one transaction, and while every slot is busy the next ones wait and go together when one frees.
    */
   castSlots?: number;
   /**
@@ -122,7 +122,7 @@ export class SqlStore extends SqlLunchStore implements Store {
   constructor(db: SqlDriver, options: SqlStoreOptions) {
     super(db, options.audit ?? true);
     this.pollKeys = new PollKeys(options.anonymityKey);
-    this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 4);
+    this.batcher = new CastBatcher((cmds) => this.castBatch(cmds), options.castSlots ?? 1);
     this.audit = options.audit ?? true;
     this.idempotencyTtl = String(Math.round(options.idempotencyTtlMs ?? DAY_MS));
   }
