@@ -267,9 +267,11 @@ ${rows.join('\n')}
   against what was sent, and the version must have grown by exactly the number of votes. For HTTP at C=64, 1,000
   requests are then replayed with their keys and must change nothing. "lost" and "doubled" count any difference.
 - *livevote service* calls the cast use-case in process (rules → the store's cast: the casts of one event-loop
-  turn leave together as one \`lv_cast_set\` call, one statement with their audit rows, or one \`lv_cast\` when
-  alone → post-commit snapshot read, shared by the callers of one turn). *livevote HTTP* is the real Express API, loaded from a
-  separate process over keep-alive connections; the 2 cores are shared by Postgres, the server and the load generator.
+  turn, and those arriving while the instance's one cast transaction is in flight, leave together in one
+  \`lv_cast_commit\` call — \`lv_cast_set\`, one statement with their audit rows, or \`lv_cast\` when alone — which
+  commits and then reads the tally in the same round trip). *livevote HTTP* is the real HTTP edge (the vote fast path
+  in front of the Express API, \`createHttpApp\`), loaded from a separate process over keep-alive connections; the
+  2 cores are shared by Postgres, the server and the load generator.
 - *naive* is what many apps do: per vote one transaction that upserts the ballot, bumps a version on the poll's
   single row and reads the counts back — every vote on a hot poll queues on that row.
 - Goal ≥ 5,000 acknowledged votes/s on Postgres: ${pgHot.join('; ')}.

@@ -34,17 +34,24 @@ export class HttpError extends Error {
 }
 
 export function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
+  res.status(status).json(errorBody(code, message));
 }
 
-/** Retry-After in whole seconds, rounded up: a client that waits that long is let through. */
+/** A refusal's answer; its Retry-After in whole seconds, rounded up: a client that waits that long is let through. */
+export function failureReply(f: { reason: Reason; message: string; retryAfterMs?: number }): Reply {
+  return {
+    status: REASON_STATUS[f.reason],
+    headers: f.retryAfterMs === undefined ? {} : { 'Retry-After': String(retryAfterSeconds(f.retryAfterMs)) },
+    body: errorBody(f.reason, f.message),
+  };
+}
 
 export function sendFailure(
   res: Response,
   f: { reason: Reason; message: string; retryAfterMs?: number },
 ): void {
-  if (f.retryAfterMs !== undefined) res.set('Retry-After', String(retryAfterSeconds(f.retryAfterMs)));
-  sendError(res, REASON_STATUS[f.reason], f.reason, f.message);
+  const r = failureReply(f);
+  res.status(r.status).set(r.headers).json(r.body);
 }
 
 interface BodyParserError {
@@ -59,46 +66,70 @@ export const STORE_UNAVAILABLE_MESSAGE =
   'The vote store cannot be reached right now. Try again in a few seconds (a vote repeated with the same ' +
   'Idempotency-Key counts once).';
 
+/** A whole answer, for the paths that answer outside Express (the vote fast path). */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export const errorBody = (code: string, message: string) => ({ error: { code, message } });
+
 /**
- * Last middleware: known errors keep their status; body-parser errors get codes; an unreachable store is a 503
- * with Retry-After, reported to `storeErrors` (which logs an outage at most once a second); anything else is a 500
- * we log.
+ * What a failed request is answered: known errors keep their status; body-parser errors get codes; an unreachable
+ * store is a 503 with Retry-After, reported to `storeErrors` (which logs an outage at most once a second); anything
+ * else is a 500 we log. `what` names the request in those reports (method and path, never the query string).
  */
+export function errorReply(
+  err: unknown,
+  what: string,
+  log: (err: unknown) => void,
+  storeErrors: { report(err: unknown, what: string): boolean },
+): Reply {
+  const reply = (status: number, code: string, message: string, headers: Record<string, string> = {}) => ({
+    status,
+    headers,
+    body: errorBody(code, message),
+  });
+  if (isStoreUnavailable(err)) {
+    storeErrors.report(err, what);
+    return reply(503, 'store_unavailable', STORE_UNAVAILABLE_MESSAGE, {
+      'Retry-After': String(STORE_RETRY_AFTER_S),
+    });
+  }
+  if (err instanceof HttpError) return reply(err.status, err.code, err.message, err.headers);
+  const type = (err as BodyParserError)?.type;
+  if (type === 'entity.too.large') return reply(413, 'payload_too_large', 'The request body is too large.');
+  if (type === 'entity.parse.failed')
+    return reply(400, 'invalid_json', 'The request body is not valid JSON.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return reply(415, 'unsupported_encoding', 'Send the body as UTF-8.');
+  const status = (err as BodyParserError)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return reply(status, 'bad_request', 'The request could not be read.');
+  log(err);
+  return reply(
+    500,
+    'internal',
+    'Something went wrong on our side; nothing was changed unless you were told so.',
+  );
+}
+
+/** Last middleware: the answer `errorReply` gives, or the end of a stream already under way. */
 export function errorHandler(
   log: (err: unknown) => void,
   storeErrors: { report(err: unknown, what: string): boolean },
 ): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    if (isStoreUnavailable(err)) {
-      storeErrors.report(err, `${req.method} ${req.originalUrl.split('?')[0]}`); // never the query string
+    if (res.headersSent) {
       // A stream already under way (SSE) ends, so its client reconnects once the store is back.
-      if (res.headersSent) return void res.end();
-      res.set('Retry-After', String(STORE_RETRY_AFTER_S));
-      return sendError(res, 503, 'store_unavailable', STORE_UNAVAILABLE_MESSAGE);
+      if (isStoreUnavailable(err)) {
+        storeErrors.report(err, `${req.method} ${req.originalUrl.split('?')[0]}`);
+        return void res.end();
+      }
+      return void log(err);
     }
-    if (res.headersSent) return void log(err);
-    if (err instanceof HttpError) {
-      res.set(err.headers);
-      return sendError(res, err.status, err.code, err.message);
-    }
-    const type = (err as BodyParserError)?.type;
-    if (type === 'entity.too.large')
-      return sendError(res, 413, 'payload_too_large', 'The request body is too large.');
-    if (type === 'entity.parse.failed')
-      return sendError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      return sendError(res, 415, 'unsupported_encoding', 'Send the body as UTF-8.');
-    }
-    const status = (err as BodyParserError)?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return sendError(res, status, 'bad_request', 'The request could not be read.');
-    }
-    log(err);
-    sendError(
-      res,
-      500,
-      'internal',
-      'Something went wrong on our side; nothing was changed unless you were told so.',
-    );
+    const r = errorReply(err, `${req.method} ${req.originalUrl.split('?')[0]}`, log, storeErrors); // never the query
+    res.status(r.status).set(r.headers).json(r.body);
   };
 }

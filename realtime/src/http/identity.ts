@@ -14,14 +14,20 @@ export interface AuthSettings {
 const first = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : Array.isArray(v) ? first(v[0]) : undefined;
 
+/** What identifying a voter reads of a request: its query and its headers (an Express request, or the fast path's). */
+export interface RequestLike {
+  query: Record<string, unknown>;
+  get(name: string): string | undefined;
+}
+
 /** The voter of a request; throws a 401/400 HttpError when there is none or it is malformed. */
-export const voterOf = (req: Request, auth: AuthSettings): Voter => identityOf(req, auth).voter;
+export const voterOf = (req: RequestLike, auth: AuthSettings): Voter => identityOf(req, auth).voter;
 
 /**
  * The voter of a request and how they proved it: `signed` when a voter token vouches for them, false for a bare
  * emp_no (open mode), which anyone can type.
  */
-export function identityOf(req: Request, auth: AuthSettings): { voter: Voter; signed: boolean } {
+export function identityOf(req: RequestLike, auth: AuthSettings): { voter: Voter; signed: boolean } {
   return resolveIdentity(
     {
       token: first(req.query.token) ?? req.get('x-voter-token'),

@@ -10,8 +10,9 @@ export const route = (h: Handler) => (req: Request, res: Response, next: NextFun
   Promise.resolve(h(req, res)).catch(next);
 
 /** The poll id of `/polls/:id` routes; a malformed one is simply an unknown poll. */
-export function pollIdOf(req: Request): string {
-  const id = req.params.id;
+export const pollIdOf = (req: Request): string => checkedPollId(req.params.id);
+
+export function checkedPollId(id: unknown): string {
   if (typeof id !== 'string' || !ID_PATTERN.test(id))
     throw new HttpError(404, 'unknown_poll', 'No such poll.');
   return id;

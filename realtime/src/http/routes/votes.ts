@@ -14,10 +14,10 @@ import {
 import type { AddOptionResponse, MyVotesResponse, VoteResponse } from '@livevote/core/protocol';
 import { Router } from 'express';
 import type { HttpDeps } from '../deps.ts';
-import { HttpError, sendError, sendFailure } from '../errors.ts';
-import { identityOf, voterOf } from '../identity.ts';
+import { failureReply, HttpError, type Reply, sendError, sendFailure } from '../errors.ts';
+import { identityOf, type RequestLike, voterOf } from '../identity.ts';
 import { etagOf } from '../middleware/conditional-get.ts';
-import { pollIdOf, route } from '../route.ts';
+import { checkedPollId, pollIdOf, route } from '../route.ts';
 import { receivedAt, StageTimer } from '../server-timing.ts';
 import { parse } from '../validate.ts';
 
@@ -29,6 +29,57 @@ const voteBody = (r: CastResult): VoteResponse => ({
   replayed: r.replayed,
 });
 
+/** What casting reads of a request; the Express route and the fast path (fast-votes.ts) both give it. */
+export interface CastRequest extends RequestLike {
+  /** The `:id` of the path, as given (checked here). */
+  pollId: unknown;
+  body: unknown;
+  /** When the request reached us (performance.now()): where its Server-Timing starts. */
+  receivedAt: number;
+}
+
+/** POST /api/polls/:id/votes, whole: its answer, or a thrown HttpError (or store error) for the error path. */
+export async function castReply(deps: HttpDeps, req: CastRequest): Promise<Reply> {
+  const pollId = checkedPollId(req.pollId);
+  const voter = voterOf(req, deps.auth);
+  const key = req.get('idempotency-key');
+  if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
+    throw new HttpError(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1-200 visible ASCII characters.',
+    );
+  }
+  const body = parse(castVoteSchema, req.body);
+  const timer = new StageTimer(req.receivedAt);
+  timer.mark('edge');
+  const result = await castVote(
+    deps.core,
+    {
+      pollId,
+      questionId: body.question_id,
+      optionIds: body.option_ids,
+      voter,
+      ...(key ? { idempotencyKey: key } : {}),
+    },
+    timer.mark,
+  );
+  const timing = { 'Server-Timing': timer.header() };
+  if (!result.ok) {
+    const r = failureReply(result);
+    return { ...r, headers: { ...timing, ...r.headers } };
+  }
+  return {
+    status: 200,
+    headers: {
+      ...timing,
+      ...(result.value.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+      ETag: etagOf(result.value.snapshot.version),
+    },
+    body: voteBody(result.value),
+  };
+}
+
 export function voteRoutes(deps: HttpDeps): Router {
   const { core, auth } = deps;
   const r = Router();
@@ -36,34 +87,14 @@ export function voteRoutes(deps: HttpDeps): Router {
   r.post(
     '/polls/:id/votes',
     route(async (req, res) => {
-      const pollId = pollIdOf(req);
-      const voter = voterOf(req, auth);
-      const key = req.get('idempotency-key');
-      if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
-        throw new HttpError(
-          400,
-          'invalid_idempotency_key',
-          'Idempotency-Key must be 1-200 visible ASCII characters.',
-        );
-      }
-      const body = parse(castVoteSchema, req.body);
-      const timer = new StageTimer(receivedAt(res));
-      timer.mark('edge');
-      const result = await castVote(
-        core,
-        {
-          pollId,
-          questionId: body.question_id,
-          optionIds: body.option_ids,
-          voter,
-          ...(key ? { idempotencyKey: key } : {}),
-        },
-        timer.mark,
-      );
-      res.set('Server-Timing', timer.header());
-      if (!result.ok) return sendFailure(res, result);
-      if (result.value.replayed) res.set('Idempotent-Replayed', 'true');
-      res.set('ETag', etagOf(result.value.snapshot.version)).json(voteBody(result.value));
+      const reply = await castReply(deps, {
+        pollId: req.params.id,
+        query: req.query,
+        get: (name) => req.get(name),
+        body: req.body,
+        receivedAt: receivedAt(res),
+      });
+      res.status(reply.status).set(reply.headers).json(reply.body);
     }),
   );
 
