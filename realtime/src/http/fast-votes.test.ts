@@ -1,7 +1,7 @@
 // The vote fast path answers exactly as the Express route would, and leaves Express every request it does not take.
 // The same request is sent twice: as is (the fast path) and with a trailing slash (a spelling only Express takes).
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { type Core, createCore, createPgliteStore, createPoll, MemoryBus } from '@livevote/core';
 import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
@@ -183,6 +183,26 @@ describe('the vote fast path', () => {
       400,
       'invalid_body',
     ]);
+  });
+
+  it('outlives a voter who hangs up half way through the body', async () => {
+    const id = await newPoll();
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      `POST /api/polls/${id}/votes?emp_no=61 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        'Content-Length: 100\r\n\r\n{"question_id":',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await fetch(`${base}/api/polls/${id}/votes?emp_no=62`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ question_id: 'q1', option_ids: ['o1'] }),
+    });
+    expect([res.status, ((await res.json()) as { version: number }).version]).toEqual([200, 1]);
   });
 
   it('reads body limits in body-parser notation', () => {

@@ -55,6 +55,8 @@ export function fastVotes(
     setSecurityHeaders(res, securityHeaders);
     logRequest(deps.log, req, res);
     const what = `POST /api/polls/${m[1]}/votes`;
+    // A client that goes away mid-body: 'end' never comes and nothing is answered (Node emits no 'error' on an
+    // aborted request that nobody listens for errors on; a test holds that).
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
