@@ -639,6 +639,8 @@ export function storeContract(
       const after = await store.readTally(poll.id);
       expect(after?.counts.o1).toBe(2);
       for (const o of outs.slice(0, 3)) expect(o.ok && o.tally).toEqual(after);
+      // One read for the batch, shared (so the snapshot built from it is built once).
+      expect(outs[0]?.ok && outs[0].tally).toBe(outs[1]?.ok && outs[1].tally);
       expect(outs[3]).toEqual({ ok: false, reason: 'unknown_option' });
     });
 

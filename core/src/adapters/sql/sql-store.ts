@@ -250,9 +250,11 @@ export class SqlStore extends SqlLunchStore implements Store {
       const r = rows[0]?.r;
       if (!r || r.outcomes.length !== cmds.length)
         throw new Error('lv_cast_commit answered too few outcomes');
+      // One object per poll: the casts of a batch share it, and so the one snapshot built from it (Snapshots.of).
+      const tallies = new Map(Object.entries(r.tallies).map(([poll, t]) => [poll, tallyOf(t)]));
       return r.outcomes.map((row, i) => {
         const outcome = toOutcome(row);
-        const tally = outcome.ok ? tallyOf(r.tallies[cmds[i]?.pollId ?? '']) : null;
+        const tally = outcome.ok ? tallies.get(cmds[i]?.pollId ?? '') : null;
         return tally && outcome.ok ? { ...outcome, tally } : outcome;
       });
     } catch (e) {
