@@ -50,8 +50,7 @@ export function sendFailure(
   res: Response,
   f: { reason: Reason; message: string; retryAfterMs?: number },
 ): void {
-  const r = failureReply(f);
-  res.status(r.status).set(r.headers).json(r.body);
+  sendReply(res, failureReply(f));
 }
 
 interface BodyParserError {
@@ -71,6 +70,11 @@ export interface Reply {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+}
+
+/** Sends a whole answer through Express. */
+export function sendReply(res: Response, r: Reply): void {
+  res.status(r.status).set(r.headers).json(r.body);
 }
 
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
@@ -121,15 +125,13 @@ export function errorHandler(
   storeErrors: { report(err: unknown, what: string): boolean },
 ): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    if (res.headersSent) {
-      // A stream already under way (SSE) ends, so its client reconnects once the store is back.
-      if (isStoreUnavailable(err)) {
-        storeErrors.report(err, `${req.method} ${req.originalUrl.split('?')[0]}`);
-        return void res.end();
-      }
-      return void log(err);
+    const what = `${req.method} ${req.originalUrl.split('?')[0]}`; // never the query string
+    if (!res.headersSent) return sendReply(res, errorReply(err, what, log, storeErrors));
+    // A stream already under way (SSE) ends, so its client reconnects once the store is back.
+    if (isStoreUnavailable(err)) {
+      storeErrors.report(err, what);
+      return void res.end();
     }
-    const r = errorReply(err, `${req.method} ${req.originalUrl.split('?')[0]}`, log, storeErrors); // never the query
-    res.status(r.status).set(r.headers).json(r.body);
+    log(err);
   };
 }

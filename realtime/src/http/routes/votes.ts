@@ -14,7 +14,7 @@ import {
 import type { AddOptionResponse, MyVotesResponse, VoteResponse } from '@livevote/core/protocol';
 import { Router } from 'express';
 import type { HttpDeps } from '../deps.ts';
-import { failureReply, HttpError, type Reply, sendError, sendFailure } from '../errors.ts';
+import { failureReply, HttpError, type Reply, sendError, sendFailure, sendReply } from '../errors.ts';
 import { identityOf, type RequestLike, voterOf } from '../identity.ts';
 import { etagOf } from '../middleware/conditional-get.ts';
 import { checkedPollId, pollIdOf, route } from '../route.ts';
@@ -87,14 +87,16 @@ export function voteRoutes(deps: HttpDeps): Router {
   r.post(
     '/polls/:id/votes',
     route(async (req, res) => {
-      const reply = await castReply(deps, {
-        pollId: req.params.id,
-        query: req.query,
-        get: (name) => req.get(name),
-        body: req.body,
-        receivedAt: receivedAt(res),
-      });
-      res.status(reply.status).set(reply.headers).json(reply.body);
+      sendReply(
+        res,
+        await castReply(deps, {
+          pollId: req.params.id,
+          query: req.query,
+          get: (name) => req.get(name),
+          body: req.body,
+          receivedAt: receivedAt(res),
+        }),
+      );
     }),
   );
 
