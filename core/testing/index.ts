@@ -5,8 +5,6 @@ import pg from 'pg';
 
 export const TEST_PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** The anonymity key of test stores and servers (a store needs one; see SqlStoreOptions.anonymityKey). */
-export const TEST_ANONYMITY_KEY = 'test-anonymity-key-of-at-least-32-characters';
 
 export interface TestDatabase {
   url: string;
@@ -49,6 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 export const testPrefix = (): string => `lvtest:${process.pid}:${randomBytes(4).toString('hex')}:`;
 
+export * from './embedded-core.ts';
 export * from './free-port.ts';
 export * from './lunch.ts';
 export * from './polls.ts';

@@ -1,9 +1,8 @@
 // The Teams delivery platform (the delivery engine's contract) against a connector that answers like Teams: the real
 // SDK client, a trailing-slash service URL stored by an older version, and each of Teams' failures classified.
-import { PGlite } from '@electric-sql/pglite';
 import { teamsPlatform } from '@livevote/bot';
-import { type ChatMessage, type Core, createCore, createPgliteStore, MemoryBus } from '@livevote/core';
-import { choicePoll, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
+import type { ChatMessage, Core } from '@livevote/core';
+import { choicePoll, type EmbeddedCore, embeddedCore } from '@livevote/core/testing';
 import { Client } from '@microsoft/teams.api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeConnector } from './fake-connector.ts';
@@ -11,12 +10,12 @@ import { FakeConnector } from './fake-connector.ts';
 describe('Teams delivery platform', () => {
   const connector = new FakeConnector();
   let core: Core;
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let message: ChatMessage;
   beforeAll(async () => {
     await connector.start();
-    db = new PGlite();
-    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+    embedded = await embeddedCore();
+    core = embedded.core;
     const pollId = await choicePoll(core);
     // As an older version stored it: the raw serviceUrl, trailing slash and all.
     message = {
@@ -28,8 +27,7 @@ describe('Teams delivery platform', () => {
     };
   });
   afterAll(async () => {
-    core?.events.stop();
-    await db?.close();
+    await embedded?.close();
     await connector.stop();
   });
 

@@ -1,14 +1,7 @@
 // Proactive posts (a scheduled poll's card, a reminder) to a conversation by its stored reference: where they go, and
 // what a connector's refusal does to the stored conversation.
-import { PGlite } from '@electric-sql/pglite';
-import {
-  type ConversationReference,
-  type Core,
-  createCore,
-  createPgliteStore,
-  MemoryBus,
-} from '@livevote/core';
-import { choicePoll, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
+import type { ConversationReference, Core } from '@livevote/core';
+import { choicePoll, type EmbeddedCore, embeddedCore } from '@livevote/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postPollCard, sendToConversation } from './proactive.ts';
 import type { Connector } from './teams-delivery.ts';
@@ -49,14 +42,14 @@ function connector(answerOf: Answer | ((conversationId: string) => Answer)) {
 }
 
 describe('Teams proactive posts', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let core: Core;
   beforeAll(async () => {
-    db = await PGlite.create();
-    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+    embedded = await embeddedCore();
+    core = embedded.core;
   });
   afterAll(async () => {
-    await db.close();
+    await embedded.close();
   });
   /** Stores the conversation's reference as a validated activity would have left it. */
   const store = (reference: Partial<ConversationReference> = {}) =>

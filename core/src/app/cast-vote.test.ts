@@ -1,16 +1,13 @@
 // The per-voter limit as castVote applies it, on a real (embedded) store: every edge's votes pass through here, so
 // the limit is keyed by the voter's one key, counts only calls that reach the store, and refuses as a value.
-import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ANONYMITY_KEY } from '../../testing/index.ts';
+import { type EmbeddedCore, embeddedCore } from '../../testing/index.ts';
 import { choicePoll } from '../../testing/polls.ts';
-import { MemoryBus } from '../adapters/memory-bus.ts';
-import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
 import { type Voter, webVoter } from '../domain/voter.ts';
 import type { Admission, RateLimit } from '../ports/rate-limit.ts';
 import type { Store } from '../ports/store.ts';
 import { castVote, retractVote } from './cast-vote.ts';
-import { type Core, createCore } from './core.ts';
+import type { Core } from './core.ts';
 
 /** Allows `allowance` calls per key, then refuses with a fixed wait; records every key it was asked about. */
 class CountingLimit implements RateLimit {
@@ -24,20 +21,16 @@ class CountingLimit implements RateLimit {
 }
 
 describe('castVote with a vote limit', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let store: Store;
   let limit: CountingLimit;
   let core: Core;
   beforeAll(async () => {
-    db = await PGlite.create();
-    store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
     limit = new CountingLimit(3);
-    core = createCore(store, new MemoryBus(), { voteLimit: limit });
+    embedded = await embeddedCore({ options: { voteLimit: limit } });
+    ({ store, core } = embedded);
   });
-  afterAll(async () => {
-    core.events.stop();
-    await db.close();
-  });
+  afterAll(() => embedded.close());
 
   const cast = (pollId: string, voter: Voter, option = 'o1') =>
     castVote(core, { pollId, questionId: 'q1', optionIds: [option], voter });
@@ -86,16 +79,13 @@ describe('castVote with a vote limit', () => {
 });
 
 describe('castVote stage marks', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let core: Core;
   beforeAll(async () => {
-    db = await PGlite.create();
-    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+    embedded = await embeddedCore();
+    core = embedded.core;
   });
-  afterAll(async () => {
-    core.events.stop();
-    await db.close();
-  });
+  afterAll(() => embedded.close());
 
   it('marks each stage once, in order; the local subscribers hear the change after the vote has its answer', async () => {
     const id = await choicePoll(core);
@@ -128,23 +118,23 @@ describe('castVote stage marks', () => {
 });
 
 describe('castVote and the tally read after the commit', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let core: Core;
   let reads = 0;
   beforeAll(async () => {
-    db = await PGlite.create();
-    const store = await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY });
-    const counted: Store = Object.create(store);
-    counted.readTally = (id) => {
-      reads++;
-      return store.readTally(id);
-    };
-    core = createCore(counted, new MemoryBus());
+    embedded = await embeddedCore({
+      wrap: (store) => {
+        const counted: Store = Object.create(store);
+        counted.readTally = (id) => {
+          reads++;
+          return store.readTally(id);
+        };
+        return counted;
+      },
+    });
+    core = embedded.core;
   });
-  afterAll(async () => {
-    core.events.stop();
-    await db.close();
-  });
+  afterAll(() => embedded.close());
 
   it('builds the answer and the broadcast from the tally the store read in the cast call, without a second read', async () => {
     const id = await choicePoll(core);

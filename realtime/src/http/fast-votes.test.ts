@@ -2,9 +2,8 @@
 // The same request is sent twice: as is (the fast path) and with a trailing slash (a spelling only Express takes).
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
-import { type Core, createCore, createPgliteStore, createPoll, MemoryBus } from '@livevote/core';
-import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
+import { type Core, createPoll } from '@livevote/core';
+import { type EmbeddedCore, embeddedCore } from '@livevote/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from './app.ts';
 import { limitBytes } from './fast-votes.ts';
@@ -12,15 +11,15 @@ import { limitBytes } from './fast-votes.ts';
 const ADMIN = 'fast-votes-admin-token-0123';
 
 describe('the vote fast path', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let core: Core;
   let server: Server;
   let base: string;
   const lines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    db = await PGlite.create();
-    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+    embedded = await embeddedCore();
+    core = embedded.core;
     const log = { info: (o: Record<string, unknown>) => void lines.push(o), warn() {}, error() {} };
     server = createServer(createHttpApp({ core, auth: { mode: 'open', adminToken: ADMIN }, log }));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -29,8 +28,7 @@ describe('the vote fast path', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
-    core.events.stop();
-    await db.close();
+    await embedded.close();
   });
 
   async function newPoll(options = ['A', 'B', 'C']): Promise<string> {

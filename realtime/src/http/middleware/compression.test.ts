@@ -6,9 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { PGlite } from '@electric-sql/pglite';
-import { type Core, createCore, createPgliteStore, MemoryBus } from '@livevote/core';
-import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
+import type { Core } from '@livevote/core';
+import { type EmbeddedCore, embeddedCore } from '@livevote/core/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../app.ts';
@@ -44,15 +43,15 @@ function get(url: string, encoding: string, firstChunkOnly = false): Promise<Raw
 }
 
 describe('compressed responses', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let core: Core;
   let dist: string;
   let server: Server;
   let base: string;
 
   beforeAll(async () => {
-    db = await PGlite.create();
-    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+    embedded = await embeddedCore();
+    core = embedded.core;
     dist = await mkdtemp(join(tmpdir(), 'lv-compress-'));
     await mkdir(join(dist, 'assets'));
     await writeFile(
@@ -83,7 +82,7 @@ describe('compressed responses', () => {
   afterAll(async () => {
     server?.closeAllConnections();
     server?.close();
-    await db?.close();
+    await embedded?.close();
     await rm(dist, { recursive: true, force: true });
   });
 

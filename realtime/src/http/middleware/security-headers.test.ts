@@ -5,9 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { type Core, createCore, createPgliteStore, MemoryBus } from '@livevote/core';
-import { TEST_ANONYMITY_KEY } from '@livevote/core/testing';
+import type { Core } from '@livevote/core';
+import { type EmbeddedCore, embeddedCore } from '@livevote/core/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../app.ts';
@@ -15,14 +14,14 @@ import { createHttpApp } from '../app.ts';
 const ADMIN = 'headers-test-admin-token-0123';
 
 describe('security headers', () => {
-  let db: PGlite;
+  let embedded: EmbeddedCore;
   let core: Core;
   let dist: string;
   const servers: Server[] = [];
 
   beforeAll(async () => {
-    db = await PGlite.create();
-    core = createCore(await createPgliteStore(db, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+    embedded = await embeddedCore();
+    core = embedded.core;
     dist = await mkdtemp(join(tmpdir(), 'lv-headers-'));
     await mkdir(join(dist, 'assets'));
     await writeFile(
@@ -33,7 +32,7 @@ describe('security headers', () => {
   });
   afterAll(async () => {
     for (const s of servers) s.close();
-    await db?.close();
+    await embedded?.close();
     await rm(dist, { recursive: true, force: true });
   });
 
