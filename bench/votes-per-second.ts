@@ -20,13 +20,14 @@ import {
 import { createTestDatabase, TEST_ANONYMITY_KEY } from '@livevote/core/testing';
 import { createHttpApp } from '@livevote/realtime';
 import pg from 'pg';
+import type { LoadResult } from './lib/http-load.ts';
 import { machine, median, percentile, writeSection } from './lib/results.ts';
 
 interface Cell {
   target: string;
   store: string;
   c: number;
-  runs: { rate: number; p50: number; p99: number; load: number }[];
+  runs: { rate: number; p50: number; p99: number; load: number; client?: number }[];
   lost: number;
   doubled: number;
   naive?: number;
@@ -39,12 +40,12 @@ const POLL = { template: 'choice' as const, title: 'hot', options: ['a', 'b', 'c
 let voterBase = 1;
 
 /** Runs the HTTP load generator as its own process and returns what it measured. */
-function load(job: object): Promise<{ seconds: number; latencies: number[]; failed: number }> {
+function load(job: object): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./lib/http-load.ts', import.meta.url).pathname, [JSON.stringify(job)], {
       execArgv: ['--import', 'tsx'],
     });
-    child.once('message', (m) => resolve(m as { seconds: number; latencies: number[]; failed: number }));
+    child.once('message', (m) => resolve(m as LoadResult));
     child.once('error', reject);
     child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
   });
@@ -60,6 +61,7 @@ async function livevote(store: Store, over: 'service' | 'http', n: number, c: nu
   let seconds: number;
   let latencies: number[];
   let failed = 0;
+  let client: number | undefined;
   let close = async () => {};
   let url = '';
   if (over === 'service') {
@@ -97,6 +99,7 @@ async function livevote(store: Store, over: 'service' | 'http', n: number, c: nu
     close = () => new Promise((r) => server.close(() => r()));
     const r = await load({ url, pollId, n, c, offset, keyPrefix: 'k' });
     ({ seconds, latencies, failed } = r);
+    client = r.cpu;
   }
   // Correctness: every acknowledged vote is in the tally exactly once.
   const t = await store.readTally(pollId);
@@ -124,6 +127,7 @@ async function livevote(store: Store, over: 'service' | 'http', n: number, c: nu
     lost: lost + failed,
     doubled,
     load: loadavg()[0] ?? 0,
+    client,
   };
 }
 
@@ -203,7 +207,11 @@ async function main() {
     { target: 'service', store: 'PGlite', c: 64, n: 4_000 },
     { target: 'http', store: 'PGlite', c: 64, n: 3_000 },
   ];
-  for (const p of plan) {
+  // CELLS=http/Postgres/256,service/Postgres/64 runs only those cells and prints them (RESULTS.md is left alone).
+  const only = process.env.CELLS?.split(',').map((x) => x.trim());
+  const chosen = only ? plan.filter((p) => only.includes(`${p.target}/${p.store}/${p.c}`)) : plan;
+  if (chosen.length === 0) throw new Error(`CELLS=${process.env.CELLS} names no cell (target/store/C)`);
+  for (const p of chosen) {
     const cell: Cell = {
       target: `livevote ${p.target}`,
       store: p.store,
@@ -230,8 +238,9 @@ async function main() {
     if (naiveRates.length) cell.naive = median(naiveRates);
     cells.push(cell);
     const m = median(cell.runs.map((r) => r.rate));
+    const clientCpu = cell.runs.flatMap((r) => (r.client === undefined ? [] : [r.client]));
     console.log(
-      `${cell.target} ${cell.store} C=${cell.c}: ${Math.round(m)} votes/s${cell.naive ? ` (naive ${Math.round(cell.naive)})` : ''} lost ${cell.lost} doubled ${cell.doubled}`,
+      `${cell.target} ${cell.store} C=${cell.c}: ${Math.round(m)} votes/s (${cell.runs.map((r) => Math.round(r.rate)).join(', ')})${cell.naive ? ` (naive ${Math.round(cell.naive)})` : ''}${clientCpu.length ? ` load generator ${percent(median(clientCpu))} of a core` : ''} lost ${cell.lost} doubled ${cell.doubled}`,
     );
   }
   const rows = cells.map((cell) => {
@@ -239,7 +248,8 @@ async function main() {
     const med = median(rates);
     const p50 = median(cell.runs.map((r) => r.p50));
     const p99 = median(cell.runs.map((r) => r.p99));
-    return `| ${cell.target} | ${cell.store} | ${cell.c} | ${cell.runs.map((r) => r.load.toFixed(1)).join(', ')} | ${Math.round(med)} (${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}) | ${p50.toFixed(2)} | ${p99.toFixed(2)} | ${cell.naive ? `${(med / cell.naive).toFixed(2)}× (naive ${Math.round(cell.naive)})` : '—'} | ${cell.lost} | ${cell.doubled} |`;
+    const client = cell.runs.flatMap((r) => (r.client === undefined ? [] : [r.client]));
+    return `| ${cell.target} | ${cell.store} | ${cell.c} | ${cell.runs.map((r) => r.load.toFixed(1)).join(', ')} | ${Math.round(med)} (${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}) | ${p50.toFixed(2)} | ${p99.toFixed(2)} | ${client.length ? percent(median(client)) : '—'} | ${cell.naive ? `${(med / cell.naive).toFixed(2)}× (naive ${Math.round(cell.naive)})` : '—'} | ${cell.lost} | ${cell.doubled} |`;
   });
   const outboxNotes = cells
     .filter((c) => c.noOutbox)
@@ -254,12 +264,13 @@ async function main() {
       const m = Math.round(median(c.runs.map((r) => r.rate)));
       return `${c.target} C=${c.c}: ${m} (${m >= 5000 ? 'met' : 'missed'})`;
     });
+  if (only) return finish();
   writeSection(
     `votes/s — ${new Date().toISOString().slice(0, 10)}`,
     `Machine: ${machine(`PostgreSQL ${version} on the same machine`)}. Command: \`npm run bench:votes\`. ${ROUNDS} runs per cell, livevote and the naive baseline alternating; the median with min–max.
 
-| target | store | concurrent voters | load avg (1 min) per round | votes/s median (min–max) | p50 ms | p99 ms | vs naive (same C, ≤16 connections) | lost | doubled |
-|---|---|---|---|---|---|---|---|---|---|
+| target | store | concurrent voters | load avg (1 min) per round | votes/s median (min–max) | p50 ms | p99 ms | load generator CPU (of one core) | vs naive (same C, ≤16 connections) | lost | doubled |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 - A vote counts only when its call returned, which is after Postgres committed it (synchronous_commit on).
@@ -277,13 +288,19 @@ ${rows.join('\n')}
 - Goal ≥ 5,000 acknowledged votes/s on Postgres: ${pgHot.join('; ')}.
 ${outboxNotes.join('\n')}`,
   );
-  await pool.end();
-  await lite.close();
-  await db.drop();
-  if (cells.some((c) => c.lost > 0 || c.doubled > 0)) {
-    console.error('some votes were lost or doubled');
-    process.exitCode = 1;
+  await finish();
+
+  async function finish() {
+    await pool.end();
+    await lite.close();
+    await db.drop();
+    if (cells.some((c) => c.lost > 0 || c.doubled > 0)) {
+      console.error('some votes were lost or doubled');
+      process.exitCode = 1;
+    }
   }
 }
+
+const percent = (x: number) => `${Math.round(x * 100)} %`;
 
 await main();
