@@ -1,6 +1,7 @@
 // "closes 12:30" typed in a chat: the next moment the clock on the typist's wall shows that time. Chat platforms tell
 // us the sender's zone (Teams: `localTimezone`, else the offset of `localTimestamp`); the server's zone is the last
 // resort.
+import { wallClockMs } from './wall-clock.ts';
 
 /** Where the wall clock is: an IANA zone, or a fixed offset from UTC in minutes (east positive). */
 export type WallClock = { timeZone: string } | { offsetMinutes: number };
@@ -23,19 +24,7 @@ export function parseClockTime(text: string): { hour: number; minute: number } |
 /** Minutes the zone is ahead of UTC at `at` (Seoul: 540). */
 function offsetAt(clock: WallClock, at: Date): number {
   if ('offsetMinutes' in clock) return clock.offsetMinutes;
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: clock.timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((wall - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+  return Math.round((wallClockMs(at, clock.timeZone) - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
 }
 
 /** Whether the zone name is one this runtime knows. */

@@ -1,5 +1,6 @@
 // When a schedule's poll opens and closes, in the schedule's own time zone: pure functions of a schedule and "now".
 import type { Schedule } from '../../protocol/index.ts';
+import { wallClockMs } from '../wall-clock.ts';
 
 type Timing = Pick<Schedule, 'weekdays' | 'open_at' | 'close_at' | 'timezone' | 'skip_dates' | 'active'>;
 
@@ -8,42 +9,6 @@ export interface LocalParts {
   date: string;
   /** ISO weekday, 1 = Monday. */
   weekday: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** The wall clock in `tz` at `at`, read as if it were UTC (ms). */
-function wallClockMs(at: Date, tz: string): number {
-  const p = Object.fromEntries(
-    formatter(tz)
-      .formatToParts(at)
-      .map((x) => [x.type, x.value]),
-  );
-  return Date.UTC(
-    +(p.year ?? 0),
-    +(p.month ?? 1) - 1,
-    +(p.day ?? 1),
-    +(p.hour ?? 0),
-    +(p.minute ?? 0),
-    +(p.second ?? 0),
-  );
 }
 
 export const isoWeekday = (date: string): number => {
