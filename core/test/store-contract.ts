@@ -895,7 +895,7 @@ export function storeContract(
       });
     });
 
-    it('remembers chat messages per poll, and lets exactly one caller claim the winner announcement', async () => {
+    it('remembers chat messages per poll, and gives the winner announcement to one live process until it is made', async () => {
       const poll = await newPoll();
       const m = {
         platform: 'slack' as const,
@@ -908,11 +908,24 @@ export function storeContract(
       await store.saveChatMessage(m); // idempotent
       expect(await store.chatMessages(poll.id)).toEqual([m]);
       expect(await store.pollsWithLiveMessages()).toContain(poll.id);
-      const claims = await Promise.all([1, 2, 3].map(() => store.claimAnnouncement(m)));
-      expect(claims.filter(Boolean)).toHaveLength(1);
-      // open polls stay live; a closed one whose winner was announced does not
-      expect(await store.pollsWithLiveMessages()).toContain(poll.id);
+      // The process holding the poll claims it; another cannot while that one lives, and one claim wins a race.
+      expect(await store.acquireDeliveryLeases('bot-1', [poll.id], 15_000)).toEqual([poll.id]);
+      const claims = await Promise.all(['bot-1', 'bot-2', 'bot-3'].map((o) => store.claimAnnouncement(m, o)));
+      expect(claims).toEqual([true, false, false]);
+      expect(await store.claimAnnouncement(m, 'bot-1')).toBe(true); // again, before its next attempt
       await store.closePoll(poll.id, 'admin');
+      // Claimed is not made: the closed poll stays live, so its announcement is never lost with its claimer.
+      expect(await store.pollsWithLiveMessages()).toContain(poll.id);
+      // bot-1 dies (its lease goes): the next holder of the poll may make the announcement.
+      await store.releaseDeliveryLeases('bot-1');
+      expect(await store.acquireDeliveryLeases('bot-2', [poll.id], 15_000)).toEqual([poll.id]);
+      expect(await store.claimAnnouncement(m, 'bot-2')).toBe(true);
+      expect(await store.claimAnnouncement(m, 'bot-1')).toBe(false);
+      await store.announcementMade(m);
+      // Made: nobody claims it again, and a closed poll whose winner was announced is no longer live.
+      expect(await store.claimAnnouncement(m, 'bot-2')).toBe(false);
+      await store.releaseDeliveryLeases('bot-2');
+      expect(await store.claimAnnouncement(m, 'bot-3')).toBe(false);
       expect(await store.pollsWithLiveMessages()).not.toContain(poll.id);
     });
 

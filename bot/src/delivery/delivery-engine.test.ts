@@ -47,9 +47,14 @@ class FakePlatform implements ChatPlatform {
 function claims() {
   const versions = new Map<string, { v: number; by: string }>();
   const gone = new Set<string>();
-  const announced = new Set<string>();
+  const claimed = new Map<string, string>();
+  /** Winner replies made, and the owners whose claims lapsed (their process died: the poll's lease went). */
+  const made = new Set<string>();
+  const lapsed = new Set<string>();
   return {
     gone,
+    made,
+    lapsed,
     async claimMessageVersion(m: ChatMessage, v: number, by: string) {
       const k = messageKey(m);
       const cur = versions.get(k);
@@ -57,11 +62,15 @@ function claims() {
       versions.set(k, { v, by });
       return true;
     },
-    async claimAnnouncement(m: ChatMessage) {
+    async claimAnnouncement(m: ChatMessage, owner: string) {
       const k = messageKey(m);
-      if (announced.has(k)) return false;
-      announced.add(k);
+      const by = claimed.get(k);
+      if (made.has(k) || gone.has(k) || (by && by !== owner && !lapsed.has(by))) return false;
+      claimed.set(k, owner);
       return true;
+    },
+    async announcementMade(m: ChatMessage) {
+      made.add(messageKey(m));
     },
     async markMessageGone(m: ChatMessage) {
       const k = messageKey(m);
@@ -207,6 +216,62 @@ describe('DeliveryEngine', () => {
     e.offer(msg('a'), snap('a', 6));
     await vi.advanceTimersByTimeAsync(5_000);
     expect(platform.updates.map((u) => u.version)).toEqual([6]);
+  });
+
+  it('keeps trying a winner reply past the attempts cap (no later change will bring it back), and makes it once', async () => {
+    const platform = new FakePlatform();
+    const store = claims();
+    const e = engine(platform, store);
+    platform.replyScript = Array.from({ length: 14 }, () => ({
+      ok: false as const,
+      kind: 'retry' as const,
+      reason: 'http 503',
+    }));
+    e.offer(msg('a'), snap('a', 3, 'closed'));
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(platform.replies.length).toBeGreaterThan(11); // past the cap of 10 retries, still trying
+    expect(store.made.size).toBe(0); // failed so far, so not recorded as made
+    await vi.advanceTimersByTimeAsync(25 * 60_000);
+    expect(platform.replies).toHaveLength(15); // 14 failures, then it went through
+    expect(store.made).toEqual(new Set([messageKey(msg('a'))]));
+    expect(e.destinations().get('slack:C1')?.dropped).toBe(0);
+    expect(e.tracked()).toBe(0);
+  });
+
+  it("keeps trying a closed poll's last update past the attempts cap, then replies with the winner", async () => {
+    const platform = new FakePlatform();
+    const store = claims();
+    const e = engine(platform, store);
+    platform.script = Array.from({ length: 14 }, () => ({
+      ok: false as const,
+      kind: 'retry' as const,
+      reason: '5xx',
+    }));
+    e.offer(msg('a'), snap('a', 7, 'closed'));
+    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    expect(platform.updates.map((u) => u.version)).toEqual(Array.from({ length: 15 }, () => 7));
+    expect(platform.replies).toEqual([messageKey(msg('a'))]);
+    expect(e.destinations().get('slack:C1')?.dropped).toBe(0);
+  });
+
+  it('makes the winner reply of a process that died before making it, and never one a live process holds', async () => {
+    const platform = new FakePlatform();
+    const store = claims();
+    // bot-2 showed the final tally and claimed the reply.
+    await store.claimMessageVersion(msg('a'), 5, 'bot-2');
+    await store.claimAnnouncement(msg('a'), 'bot-2');
+    const e = engine(platform, store);
+    e.offer(msg('a'), snap('a', 5, 'closed'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(platform.updates).toEqual([]);
+    expect(platform.replies).toEqual([]); // bot-2 lives and holds it
+    // bot-2 dies before replying; the poll comes here and is offered again.
+    store.lapsed.add('bot-2');
+    e.offer(msg('a'), snap('a', 5, 'closed'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(platform.updates).toEqual([]); // the tally already shows version 5
+    expect(platform.replies).toEqual([messageKey(msg('a'))]);
+    expect(store.made).toEqual(new Set([messageKey(msg('a'))]));
   });
 
   it('retries a failed winner reply and makes it once', async () => {

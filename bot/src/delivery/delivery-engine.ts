@@ -14,7 +14,10 @@ export interface Backoff {
   /** The first retry's delay; each further one doubles it, up to capMs, each with ±50 % jitter. */
   baseMs: number;
   capMs: number;
-  /** Retryable failures in a row after which a message's pending state is dropped (a newer snapshot revives it). */
+  /**
+   * Retryable failures in a row after which a message's pending update is dropped (a newer snapshot revives it). A
+   * closed poll's last update and winner reply have no newer snapshot to come: they keep trying at capMs.
+   */
   maxAttempts: number;
 }
 
@@ -23,7 +26,10 @@ export const DEFAULT_BACKOFF: Backoff = { baseMs: 1_000, capMs: 60_000, maxAttem
 export interface DeliveryOptions {
   platform(name: ChatMessage['platform']): ChatPlatform | undefined;
   budgets: BudgetLimiter;
-  store: Pick<ChatMessageStore, 'claimMessageVersion' | 'claimAnnouncement' | 'markMessageGone'>;
+  store: Pick<
+    ChatMessageStore,
+    'claimMessageVersion' | 'claimAnnouncement' | 'announcementMade' | 'markMessageGone'
+  >;
   /** This process, for the store's version claims. */
   owner: string;
   minIntervalMs?: number;
@@ -46,7 +52,7 @@ interface State {
   m: ChatMessage;
   sentVersion: number;
   pending?: Snapshot;
-  /** A closed snapshot's winner reply, claimed by this process and not yet made. */
+  /** A closed snapshot's winner reply, not yet made (claimed in the store before each attempt). */
   announce?: Snapshot;
   lastSentAt: number;
   notBefore: number;
@@ -192,9 +198,11 @@ export class DeliveryEngine {
     if (!platform) return void this.states.delete(s.key);
     if (!(await this.budgeted(s, platform, 'update'))) return;
     if (!(await this.o.store.claimMessageVersion(s.m, snapshot.version, this.o.owner))) {
-      // Another process sent this version or a newer one (or the message is gone): nothing to do for it.
+      // Another process sent this version or a newer one (or the message is gone): nothing to do for it. Its winner
+      // reply may still be owed: that process may have died before making it (the claim says).
       s.sentVersion = Math.max(s.sentVersion, snapshot.version);
       if (s.pending === snapshot) s.pending = undefined;
+      if (snapshot.status === 'closed') s.announce = snapshot;
       return;
     }
     if (s.pending === snapshot) s.pending = undefined;
@@ -205,10 +213,7 @@ export class DeliveryEngine {
       s.attempts = 0;
       s.sentVersion = Math.max(s.sentVersion, snapshot.version);
       this.stat(s.m).sent++;
-      if (snapshot.status === 'closed') {
-        if (await this.o.store.claimAnnouncement(s.m)) s.announce = snapshot;
-        else this.done(s); // announced already (by us before, or by another process): nothing more to do
-      }
+      if (snapshot.status === 'closed') s.announce = snapshot;
       return;
     }
     if (outcome.kind === 'permanent') return this.gone(s, platform, outcome.reason);
@@ -231,6 +236,11 @@ export class DeliveryEngine {
     const snapshot = s.announce as Snapshot;
     const platform = this.o.platform(s.m.platform);
     if (!platform) return void this.states.delete(s.key);
+    // Claimed before each attempt: made already, or another live process has it, and it is not ours to make.
+    if (!(await this.o.store.claimAnnouncement(s.m, this.o.owner))) {
+      s.announce = undefined;
+      return this.done(s);
+    }
     if (!(await this.budgeted(s, platform, 'reply'))) return;
     const outcome = await safely(() => platform.announceWinner(s.m, snapshot));
     if (outcome.ok) {
@@ -238,6 +248,13 @@ export class DeliveryEngine {
       s.attempts = 0;
       this.stat(s.m).sent++;
       this.done(s);
+      // Recorded after the send, never before: a process that dies in between leaves the reply owed, not lost (the
+      // next holder of the poll makes it, at worst a second time).
+      await this.o.store
+        .announcementMade(s.m)
+        .catch((err: unknown) =>
+          this.o.log.warn({ err: String(err), message: s.key }, 'recording a winner reply as made failed'),
+        );
       return;
     }
     if (outcome.kind === 'permanent') return this.gone(s, platform, outcome.reason);
@@ -262,15 +279,25 @@ export class DeliveryEngine {
     s.attempts++;
     if (outcome.rateLimited) st.rateLimited++;
     if (s.attempts > this.backoff.maxAttempts) {
-      st.dropped++;
-      this.o.log.warn(
-        { message: s.key, reason: outcome.reason, attempts: s.attempts - 1 },
-        'chat delivery gave up for now; the next change tries again',
-      );
-      s.attempts = 0;
-      s.pending = undefined;
-      s.announce = undefined;
-      return;
+      // A closed poll's last update and its winner reply: no later change will bring them back, so past the cap
+      // they go on at the longest backoff instead of being dropped.
+      const last = snapshot ? snapshot.status === 'closed' : s.announce !== undefined;
+      if (!last) {
+        st.dropped++;
+        this.o.log.warn(
+          { message: s.key, reason: outcome.reason, attempts: s.attempts - 1 },
+          'chat delivery gave up for now; the next change tries again',
+        );
+        s.attempts = 0;
+        s.pending = undefined;
+        s.announce = undefined;
+        return;
+      }
+      if (s.attempts === this.backoff.maxAttempts + 1)
+        this.o.log.warn(
+          { message: s.key, reason: outcome.reason, attempts: s.attempts - 1 },
+          "a closed poll's message still fails; it is tried again every minute or so",
+        );
     }
     st.retried++;
     if (snapshot && !s.pending) s.pending = snapshot;

@@ -165,8 +165,15 @@ export interface ChatMessageStore {
   chatMessages(pollId: string): Promise<ChatMessage[]>;
   /** Polls with a message still to keep current: the poll is open, or its winner is not announced yet. */
   pollsWithLiveMessages(): Promise<string[]>;
-  /** Marks a message's winner announcement as made; true only for the one caller that made the mark. */
-  claimAnnouncement(m: ChatMessageKey): Promise<boolean>;
+  /**
+   * Takes a message's winner announcement for `owner` (a bot process): true unless it was made already, or another
+   * owner claimed it and still holds the poll's delivery lease. A claim lapses with its owner's lease, so the
+   * announcement of a process that died before making it falls to the next holder of the poll; the same owner may
+   * claim again (before each attempt).
+   */
+  claimAnnouncement(m: ChatMessageKey, owner: string): Promise<boolean>;
+  /** Records the winner announcement made (after the platform took it): nobody claims it again. */
+  announcementMade(m: ChatMessageKey): Promise<void>;
   /**
    * Marks a message gone for good (the platform refused it permanently): it leaves chatMessages and
    * pollsWithLiveMessages. True only for the one caller that made the mark (that one tells the creator).

@@ -1540,4 +1540,15 @@ end
 $fn$;
 `,
   },
+  {
+    version: 15,
+    name: 'winner announcements: claimed by a bot process while it holds the poll, marked made once sent',
+    sql: `
+-- announced_at was set when a process claimed the announcement, before it was sent: a process that died in between,
+-- or gave up on a platform outage, left it claimed and never made, and the poll stopped being live. Now a claim names
+-- its process (announce_by) and lapses with that process's delivery lease of the poll; announced_at is set once the
+-- platform took the reply.
+alter table chat_messages add column announce_by text;
+`,
+  },
 ];

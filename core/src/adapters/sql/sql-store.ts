@@ -603,13 +603,27 @@ export class SqlStore extends SqlLunchStore implements Store {
     );
   }
 
-  async claimAnnouncement(m: ChatMessageKey): Promise<boolean> {
+  async claimAnnouncement(m: ChatMessageKey, owner: string): Promise<boolean> {
     const rows = await this.db.query(
-      `update chat_messages set announced_at = now()
-       where platform = $1 and channel = $2 and message_id = $3 and announced_at is null returning 1`,
-      [m.platform, m.channel, m.message_id],
+      `update chat_messages c set announce_by = $4
+       where c.platform = $1 and c.channel = $2 and c.message_id = $3 and c.announced_at is null
+         and c.gone_at is null
+         and (c.announce_by is null or c.announce_by = $4 or not exists (
+           select 1 from delivery_leases l
+           where l.poll_id = c.poll_id and l.owner = c.announce_by and l.expires_at > now()))
+       returning 1`,
+      [m.platform, m.channel, m.message_id, owner],
     );
     return rows.length === 1;
+  }
+
+  async announcementMade(m: ChatMessageKey): Promise<void> {
+    // Whoever holds the claim now: the reply is in the chat, so nobody may send it again.
+    await this.db.query(
+      `update chat_messages set announced_at = now()
+       where platform = $1 and channel = $2 and message_id = $3 and announced_at is null`,
+      [m.platform, m.channel, m.message_id],
+    );
   }
 
   async saveConversation(c: ChatConversation): Promise<void> {
