@@ -186,6 +186,51 @@ describe('a schedule', () => {
     expect(history.places.find((p) => p.place_id === a?.id)).toMatchObject({ wins: 1, days_since: 0 });
   });
 
+  it('gives a failed announcement back and makes it at a later tick, after a pause', async () => {
+    // This test's destination refuses its first two announcements (a platform outage), and only this test's.
+    class Refusing extends RecordingDestinations {
+      refusals = 2;
+      override async announce(
+        d: Parameters<RecordingDestinations['announce']>[0],
+        poll: Parameters<RecordingDestinations['announce']>[1],
+        result: Parameters<RecordingDestinations['announce']>[2],
+      ): Promise<void> {
+        if (d.workspace === workspace && this.refusals > 0) {
+          this.refusals--;
+          throw new Error('destination refused (test)');
+        }
+        return super.announce(d, poll, result);
+      }
+    }
+    await ritual.stop();
+    dest = new Refusing();
+    ritual = new LunchRitual({ core, destinations: dest, now: () => clock, tickMs: 3_600_000 });
+    const { open, close } = await schedule();
+    clock = at(open, 1_000);
+    await ritual.tick();
+    const poll = mine('post')[0]?.poll;
+    if (!poll) throw new Error('no poll');
+    await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    clock = close;
+    await ritual.closeDue();
+    expect(mine('announce')).toHaveLength(0);
+    expect((await store.runOfPoll(poll.id))?.announced).toBe(false); // given back, not lost
+    clock = at(close, 2_000);
+    await ritual.tick(); // within the first pause (5 s): not yet
+    expect((dest as Refusing).refusals).toBe(1);
+    clock = at(close, 6_000);
+    await ritual.tick(); // refused again: the pause doubles (10 s)
+    expect((dest as Refusing).refusals).toBe(0);
+    clock = at(close, 12_000);
+    await ritual.tick();
+    expect(mine('announce')).toHaveLength(0);
+    clock = at(close, 17_000);
+    await ritual.tick();
+    await ritual.tick();
+    expect(mine('announce')).toHaveLength(1);
+    expect((await store.runOfPoll(poll.id))?.announced).toBe(true);
+  });
+
   it('leaves a chat destination to a process that can reach it: that one opens and announces', async () => {
     const { open, close } = await schedule();
     const webOnly = new LunchRitual({ core, destinations: new DestinationRouter(), now: () => clock });

@@ -28,6 +28,10 @@ export interface LunchRitualDeps {
 const EXPECTED_CACHE_MS = 60_000;
 const MIN_PASS_MS = 100;
 
+/** A failed result announcement is tried again after this, doubling with each failure, up to the cap. */
+const ANNOUNCE_RETRY_MS = 5_000;
+const ANNOUNCE_RETRY_CAP_MS = 10 * 60_000;
+
 export class LunchRitual {
   private closeTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -41,6 +45,8 @@ export class LunchRitual {
   private readonly seen = new Set<string>();
   /** Per open poll: the voters expected for early close (null: not a schedule poll with early close). */
   private readonly expected = new Map<string, { at: number; value: Promise<number | null> }>();
+  /** Result announcements that failed here, given back to be tried again: per poll, the failures and when next. */
+  private readonly announceRetry = new Map<string, { failures: number; at: number }>();
 
   constructor(private readonly deps: LunchRitualDeps) {}
 
@@ -144,8 +150,20 @@ export class LunchRitual {
         snapshot,
         decision: decision ?? null,
       });
+      this.announceRetry.delete(poll.id);
     } catch (err) {
-      this.warn(err, 'announcing a result failed', { poll: poll.id });
+      // Given back, not lost: a later tick (this process or another) announces it, after a growing pause here
+      // (5 s, doubling, at most 10 min) so a destination that keeps refusing is not hammered.
+      const failures = (this.announceRetry.get(poll.id)?.failures ?? 0) + 1;
+      if (this.announceRetry.size >= 1_000) this.announceRetry.clear(); // bounded: at worst a retry comes sooner
+      this.announceRetry.set(poll.id, {
+        failures,
+        at: this.now().getTime() + Math.min(ANNOUNCE_RETRY_CAP_MS, ANNOUNCE_RETRY_MS * 2 ** (failures - 1)),
+      });
+      this.warn(err, 'announcing a result failed; it is tried again', { poll: poll.id, failures });
+      await this.deps.core.lunch
+        .releaseRunAnnouncement(poll.id)
+        .catch((e: unknown) => this.warn(e, 'giving an announcement back failed', { poll: poll.id }));
     }
   }
 
@@ -218,11 +236,16 @@ export class LunchRitual {
     return this.deps.destinations.canDeliver?.(d) ?? true;
   }
 
-  /** Today's poll closed and decided, but not announced (closed by a process that could not reach the destination). */
+  /**
+   * Today's poll closed and decided, but not announced: closed by a process that could not reach the destination,
+   * or its announcement failed and was given back.
+   */
   private async announceLeftover(s: Schedule, now: Date): Promise<void> {
     const { lunch, polls, events } = this.deps.core;
     const run = await lunch.runOn(s.id, localParts(now, s.timezone).date);
     if (!run?.posted || run.announced) return;
+    const retry = this.announceRetry.get(run.poll_id);
+    if (retry && this.now().getTime() < retry.at) return;
     const poll = await polls.getPoll(run.poll_id);
     if (!poll?.decision) return;
     const snapshot = await events.refresh(poll.id);

@@ -76,6 +76,8 @@ export interface ScheduleStore {
   runOfPoll(pollId: string): Promise<ScheduleRun | null>;
   /** Marks the close announcement as made; true only for the one caller that made the mark. */
   claimRunAnnouncement(pollId: string): Promise<boolean>;
+  /** Gives a claimed announcement back (it failed): the next claim, by any process, may make it. */
+  releaseRunAnnouncement(pollId: string): Promise<void>;
   /** Polls of the schedule, newest first (for reminders' regulars and early close's expected voters). */
   recentRunPolls(scheduleId: string, limit: number): Promise<string[]>;
 }

@@ -322,6 +322,10 @@ export class SqlLunchStore
     return rows.length === 1;
   }
 
+  async releaseRunAnnouncement(pollId: string): Promise<void> {
+    await this.db.query('update schedule_runs set announced_at = null where poll_id = $1', [pollId]);
+  }
+
   async recentRunPolls(scheduleId: string, limit: number): Promise<string[]> {
     const rows = await this.db.query<{ poll_id: string }>(
       'select poll_id from schedule_runs where schedule_id = $1 order by local_date desc limit $2',
