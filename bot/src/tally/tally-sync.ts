@@ -131,8 +131,8 @@ export class TallySync {
       return;
     }
     const gone = [...this.watching.keys()].filter((id) => !held.has(id));
-    // A poll that went to another process: forget its messages here. A poll that is simply done (closed, winner
-    // claimed) stays in the engine until its last reply is made: nobody else will make it.
+    // A poll that went to another process: forget its messages here. A poll that is simply done (closed, its winner
+    // replies made) leaves the live set; whatever the engine still holds for it finishes here.
     this.letGo(new Set(gone.filter((id) => live.has(id))), true);
     this.letGo(new Set(gone.filter((id) => !live.has(id))), false);
     await Promise.all([...held].map((id) => this.hold(id, !this.watching.has(id))));
