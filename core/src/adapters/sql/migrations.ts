@@ -1362,7 +1362,9 @@ $fn$;
 -- a batch of 128 casts took 13.6 ms at 6,400 ballots and 30.8 ms at 38,400, growing with every vote ever cast.
 -- Each lookup is now a lateral subquery with LIMIT 1, which the planner cannot turn into a join, and the function
 -- runs with enable_seqscan off, so that subquery is an index probe even where a table looked tiny when planned: one
--- probe per cast, at any table size. The two deletes go by the row their lookup found (its ctid), not by a join.
+-- probe per cast, at any table size. The gate rows (poll_shards, which grows with polls) are locked the same way and
+-- their counters updated one statement per poll, by key, after the batch's statement (a join there was planned as a
+-- scan of every poll's row of the shard); the two deletes go by the rows their lookups found (ctid).
 -- Otherwise as in migration 12: the same answers, rows and locks.
 create or replace function lv_cast_set(p_casts jsonb, p_shard int, p_audit boolean) returns jsonb language plpgsql
 -- Every table this reads is read by its primary key: a plan with a sequential scan is never the right one here,
@@ -1379,6 +1381,8 @@ declare
   v_out jsonb;
   v_keys_written int;
   v_keys_expected int;
+  v_counts jsonb;
+  v_count record;
 begin
   select array_agg(s.person order by s.n),
       count(distinct (s.poll, s.person)) <> count(*)
@@ -1403,10 +1407,13 @@ begin
     select distinct hashtextextended((e.x->>'poll') || chr(31) || v_persons[e.n], 0) as k
     from jsonb_array_elements(p_casts) with ordinality e(x, n) order by 1
   ) keys;
+  -- Each by its key, in poll order.
   select coalesce(array_agg(g.poll_id) filter (where g.open), '{}') into v_open from (
-    select poll_id, open from poll_shards
-      where shard = p_shard and poll_id in (select x->>'poll' from jsonb_array_elements(p_casts) x)
-      order by poll_id for update) g;
+    select s.poll_id, s.open
+      from (select distinct x->>'poll' as poll from jsonb_array_elements(p_casts) x order by 1) b
+      cross join lateral (
+        select poll_id, open from poll_shards where poll_id = b.poll and shard = p_shard limit 1 for update
+      ) s) g;
 
   -- One statement, one snapshot (taken after the locks, so it sees every earlier change of these voters). Its
   -- writes touch disjoint rows: no person appears twice in a poll, and no idempotency key twice.
@@ -1505,10 +1512,6 @@ begin
           created_at = now()
         where idempotency.created_at <= now() - v_ttl
       returning 1
-  ), w_shards as (
-    update poll_shards s set changes = s.changes + x.changes, voters = s.voters + x.voters
-      from (select poll, count(*)::int as changes, sum(dv)::int as voters from ch group by poll) x
-      where s.poll_id = x.poll and s.shard = p_shard
   ), w_tally as (
     -- Rows in key order, as every writer takes them, so concurrent batches never deadlock on them.
     insert into tally (poll_id, key, shard, n)
@@ -1527,14 +1530,23 @@ begin
         when d.reason is not null then jsonb_build_object('ok', false, 'reason', d.reason)
         else d.outcome end order by d.n),
       (select count(*) from w_keys)::int,
-      (count(*) filter (where d.accepted and d.vkey is not null))::int
-    into v_out, v_keys_written, v_keys_expected
+      (count(*) filter (where d.accepted and d.vkey is not null))::int,
+      -- Per poll: the changes and the voters delta its gate row (its shard's counters) takes below.
+      (select coalesce(jsonb_agg(jsonb_build_object('poll', x.poll, 'changes', x.changes, 'voters', x.voters)
+          order by x.poll), '[]'::jsonb)
+        from (select poll, count(*)::int as changes, sum(dv)::int as voters from ch group by poll) x)
+    into v_out, v_keys_written, v_keys_expected, v_counts
     from d;
   -- Another transaction stored this voter's key meanwhile (the same key in another poll): as lv_cast_core's insert
   -- would, fail the batch rather than answer without the row.
   if v_keys_written <> v_keys_expected then
     raise exception 'idempotency key stored concurrently' using errcode = 'unique_violation';
   end if;
+  -- The gate rows are locked since the start, so this order cannot deadlock; each update is one index probe.
+  for v_count in select * from jsonb_to_recordset(v_counts) as x(poll text, changes int, voters int) loop
+    update poll_shards set changes = changes + v_count.changes, voters = voters + v_count.voters
+      where poll_id = v_count.poll and shard = p_shard;
+  end loop;
   return v_out;
 end
 $fn$;
