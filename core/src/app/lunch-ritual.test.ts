@@ -73,6 +73,15 @@ const at = (d: Date, ms: number) => new Date(d.getTime() + ms);
 const mine = <K extends 'post' | 'remind' | 'nudge' | 'announce'>(kind: K) =>
   dest.of(kind).filter((c) => c.destination.workspace === workspace);
 
+/** Ticks just after the opening and answers the poll this test's schedule posted. */
+async function posted(open: Date) {
+  clock = at(open, 1_000);
+  await ritual.tick();
+  const poll = mine('post')[0]?.poll;
+  if (!poll) throw new Error('no poll');
+  return poll;
+}
+
 describe('a schedule', () => {
   it('opens exactly one poll a day from the catalog, at its opening, even when ticked again and again', async () => {
     const { s, open } = await schedule();
@@ -107,10 +116,7 @@ describe('a schedule', () => {
 
   it('reminds the destination once, N minutes before close, with the current leader', async () => {
     const { open, close } = await schedule({ reminder_minutes: 10 });
-    clock = at(open, 1_000);
-    await ritual.tick();
-    const poll = mine('post')[0]?.poll;
-    if (!poll) throw new Error('no poll');
+    const poll = await posted(open);
     const first = poll.questions[0]?.options[0]?.id ?? '';
     await placeVote(core, poll.id, 1, first);
     clock = at(close, -11 * 60_000);
@@ -144,10 +150,7 @@ describe('a schedule', () => {
         await placeVote(core, r.value.poll.id, emp, r.value.poll.questions[0]?.options[0]?.id ?? '');
     }
     await store.setReminderOptOut(workspace, 'emp:4', true);
-    clock = at(open, 1_000);
-    await ritual.tick();
-    const poll = mine('post')[0]?.poll;
-    if (!poll) throw new Error('no poll');
+    const poll = await posted(open);
     await placeVote(core, poll.id, 2, poll.questions[0]?.options[0]?.id ?? ''); // emp 2 voted today
     clock = at(close, -5 * 60_000);
     await ritual.tick();
@@ -158,10 +161,7 @@ describe('a schedule', () => {
 
   it('closes its poll by itself at the close time, once, and announces the result once', async () => {
     const { s, open, close } = await schedule();
-    clock = at(open, 1_000);
-    await ritual.tick();
-    const poll = mine('post')[0]?.poll;
-    if (!poll) throw new Error('no poll');
+    const poll = await posted(open);
     const [a, b] = poll.questions[0]?.options ?? [];
     await placeVote(core, poll.id, 1, a?.id ?? '');
     await placeVote(core, poll.id, 2, a?.id ?? '');
@@ -206,10 +206,7 @@ describe('a schedule', () => {
     dest = new Refusing();
     ritual = new LunchRitual({ core, destinations: dest, now: () => clock, tickMs: 3_600_000 });
     const { open, close } = await schedule();
-    clock = at(open, 1_000);
-    await ritual.tick();
-    const poll = mine('post')[0]?.poll;
-    if (!poll) throw new Error('no poll');
+    const poll = await posted(open);
     await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
     clock = close;
     await ritual.closeDue();
@@ -255,10 +252,7 @@ describe('a schedule', () => {
 
   it('extends a poll below its quorum once, then closes it with no decision', async () => {
     const { open, close } = await schedule({ quorum: 3, extend_minutes: 15 });
-    clock = at(open, 1_000);
-    await ritual.tick();
-    const poll = mine('post')[0]?.poll;
-    if (!poll) throw new Error('no poll');
+    const poll = await posted(open);
     await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
     clock = close;
     await ritual.closeDue();
