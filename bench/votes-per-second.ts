@@ -238,7 +238,7 @@ async function main() {
     if (naiveRates.length) cell.naive = median(naiveRates);
     cells.push(cell);
     const m = median(cell.runs.map((r) => r.rate));
-    const clientCpu = cell.runs.flatMap((r) => (r.client === undefined ? [] : [r.client]));
+    const clientCpu = loadGeneratorCpu(cell);
     console.log(
       `${cell.target} ${cell.store} C=${cell.c}: ${Math.round(m)} votes/s (${cell.runs.map((r) => Math.round(r.rate)).join(', ')})${cell.naive ? ` (naive ${Math.round(cell.naive)})` : ''}${clientCpu.length ? ` load generator ${percent(median(clientCpu))} of a core` : ''} lost ${cell.lost} doubled ${cell.doubled}`,
     );
@@ -248,7 +248,7 @@ async function main() {
     const med = median(rates);
     const p50 = median(cell.runs.map((r) => r.p50));
     const p99 = median(cell.runs.map((r) => r.p99));
-    const client = cell.runs.flatMap((r) => (r.client === undefined ? [] : [r.client]));
+    const client = loadGeneratorCpu(cell);
     return `| ${cell.target} | ${cell.store} | ${cell.c} | ${cell.runs.map((r) => r.load.toFixed(1)).join(', ')} | ${Math.round(med)} (${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}) | ${p50.toFixed(2)} | ${p99.toFixed(2)} | ${client.length ? percent(median(client)) : '—'} | ${cell.naive ? `${(med / cell.naive).toFixed(2)}× (naive ${Math.round(cell.naive)})` : '—'} | ${cell.lost} | ${cell.doubled} |`;
   });
   const outboxNotes = cells
@@ -302,5 +302,7 @@ ${outboxNotes.join('\n')}`,
 }
 
 const percent = (x: number) => `${Math.round(x * 100)} %`;
+/** The load generator's CPU in each HTTP run of the cell (none for in-process cells). */
+const loadGeneratorCpu = (cell: Cell) => cell.runs.flatMap((r) => (r.client === undefined ? [] : [r.client]));
 
 await main();
