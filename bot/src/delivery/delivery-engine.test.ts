@@ -81,6 +81,10 @@ function claims() {
   };
 }
 
+/** n retryable failures in a row, as a platform answers them during an outage. */
+const retries = (n: number, reason: string): Outcome[] =>
+  Array.from({ length: n }, () => ({ ok: false, kind: 'retry', reason }));
+
 const log = { warn: vi.fn(), info: vi.fn() };
 function engine(platform: FakePlatform, store = claims(), owner = 'me') {
   return new DeliveryEngine({
@@ -191,11 +195,7 @@ describe('DeliveryEngine', () => {
   it('gives up after the attempts cap, and a newer state tries again', async () => {
     const platform = new FakePlatform();
     const e = engine(platform);
-    platform.script = Array.from({ length: 11 }, () => ({
-      ok: false as const,
-      kind: 'retry' as const,
-      reason: '5xx',
-    }));
+    platform.script = retries(11, '5xx');
     e.offer(msg('a'), snap('a', 1));
     await vi.advanceTimersByTimeAsync(30 * 60_000);
     expect(platform.updates).toHaveLength(11); // the first try and 10 retries
@@ -222,11 +222,7 @@ describe('DeliveryEngine', () => {
     const platform = new FakePlatform();
     const store = claims();
     const e = engine(platform, store);
-    platform.replyScript = Array.from({ length: 14 }, () => ({
-      ok: false as const,
-      kind: 'retry' as const,
-      reason: 'http 503',
-    }));
+    platform.replyScript = retries(14, 'http 503');
     e.offer(msg('a'), snap('a', 3, 'closed'));
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(platform.replies.length).toBeGreaterThan(11); // past the cap of 10 retries, still trying
@@ -242,11 +238,7 @@ describe('DeliveryEngine', () => {
     const platform = new FakePlatform();
     const store = claims();
     const e = engine(platform, store);
-    platform.script = Array.from({ length: 14 }, () => ({
-      ok: false as const,
-      kind: 'retry' as const,
-      reason: '5xx',
-    }));
+    platform.script = retries(14, '5xx');
     e.offer(msg('a'), snap('a', 7, 'closed'));
     await vi.advanceTimersByTimeAsync(30 * 60_000);
     expect(platform.updates.map((u) => u.version)).toEqual(Array.from({ length: 15 }, () => 7));
