@@ -860,6 +860,34 @@ export function storeContract(
       expect((await store.readTally(poll.id))?.counts).toMatchObject({ o1: 0, o2: 1 });
     });
 
+    it('looks up by key for one cast and for the tally read too, even where the statistics say the tables are tiny', async () => {
+      const poll = await newPoll();
+      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('9511'), optionIds: ['o1'] });
+      await newPoll();
+      await newPoll();
+      await fx.sql('analyze ballots, idempotency, polls, questions, options, directory, poll_shards, tally');
+      await fx.sql(`create or replace function lv_test_one_scans(p_poll text) returns text language plpgsql as $$
+        declare
+          v_before jsonb := (select jsonb_object_agg(relname, seq_scan) from pg_stat_xact_user_tables);
+        begin
+          perform set_config('livevote.poll_keys', '', true);
+          -- A change (its old ballot found and replaced), a new vote with a key, a refusal, then the tally.
+          perform lv_cast(p_poll, 'q1', 'web', '', '9511', '9511', array['o2'], 'one-1', 0, true);
+          perform lv_cast(p_poll, 'q1', 'web', '', '9512', '9512', array['o1'], 'one-2', 0, true);
+          perform lv_cast(p_poll, 'q1', 'web', '', '9513', '9513', array['o9'], 'one-3', 0, true);
+          perform lv_tally(p_poll);
+          return (select coalesce(string_agg(relname || ' ' || (seq_scan - (v_before->>relname)::bigint), ', '
+              order by relname), '')
+            from pg_stat_xact_user_tables
+            where seq_scan > coalesce((v_before->>relname)::bigint, 0)
+              and relname in ('ballots', 'idempotency', 'polls', 'questions', 'options', 'directory', 'poll_shards',
+                'tally', 'outbox'));
+        end $$`);
+      const [row] = await fx.sql<{ scans: string }>('select lv_test_one_scans($1) as scans', [poll.id]);
+      expect(row?.scans).toBe('');
+      expect((await store.readTally(poll.id))?.counts).toMatchObject({ o1: 1, o2: 1 });
+    });
+
     it('refuses in a batch the casts of a closed poll or a shut gate, and counts the others of the same batch', async () => {
       const [open, closed, closing] = [await newPoll(), await newPoll(), await newPoll()];
       await store.closePoll(closed.id);

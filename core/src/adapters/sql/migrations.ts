@@ -1563,4 +1563,23 @@ $fn$;
 alter table chat_messages add column announce_by text;
 `,
   },
+  {
+    version: 16,
+    name: 'one cast, its counters and the tally read look rows up by key, whatever the statistics say',
+    sql: `
+-- Migration 14 pinned the batch (lv_cast_set) to index probes; the one-cast path and the tally read kept plans
+-- chosen from the statistics. On freshly analysed small tables three casts and a tally read scanned ballots,
+-- idempotency, options, polls, questions, poll_shards and tally whole (30 sequential scans), and a session keeps such
+-- a plan until the next analyse of the table, however far it grows meanwhile. Every one of their statements reads
+-- by primary key or by the leading columns of one, so a sequential scan is never the right plan here. (Not on
+-- lv_cast_commit: a procedure with a SET clause may not commit.)
+alter function lv_cast_core(text, text, text, text, text, text, text[], text, int, boolean, boolean)
+  set enable_seqscan = off;
+alter function lv_cast(text, text, text, text, text, text, text[], text, int, boolean) set enable_seqscan = off;
+alter function lv_cast_batch(jsonb, int, boolean) set enable_seqscan = off;
+alter function lv_count(int, jsonb[]) set enable_seqscan = off;
+alter function lv_tally(text) set enable_seqscan = off;
+alter function lv_voter_key(text, text, text, text) set enable_seqscan = off;
+`,
+  },
 ];
