@@ -228,6 +228,27 @@ describe('a schedule', () => {
     expect((await store.runOfPoll(poll.id))?.announced).toBe(true);
   });
 
+  it('makes the announcement of a process that claimed it and died, once its claim lapsed', async () => {
+    const { open, close } = await schedule();
+    const poll = await posted(open);
+    await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    // Another process closed the poll and claimed the announcement for 300 ms, then died before sending it.
+    const dead = new LunchRitual({ core, destinations: new DestinationRouter(), now: () => clock });
+    clock = close;
+    await dead.closeDue(); // closes; cannot reach Teams, so it leaves the announcement
+    expect(await store.claimRunAnnouncement(poll.id, 300)).toBe(true);
+    expect((await store.runOfPoll(poll.id))?.announced).toBe(false); // claimed is not made
+    clock = at(close, 1_000);
+    await ritual.tick(); // the claim is still live: not ours to make
+    expect(mine('announce')).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 350));
+    await ritual.tick();
+    await ritual.tick();
+    expect(mine('announce')).toHaveLength(1);
+    expect((await store.runOfPoll(poll.id))?.announced).toBe(true);
+    expect(await store.claimRunAnnouncement(poll.id, 300)).toBe(false); // made: never claimed again
+  });
+
   it('leaves a chat destination to a process that can reach it: that one opens and announces', async () => {
     const { open, close } = await schedule();
     const webOnly = new LunchRitual({ core, destinations: new DestinationRouter(), now: () => clock });

@@ -21,6 +21,11 @@ export interface LunchRitualDeps {
   log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   /** How often schedules and reminders are looked at, and the close timer re-reads the next close (default 5 s). */
   tickMs?: number;
+  /**
+   * How long a claimed result announcement is this process's to make (default 60 s, as a run's posting lease):
+   * if it dies meanwhile, another process makes it after that. The platforms' calls time out well within it.
+   */
+  announceLeaseMs?: number;
   extendMinutes?: number;
   timezone?: string;
 }
@@ -31,6 +36,7 @@ const MIN_PASS_MS = 100;
 /** A failed result announcement is tried again after this, doubling with each failure, up to the cap. */
 const ANNOUNCE_RETRY_MS = 5_000;
 const ANNOUNCE_RETRY_CAP_MS = 10 * 60_000;
+const ANNOUNCE_LEASE_MS = 60_000;
 
 export class LunchRitual {
   private closeTimer: NodeJS.Timeout | undefined;
@@ -143,14 +149,14 @@ export class LunchRitual {
     const schedule = await this.deps.core.lunch.schedule(run.schedule_id);
     // A process that cannot reach this kind of destination leaves the announcement to one that can (see tick).
     if (!schedule || !this.canDeliver(destinationOf(schedule))) return;
-    if (!(await this.deps.core.lunch.claimRunAnnouncement(poll.id))) return;
+    const { lunch } = this.deps.core;
+    if (!(await lunch.claimRunAnnouncement(poll.id, this.deps.announceLeaseMs ?? ANNOUNCE_LEASE_MS))) return;
     const fresh = (await this.deps.core.polls.getPoll(poll.id)) ?? poll;
     try {
       await this.deps.destinations.announce(destinationOf(schedule), fresh, {
         snapshot,
         decision: decision ?? null,
       });
-      this.announceRetry.delete(poll.id);
     } catch (err) {
       // Given back, not lost: a later tick (this process or another) announces it, after a growing pause here
       // (5 s, doubling, at most 10 min) so a destination that keeps refusing is not hammered.
@@ -161,10 +167,16 @@ export class LunchRitual {
         at: this.now().getTime() + Math.min(ANNOUNCE_RETRY_CAP_MS, ANNOUNCE_RETRY_MS * 2 ** (failures - 1)),
       });
       this.warn(err, 'announcing a result failed; it is tried again', { poll: poll.id, failures });
-      await this.deps.core.lunch
+      await lunch
         .releaseRunAnnouncement(poll.id)
         .catch((e: unknown) => this.warn(e, 'giving an announcement back failed', { poll: poll.id }));
+      return;
     }
+    this.announceRetry.delete(poll.id);
+    // Made. Should the mark fail, the claim lapses and the announcement is made again: twice at worst, never lost.
+    await lunch
+      .runAnnounced(poll.id)
+      .catch((e: unknown) => this.warn(e, 'recording an announcement failed', { poll: poll.id }));
   }
 
   // ---- early close --------------------------------------------------------------------------------------
@@ -238,7 +250,8 @@ export class LunchRitual {
 
   /**
    * Today's poll closed and decided, but not announced: closed by a process that could not reach the destination,
-   * or its announcement failed and was given back.
+   * or its announcement failed and was given back, or the process that claimed it died before it was made (its
+   * claim lapses with its lease).
    */
   private async announceLeftover(s: Schedule, now: Date): Promise<void> {
     const { lunch, polls, events } = this.deps.core;

@@ -74,8 +74,13 @@ export interface ScheduleStore {
   runOn(scheduleId: string, localDate: string): Promise<ScheduleRun | null>;
   /** The run a poll belongs to (with its schedule), if a schedule made it. */
   runOfPoll(pollId: string): Promise<ScheduleRun | null>;
-  /** Marks the close announcement as made; true only for the one caller that made the mark. */
-  claimRunAnnouncement(pollId: string): Promise<boolean>;
+  /**
+   * Claims the result announcement for leaseMs: true for one caller at a time, and never once it is made. A claim
+   * whose holder died lapses with its lease, and the next caller gets it.
+   */
+  claimRunAnnouncement(pollId: string, leaseMs: number): Promise<boolean>;
+  /** The destination took the announcement: it is made (ScheduleRun.announced), and never claimed again. */
+  runAnnounced(pollId: string): Promise<void>;
   /** Gives a claimed announcement back (it failed): the next claim, by any process, may make it. */
   releaseRunAnnouncement(pollId: string): Promise<void>;
   /** Polls of the schedule, newest first (for reminders' regulars and early close's expected voters). */

@@ -1582,4 +1582,14 @@ alter function lv_tally(text) set enable_seqscan = off;
 alter function lv_voter_key(text, text, text, text) set enable_seqscan = off;
 `,
   },
+  {
+    version: 17,
+    name: "a schedule's result announcement: claimed for a lease, marked made once sent",
+    sql: `
+-- announced_at was set when a process claimed the result announcement, before it was sent; a process that died in
+-- between lost that day's announcement. Now a claim holds it until announce_until (a lease that lapses if its
+-- holder dies), and announced_at is set once the destination took it.
+alter table schedule_runs add column announce_until timestamptz;
+`,
+  },
 ];

@@ -314,16 +314,28 @@ export class SqlLunchStore
     return rows[0] ? runOf(rows[0]) : null;
   }
 
-  async claimRunAnnouncement(pollId: string): Promise<boolean> {
+  async claimRunAnnouncement(pollId: string, leaseMs: number): Promise<boolean> {
     const rows = await this.db.query(
-      'update schedule_runs set announced_at = now() where poll_id = $1 and announced_at is null returning 1',
-      [pollId],
+      `update schedule_runs set announce_until = now() + $2 * interval '1 millisecond'
+        where poll_id = $1 and announced_at is null and (announce_until is null or announce_until <= now())
+        returning 1`,
+      [pollId, leaseMs],
     );
     return rows.length === 1;
   }
 
+  async runAnnounced(pollId: string): Promise<void> {
+    await this.db.query(
+      'update schedule_runs set announced_at = coalesce(announced_at, now()), announce_until = null where poll_id = $1',
+      [pollId],
+    );
+  }
+
   async releaseRunAnnouncement(pollId: string): Promise<void> {
-    await this.db.query('update schedule_runs set announced_at = null where poll_id = $1', [pollId]);
+    await this.db.query(
+      'update schedule_runs set announce_until = null where poll_id = $1 and announced_at is null',
+      [pollId],
+    );
   }
 
   async recentRunPolls(scheduleId: string, limit: number): Promise<string[]> {
