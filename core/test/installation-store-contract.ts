@@ -5,7 +5,7 @@ import type { Installation, InstallationStore } from '../src/ports/installations
 export interface InstallationStoreFixture {
   store: InstallationStore;
   /** Another store on the same database, with another ENCRYPTION_KEY (or the same one: another process). */
-  withKey(encryptionKey: string): InstallationStore;
+  withKey(encryptionKey: string, previousKeys?: string[]): InstallationStore;
   /** Raw SQL on the same database: what an attacker with a copy of it, or an operator, sees and changes. */
   sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
@@ -117,6 +117,45 @@ export function installationStoreContract(name: string, open: () => Promise<Inst
       const stranger = fx.withKey('a-different-encryption-key-of-32-characters');
       expect(await codeOf(stranger.installation(`slack:${t}`))).toBe('credentials_other_key');
       await expect(stranger.installation(`slack:${t}`)).rejects.toThrow(/another ENCRYPTION_KEY/);
+    });
+
+    it('rotates ENCRYPTION_KEY: opens under a previous key, seals again under the new one as read or all at once', async () => {
+      const [a, b, c] = [team(), team(), team()];
+      const oldKey = 'the-old-encryption-key-of-32-characters-!';
+      const newKey = 'the-new-encryption-key-of-32-characters-!';
+      const before = fx.withKey(oldKey);
+      await before.saveInstallation(slackInstall(a, 'xoxb-a'));
+      await before.saveInstallation(slackInstall(b, 'xoxb-b'));
+      await fx.withKey('a-key-nobody-was-given-of-32-characters').saveInstallation(slackInstall(c, 'xoxb-c'));
+      const sealed = async (t: string) =>
+        (
+          await fx.sql<{ credentials: string }>(
+            'select credentials from installations where workspace = $1',
+            [`slack:${t}`],
+          )
+        )[0]?.credentials;
+      const underOld = await sealed(a);
+      // The new key alone cannot open them; with the old one as previous it can, and a read seals that row again.
+      expect(await codeOf(fx.withKey(newKey).installation(`slack:${a}`))).toBe('credentials_other_key');
+      const rotated = fx.withKey(newKey, [oldKey]);
+      expect((await rotated.installation(`slack:${a}`))?.credentials).toMatchObject({
+        bot: { token: 'xoxb-a' },
+      });
+      expect(await sealed(a)).not.toBe(underOld);
+      expect((await fx.withKey(newKey).installation(`slack:${a}`))?.credentials).toMatchObject({
+        bot: { token: 'xoxb-a' },
+      });
+      expect(await codeOf(before.installation(`slack:${a}`))).toBe('credentials_other_key');
+      // The sweep seals the rest; a row under a key it was not given is named, left as it is.
+      const underC = await sealed(c);
+      const report = await rotated.resealInstallations();
+      expect(report.resealed).toBe(1); // b
+      expect(report.unreadable).toContainEqual({ workspace: `slack:${c}`, code: 'credentials_other_key' });
+      expect(await sealed(c)).toBe(underC);
+      expect((await fx.withKey(newKey).installation(`slack:${b}`))?.credentials).toMatchObject({
+        bot: { token: 'xoxb-b' },
+      });
+      expect((await rotated.resealInstallations()).resealed).toBe(0); // nothing left under the old key
     });
 
     it('refuses credentials edited in the database, or copied into another workspace’s row', async () => {

@@ -150,7 +150,12 @@ export async function openAdapters(
   const archive = a ? { archive: a.archive } : {};
   const archiveName = a?.name ?? 'off';
   const installations = config.ENCRYPTION_KEY
-    ? { installations: new SqlInstallationStore(s.driver, { encryptionKey: config.ENCRYPTION_KEY }) }
+    ? {
+        installations: new SqlInstallationStore(s.driver, {
+          encryptionKey: config.ENCRYPTION_KEY,
+          previousEncryptionKeys: config.ENCRYPTION_KEY_PREVIOUS,
+        }),
+      }
     : {};
   if (!config.REDIS_URL) {
     const limits = createLimits(config, log);

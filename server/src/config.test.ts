@@ -130,6 +130,27 @@ describe('configuration', () => {
     ).toBe('signed');
   });
 
+  it('takes previous keys for a rotation as a comma-separated list, each as long as a key, beside the new key', () => {
+    const c = parseConfig({
+      AUTH_SECRET: 'a'.repeat(32),
+      AUTH_SECRET_PREVIOUS: ` ${'b'.repeat(32)}, ${'c'.repeat(40)} ,`,
+      ENCRYPTION_KEY: 'e'.repeat(32),
+      ENCRYPTION_KEY_PREVIOUS: 'f'.repeat(32),
+    });
+    expect(c.AUTH_SECRET_PREVIOUS).toEqual(['b'.repeat(32), 'c'.repeat(40)]);
+    expect(c.ENCRYPTION_KEY_PREVIOUS).toEqual(['f'.repeat(32)]);
+    expect(parseConfig({}).ENCRYPTION_KEY_PREVIOUS).toEqual([]);
+    expect(fails({ AUTH_SECRET: 'a'.repeat(32), AUTH_SECRET_PREVIOUS: `${'b'.repeat(32)},short` })).toContain(
+      'AUTH_SECRET_PREVIOUS: must be a comma-separated list of keys, each at least 32 characters',
+    );
+    expect(fails({ ENCRYPTION_KEY_PREVIOUS: 'f'.repeat(32) })).toContain(
+      'ENCRYPTION_KEY_PREVIOUS: needs ENCRYPTION_KEY',
+    );
+    expect(fails({ AUTH_SECRET_PREVIOUS: 'b'.repeat(32) })).toContain(
+      'AUTH_SECRET_PREVIOUS: needs AUTH_SECRET',
+    );
+  });
+
   it('keeps the Teams endpoint unauthenticated only on request, and never in signed mode', () => {
     expect(parseConfig({}).TEAMS_ALLOW_UNAUTHENTICATED).toBe('false');
     expect(parseConfig({ TEAMS_ALLOW_UNAUTHENTICATED: 'true' }).TEAMS_ALLOW_UNAUTHENTICATED).toBe('true');

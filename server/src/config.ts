@@ -20,6 +20,21 @@ const int = (def: number, min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** A comma-separated list of secrets, each at least `min` characters (a previous key kept during a rotation). */
+const secretList = (min: number) =>
+  optional
+    .transform((s) =>
+      s === undefined
+        ? []
+        : s
+            .split(',')
+            .map((k) => k.trim())
+            .filter((k) => k !== ''),
+    )
+    .refine((keys) => keys.every((k) => k.length >= min), {
+      message: `must be a comma-separated list of keys, each at least ${min} characters`,
+    });
+
 const FRAME_ANCESTOR = /^('self'|https:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i;
 
 const SLACK_OAUTH = ['SLACK_CLIENT_ID', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET'] as const;
@@ -100,6 +115,8 @@ export const configSchema = z
     AUTH_SECRET: optional.refine((s) => s === undefined || s.length >= 32, {
       message: 'must be at least 32 characters',
     }),
+    /** Secrets voter tokens signed before a rotation of AUTH_SECRET are still accepted under (until they expire). */
+    AUTH_SECRET_PREVIOUS: secretList(32),
     ADMIN_TOKEN: optional.refine((s) => s === undefined || s.length >= 16, {
       message: 'must be at least 16 characters',
     }),
@@ -125,6 +142,8 @@ export const configSchema = z
     ENCRYPTION_KEY: optional.refine((s) => s === undefined || s.length >= ENCRYPTION_KEY_MIN_LENGTH, {
       message: `must be at least ${ENCRYPTION_KEY_MIN_LENGTH} characters (e.g. openssl rand -base64 32)`,
     }),
+    /** Keys stored tokens may still be sealed under during a rotation of ENCRYPTION_KEY (reseal-credentials). */
+    ENCRYPTION_KEY_PREVIOUS: secretList(ENCRYPTION_KEY_MIN_LENGTH),
     TEAMS_CLIENT_ID: optional,
     TEAMS_CLIENT_SECRET: optional,
     TEAMS_TENANT_ID: optional,
@@ -222,6 +241,17 @@ export const configSchema = z
           'is refused when AUTH_MODE=signed (set TEAMS_CLIENT_ID: every activity token is then validated)',
       });
     slackOAuthIssues(c, ctx);
+    // A previous key without a current one would leave nothing to sign or seal with.
+    for (const [previous, current] of [
+      ['AUTH_SECRET_PREVIOUS', 'AUTH_SECRET'],
+      ['ENCRYPTION_KEY_PREVIOUS', 'ENCRYPTION_KEY'],
+    ] as const)
+      if (c[previous].length > 0 && !c[current])
+        ctx.addIssue({
+          code: 'custom',
+          path: [previous],
+          message: `needs ${current}: the new key, which signs or seals from now on (${previous} only opens)`,
+        });
     if (c.AUTH_MODE === 'signed') {
       if (!c.AUTH_SECRET)
         ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when AUTH_MODE=signed' });

@@ -1,7 +1,8 @@
-// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry | teams-package | slack-manifest`.
+// The livevote CLI: `livevote start | migrate | seed-demo | outbox-retry | reseal-credentials | teams-package |
+// slack-manifest`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createCore } from '@livevote/core';
+import { createCore, SqlInstallationStore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
 import { ConfigError, parseConfig } from './config.ts';
@@ -15,7 +16,9 @@ const USAGE = `usage: livevote <command>
   teams-package [file]   write the Teams app zip (TEAMS_CLIENT_ID, PUBLIC_URL, TEAMS_PRIVACY_URL, TEAMS_TERMS_URL)
                          to file (dist/livevote-teams.zip), validated against the manifest schema
   slack-manifest         print the Slack app manifest for PUBLIC_URL (socket mode when SLACK_APP_TOKEN is set)
-  outbox-retry [id ...]  send parked outbox rows (refused by MongoDB too often) again; all of them without ids`;
+  outbox-retry [id ...]  send parked outbox rows (refused by MongoDB too often) again; all of them without ids
+  reseal-credentials     seal every stored chat token still under an ENCRYPTION_KEY_PREVIOUS key again under
+                         ENCRYPTION_KEY; exits 0 when none is left under another key (then drop the previous one)`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] ?? 'start';
@@ -89,6 +92,27 @@ async function main(argv: string[]): Promise<number> {
         await s.close();
       }
       return 0;
+    }
+    case 'reseal-credentials': {
+      if (!config.ENCRYPTION_KEY) {
+        console.error('ENCRYPTION_KEY: set it to the new key (and ENCRYPTION_KEY_PREVIOUS to the old one).');
+        return 78;
+      }
+      const s = await openStore(config, log);
+      try {
+        const r = await new SqlInstallationStore(s.driver, {
+          encryptionKey: config.ENCRYPTION_KEY,
+          previousEncryptionKeys: config.ENCRYPTION_KEY_PREVIOUS,
+        }).resealInstallations();
+        console.log(
+          `${r.resealed} installation(s) sealed again under ENCRYPTION_KEY, ${r.current} already were`,
+        );
+        for (const u of r.unreadable)
+          console.error(`${u.workspace}: ${u.code} (still needs its key, or install again)`);
+        return r.unreadable.length === 0 ? 0 : 65;
+      } finally {
+        await s.close();
+      }
     }
     case 'teams-package': {
       if (!config.TEAMS_CLIENT_ID) {

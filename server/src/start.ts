@@ -79,7 +79,9 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
   const adminToken = config.ADMIN_TOKEN ?? (await embeddedAdminToken(config));
   const appAuth = {
     mode: config.AUTH_MODE,
-    ...(config.AUTH_SECRET ? { secret: config.AUTH_SECRET } : {}),
+    ...(config.AUTH_SECRET
+      ? { secret: config.AUTH_SECRET, previousSecrets: config.AUTH_SECRET_PREVIOUS }
+      : {}),
     adminToken,
   };
 

@@ -3,7 +3,7 @@
 // 1012, outbox flushed). The archive is the in-memory one: no MongoDB runs here.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createPgStore, MemoryArchive } from '@livevote/core';
+import { createPgStore, MemoryArchive, pgDriver, SqlInstallationStore } from '@livevote/core';
 import {
   createTestDatabase,
   TEST_ANONYMITY_KEY,
@@ -82,6 +82,13 @@ const vote = (pollId: string, emp: string, optionId: string, headers: Record<str
 
 /** Runs the CLI as an operator would, against this test's database. */
 function livevote(...args: string[]): Promise<{ code: number | null; out: string }> {
+  return livevoteWith({}, ...args);
+}
+
+function livevoteWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number | null; out: string }> {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     env: {
@@ -90,6 +97,7 @@ function livevote(...args: string[]): Promise<{ code: number | null; out: string
       DATABASE_URL: db.url,
       ANONYMITY_KEY: TEST_ANONYMITY_KEY,
       LOG_LEVEL: 'silent',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -212,6 +220,38 @@ describe('operations', () => {
         ['option_added', 'Naengmyeon'],
       ]);
     expect(await parked()).toBe(0);
+  });
+
+  it('`livevote reseal-credentials` moves stored chat tokens to a new ENCRYPTION_KEY, naming any it cannot open', async () => {
+    const [oldKey, newKey] = [
+      'ops-old-encryption-key-0123456789-abcdef',
+      'ops-new-encryption-key-0123456789-abcdef',
+    ];
+    const driver = pgDriver(pool);
+    const install = (key: string, team: string) =>
+      new SqlInstallationStore(driver, { encryptionKey: key }).saveInstallation({
+        workspace: `slack:${team}`,
+        platform: 'slack',
+        installedBy: 'U0',
+        credentials: { bot: { token: `xoxb-${team}` } },
+      });
+    await install(oldKey, 'TRESEAL1');
+    await install(oldKey, 'TRESEAL2');
+    const rotate = { ENCRYPTION_KEY: newKey, ENCRYPTION_KEY_PREVIOUS: oldKey };
+    const first = await livevoteWith(rotate, 'reseal-credentials');
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.out).toContain('2 installation(s) sealed again under ENCRYPTION_KEY, 0 already were');
+    const fresh = new SqlInstallationStore(driver, { encryptionKey: newKey }); // the old key dropped
+    expect((await fresh.installation('slack:TRESEAL2'))?.credentials).toEqual({
+      bot: { token: 'xoxb-TRESEAL2' },
+    });
+    // One under a key the operator did not give: named, left alone, and the exit code says so.
+    await install('ops-lost-encryption-key-0123456789-abcdef', 'TRESEAL3');
+    const second = await livevoteWith(rotate, 'reseal-credentials');
+    expect(second.code).toBe(65);
+    expect(second.out).toContain('0 installation(s) sealed again under ENCRYPTION_KEY, 2 already were');
+    expect(second.out).toContain('slack:TRESEAL3: credentials_other_key');
+    expect((await livevoteWith({}, 'reseal-credentials')).code).toBe(78);
   });
 
   it('on stop: closes WebSockets with 1012 and flushes the outbox before exiting', async () => {

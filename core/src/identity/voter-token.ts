@@ -1,4 +1,6 @@
 // Signed, expiring voter tokens for AUTH_MODE=signed: `v1.<payload>.<hmac>`, base64url, HMAC-SHA256 with AUTH_SECRET.
+// Rotation: tokens are issued under the current secret and verified under it or any previous one
+// (AUTH_SECRET_PREVIOUS), so links handed out before a rotation keep working until they expire.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../domain/result.ts';
@@ -30,7 +32,8 @@ export function issueVoterToken(secret: string, voter: Voter, ttlSeconds: number
 }
 
 export function verifyVoterToken(
-  secret: string,
+  /** The current secret, or it first and then the previous ones. */
+  secrets: string | readonly string[],
   token: string,
   now = new Date(),
 ): Result<Voter, 'invalid_token' | 'expired_token'> {
@@ -38,8 +41,11 @@ export function verifyVoterToken(
   if (parts.length !== 3 || parts[0] !== 'v1') return fail('invalid_token', 'The voter token is malformed.');
   const body = `${parts[0]}.${parts[1]}`;
   const given = Buffer.from(parts[2] ?? '', 'base64url');
-  const expected = Buffer.from(sign(secret, body), 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  const signedBy = (secret: string) => {
+    const expected = Buffer.from(sign(secret, body), 'base64url');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!(typeof secrets === 'string' ? [secrets] : secrets).some(signedBy)) {
     return fail('invalid_token', 'The voter token signature is not valid.');
   }
   let parsed: z.infer<typeof payloadSchema>;

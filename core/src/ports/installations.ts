@@ -28,4 +28,18 @@ export interface InstallationStore {
   installation(workspace: Workspace): Promise<StoredInstallation | null>;
   /** Forgets the workspace's installation (uninstalled, or its bot token revoked); true when there was one. */
   deleteInstallation(workspace: Workspace): Promise<boolean>;
+  /**
+   * Seals every installation still under a previous ENCRYPTION_KEY again under the current one (key rotation);
+   * `installation()` does the same for the one it reads.
+   */
+  resealInstallations(): Promise<ResealReport>;
+}
+
+export interface ResealReport {
+  /** Sealed again under the current key by this call. */
+  resealed: number;
+  /** Already under the current key. */
+  current: number;
+  /** Under a key this process was not given, or changed: they still need that key, or a new install. */
+  unreadable: { workspace: Workspace; code: string }[];
 }

@@ -549,10 +549,12 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
   });
 });
 
+const PREVIOUS_SECRET = 'the-secret-before-rotation-0123456789-0123';
+
 describe('REST API in signed mode', () => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer('pglite', { mode: 'signed' });
+    srv = await startTestServer('pglite', { mode: 'signed', previousSecrets: [PREVIOUS_SECRET] });
   });
   afterAll(async () => srv?.close());
 
@@ -576,6 +578,23 @@ describe('REST API in signed mode', () => {
     expect(bad.status).toBe(401);
     const expired = issueVoterToken(SECRET, webVoter('2'), 60, new Date(Date.now() - 3_600_000));
     const old = await fetch(`${srv.url}/api/polls/${id}/votes`, json(body, { 'x-voter-token': expired }));
+    expect(((await old.json()) as ErrorBody).error.code).toBe('expired_token');
+    const stats = (await (await fetch(`${srv.url}/api/polls/${id}`)).json()) as PollResponse;
+    expect(stats.snapshot.total_voters).toBe(1);
+  });
+
+  it('accepts a token signed before AUTH_SECRET was rotated (AUTH_SECRET_PREVIOUS) until it expires', async () => {
+    const created = await fetch(
+      `${srv.url}/api/polls`,
+      json({ template: 'choice', title: 'T', options: ['a', 'b'] }, admin),
+    );
+    const id = ((await created.json()) as PollResponse).poll.id;
+    const body = { question_id: 'q1', option_ids: ['o2'] };
+    const before = issueVoterToken(PREVIOUS_SECRET, webVoter('31'), 600);
+    const ok = await fetch(`${srv.url}/api/polls/${id}/votes`, json(body, { 'x-voter-token': before }));
+    expect(ok.status).toBe(200);
+    const lapsed = issueVoterToken(PREVIOUS_SECRET, webVoter('32'), 60, new Date(Date.now() - 3_600_000));
+    const old = await fetch(`${srv.url}/api/polls/${id}/votes`, json(body, { 'x-voter-token': lapsed }));
     expect(((await old.json()) as ErrorBody).error.code).toBe('expired_token');
     const stats = (await (await fetch(`${srv.url}/api/polls/${id}`)).json()) as PollResponse;
     expect(stats.snapshot.total_voters).toBe(1);

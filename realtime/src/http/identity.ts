@@ -8,6 +8,8 @@ export interface AuthSettings {
   mode: 'open' | 'signed';
   /** HMAC secret for voter tokens; required in signed mode, optional in open mode. */
   secret?: string;
+  /** Secrets of before a rotation (AUTH_SECRET_PREVIOUS): tokens they signed are accepted until they expire. */
+  previousSecrets?: readonly string[];
   adminToken: string;
 }
 
@@ -47,7 +49,7 @@ function resolveIdentity(
   auth: AuthSettings,
 ): { voter: Voter; signed: boolean } {
   if (given.token !== undefined && auth.secret) {
-    const v = verifyVoterToken(auth.secret, given.token);
+    const v = verifyVoterToken([auth.secret, ...(auth.previousSecrets ?? [])], given.token);
     if (!v.ok) throw new HttpError(401, v.reason, v.message);
     return { voter: v.value, signed: true };
   }

@@ -81,5 +81,22 @@ describe('CredentialCipher (AES-256-GCM at rest)', () => {
 
   it('refuses a key shorter than 32 characters', () => {
     expect(() => new CredentialCipher('short')).toThrow(/at least 32/);
+    expect(() => new CredentialCipher(KEY, ['short'])).toThrow(/ENCRYPTION_KEY_PREVIOUS.*at least 32/);
+  });
+
+  it('rotates: opens what a previous key sealed, seals only under the current key, and says which is which', () => {
+    const previous = new CredentialCipher('the-previous-key-of-at-least-32-characters');
+    const old = previous.seal(TOKEN, 'slack:T1');
+    const rotated = new CredentialCipher(KEY, ['the-previous-key-of-at-least-32-characters']);
+    expect(rotated.keyId).toBe(cipher.keyId);
+    expect(rotated.open(old, 'slack:T1')).toBe(TOKEN);
+    expect(rotated.isCurrent(old)).toBe(false);
+    const fresh = rotated.seal(TOKEN, 'slack:T1');
+    expect(rotated.isCurrent(fresh)).toBe(true);
+    expect(cipher.open(fresh, 'slack:T1')).toBe(TOKEN); // a process with the new key alone opens it
+    expect(codeOf(() => previous.open(fresh, 'slack:T1'))).toBe('credentials_other_key');
+    // A previous key opens only what it sealed, bound to its row as ever.
+    expect(codeOf(() => rotated.open(old, 'slack:T2'))).toBe('credentials_tampered');
+    expect(codeOf(() => rotated.open(flip(old, 4), 'slack:T1'))).toBe('credentials_tampered');
   });
 });

@@ -4,6 +4,10 @@
 // opened under another key is refused instead of handing out a token.
 //
 // Form: `v1.<key id>.<iv>.<tag>.<ciphertext>`, base64url parts; the version, key id and context are authenticated.
+//
+// Rotation: a cipher seals under its current key and opens under it or any previous key it was given
+// (ENCRYPTION_KEY_PREVIOUS); the key id says which. Values under a previous key are sealed again under the current
+// one as they are read, or all at once (`livevote reseal-credentials`), after which the previous key can go.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** Shortest accepted ENCRYPTION_KEY (characters). */
@@ -32,20 +36,39 @@ export class CredentialCipherError extends Error {
   }
 }
 
+/** The AES key derived from an ENCRYPTION_KEY, and its id. */
+function deriveKey(encryptionKey: string, name: string): { key: Buffer; id: string } {
+  if (encryptionKey.length < ENCRYPTION_KEY_MIN_LENGTH)
+    throw new Error(`${name} must be at least ${ENCRYPTION_KEY_MIN_LENGTH} characters`);
+  // HKDF, not a password hash: the key is meant to be random (openssl rand -base64 32), and this keeps the AES key
+  // apart from any other use the same secret might be put to.
+  const key = Buffer.from(
+    hkdfSync('sha256', encryptionKey, 'livevote', 'livevote/credentials-at-rest/v1', 32),
+  );
+  return { key, id: createHmac('sha256', key).update('key id').digest('base64url').slice(0, 8) };
+}
+
 export class CredentialCipher {
   private readonly key: Buffer;
   /** Names the key without revealing it: tells "sealed under another key" apart from "tampered with". */
   readonly keyId: string;
+  /** Every key this cipher opens with, by id: the current one and the previous ones. */
+  private readonly keys = new Map<string, Buffer>();
 
-  constructor(encryptionKey: string) {
-    if (encryptionKey.length < ENCRYPTION_KEY_MIN_LENGTH)
-      throw new Error(`ENCRYPTION_KEY must be at least ${ENCRYPTION_KEY_MIN_LENGTH} characters`);
-    // HKDF, not a password hash: the key is meant to be random (openssl rand -base64 32), and this keeps the AES key
-    // apart from any other use the same secret might be put to.
-    this.key = Buffer.from(
-      hkdfSync('sha256', encryptionKey, 'livevote', 'livevote/credentials-at-rest/v1', 32),
-    );
-    this.keyId = createHmac('sha256', this.key).update('key id').digest('base64url').slice(0, 8);
+  constructor(encryptionKey: string, previousKeys: readonly string[] = []) {
+    const current = deriveKey(encryptionKey, 'ENCRYPTION_KEY');
+    this.key = current.key;
+    this.keyId = current.id;
+    for (const k of previousKeys) {
+      const prev = deriveKey(k, 'every ENCRYPTION_KEY_PREVIOUS key');
+      if (prev.id !== this.keyId) this.keys.set(prev.id, prev.key);
+    }
+    this.keys.set(this.keyId, this.key);
+  }
+
+  /** True when the value was sealed under the current key (false: a previous key's, or not ours at all). */
+  isCurrent(sealed: string): boolean {
+    return sealed.startsWith(`${VERSION}.${this.keyId}.`);
   }
 
   /** Seals `plaintext` for the row named by `context` (e.g. the workspace id): only that context opens it. */
@@ -73,7 +96,8 @@ export class CredentialCipher {
       !parts.every((p) => PART.test(p))
     )
       throw new CredentialCipherError('credentials_malformed', 'stored credentials are not a sealed value');
-    if (keyId !== this.keyId)
+    const key = this.keys.get(keyId);
+    if (!key)
       throw new CredentialCipherError(
         'credentials_other_key',
         'stored credentials were sealed under another ENCRYPTION_KEY',
@@ -82,7 +106,7 @@ export class CredentialCipher {
     const tagBytes = Buffer.from(tag, 'base64url');
     if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES)
       throw new CredentialCipherError('credentials_tampered', 'stored credentials were changed');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, ivBytes, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', key, ivBytes, { authTagLength: TAG_BYTES });
     decipher.setAAD(this.aad(keyId, context));
     decipher.setAuthTag(tagBytes);
     try {

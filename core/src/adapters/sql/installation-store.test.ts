@@ -16,7 +16,11 @@ installationStoreContract('PGlite (embedded)', async () => {
   await migrate(driver);
   return {
     store: new SqlInstallationStore(driver, { encryptionKey: CONTRACT_ENCRYPTION_KEY }),
-    withKey: (encryptionKey) => new SqlInstallationStore(driver, { encryptionKey }),
+    withKey: (encryptionKey, previousEncryptionKeys) =>
+      new SqlInstallationStore(driver, {
+        encryptionKey,
+        ...(previousEncryptionKeys ? { previousEncryptionKeys } : {}),
+      }),
     sql: async (text, params) => (await db.query(text, params)).rows as never[],
     close: () => db.close(),
   };
@@ -30,7 +34,11 @@ installationStoreContract('Postgres (pg)', async () => {
   return {
     store: new SqlInstallationStore(driver, { encryptionKey: CONTRACT_ENCRYPTION_KEY }),
     // Another process: its own connections, the same database.
-    withKey: (encryptionKey) => new SqlInstallationStore(pgDriver(pool), { encryptionKey }),
+    withKey: (encryptionKey, previousEncryptionKeys) =>
+      new SqlInstallationStore(pgDriver(pool), {
+        encryptionKey,
+        ...(previousEncryptionKeys ? { previousEncryptionKeys } : {}),
+      }),
     sql: async (text, params) => (await pool.query(text, params)).rows,
     async close() {
       await pool.end();

@@ -1,12 +1,22 @@
 // The InstallationStore over any Postgres (server or PGlite): one row per workspace, the credentials sealed with
 // AES-256-GCM (credential-cipher.ts) and bound to their workspace, so a row's sealed value opens for no other.
-import type { Installation, InstallationStore, StoredInstallation } from '../../ports/installations.ts';
+import type {
+  Installation,
+  InstallationStore,
+  ResealReport,
+  StoredInstallation,
+} from '../../ports/installations.ts';
 import { CredentialCipher, CredentialCipherError } from './credential-cipher.ts';
 import type { SqlDriver } from './sql-driver.ts';
 
 export interface SqlInstallationStoreOptions {
   /** ENCRYPTION_KEY (≥ 32 characters): every process on one database must use the same one. */
   encryptionKey: string;
+  /**
+   * ENCRYPTION_KEY_PREVIOUS: keys credentials may still be sealed under while the key is being rotated. They are
+   * opened, and sealed again under encryptionKey as they are read (or all at once: resealInstallations).
+   */
+  previousEncryptionKeys?: readonly string[];
 }
 
 interface Row {
@@ -32,7 +42,7 @@ export class SqlInstallationStore implements InstallationStore {
     private readonly db: SqlDriver,
     options: SqlInstallationStoreOptions,
   ) {
-    this.cipher = new CredentialCipher(options.encryptionKey);
+    this.cipher = new CredentialCipher(options.encryptionKey, options.previousEncryptionKeys);
   }
 
   async saveInstallation(i: Installation): Promise<void> {
@@ -54,14 +64,8 @@ export class SqlInstallationStore implements InstallationStore {
       [workspace],
     );
     if (!row) return null;
-    let plain: string;
-    try {
-      plain = this.cipher.open(row.credentials, row.workspace);
-    } catch (e) {
-      if (e instanceof CredentialCipherError)
-        throw new CredentialCipherError(e.code, `the installation of ${workspace} ${HELP[e.code]}`);
-      throw e;
-    }
+    const plain = this.open(row);
+    if (!this.cipher.isCurrent(row.credentials)) await this.reseal(row, plain);
     return {
       workspace: row.workspace,
       platform: row.platform,
@@ -70,6 +74,48 @@ export class SqlInstallationStore implements InstallationStore {
       installedAt: new Date(row.installed_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
     };
+  }
+
+  async resealInstallations(): Promise<ResealReport> {
+    const report: ResealReport = { resealed: 0, current: 0, unreadable: [] };
+    // Only the key id of each row is read first: the rows to open are few, and a token is never held longer than
+    // its own reseal takes.
+    const rows = await this.db.query<{ workspace: string; credentials: string }>(
+      'select workspace, credentials from installations order by workspace',
+    );
+    for (const row of rows) {
+      if (this.cipher.isCurrent(row.credentials)) {
+        report.current++;
+        continue;
+      }
+      try {
+        if (await this.reseal(row, this.open(row))) report.resealed++;
+        else report.current++; // sealed again meanwhile (a read, or a new install)
+      } catch (e) {
+        if (!(e instanceof CredentialCipherError)) throw e;
+        report.unreadable.push({ workspace: row.workspace, code: e.code });
+      }
+    }
+    return report;
+  }
+
+  private open(row: { workspace: string; credentials: string }): string {
+    try {
+      return this.cipher.open(row.credentials, row.workspace);
+    } catch (e) {
+      if (e instanceof CredentialCipherError)
+        throw new CredentialCipherError(e.code, `the installation of ${row.workspace} ${HELP[e.code]}`);
+      throw e;
+    }
+  }
+
+  /** Seals a row again under the current key, unless it changed since it was read (a new install wins). */
+  private async reseal(row: { workspace: string; credentials: string }, plain: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'update installations set credentials = $3 where workspace = $1 and credentials = $2 returning 1',
+      [row.workspace, row.credentials, this.cipher.seal(plain, row.workspace)],
+    );
+    return rows.length === 1;
   }
 
   async deleteInstallation(workspace: string): Promise<boolean> {
