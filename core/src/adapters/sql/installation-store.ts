@@ -65,7 +65,8 @@ export class SqlInstallationStore implements InstallationStore {
     );
     if (!row) return null;
     const plain = this.open(row);
-    if (!this.cipher.isCurrent(row.credentials)) await this.reseal(row, plain);
+    // Sealing it again is housekeeping: should that write fail, the token is still good, and the next read retries.
+    if (!this.cipher.isCurrent(row.credentials)) await this.reseal(row, plain).catch(() => false);
     return {
       workspace: row.workspace,
       platform: row.platform,
@@ -78,8 +79,7 @@ export class SqlInstallationStore implements InstallationStore {
 
   async resealInstallations(): Promise<ResealReport> {
     const report: ResealReport = { resealed: 0, current: 0, unreadable: [] };
-    // Only the key id of each row is read first: the rows to open are few, and a token is never held longer than
-    // its own reseal takes.
+    // One row per workspace, so few: read at once, then each one under another key opened and sealed again in turn.
     const rows = await this.db.query<{ workspace: string; credentials: string }>(
       'select workspace, credentials from installations order by workspace',
     );
