@@ -814,6 +814,17 @@ export function storeContract(
       expect(await trail(a.id)).toEqual(await trail(b.id));
     });
 
+    /** A vote in the poll, two other polls, then statistics of small tables (where scans look cheapest). */
+    async function amongOthersOnFreshStatistics(pollId: string, emp: string) {
+      await store.cast({ pollId, questionId: 'q1', voter: webVoter(emp), optionIds: ['o1'] });
+      // Other polls (each with a row per shard): a scan of the gate rows would fetch theirs too.
+      await newPoll();
+      await newPoll();
+      // Freshly analysed small tables are where a planner prefers hashing a whole table to probing its index; a
+      // plan made then is kept by the session while the table grows, and every cast would scan it again.
+      await fx.sql('analyze ballots, idempotency, polls, questions, options, directory, poll_shards, tally');
+    }
+
     it('looks every row of a batch up by key, even where the statistics say the tables are tiny', async () => {
       const poll = await newPoll();
       const v = (n: number) => ({
@@ -824,13 +835,7 @@ export function storeContract(
         user: String(n),
         emp: String(n),
       });
-      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('9501'), optionIds: ['o1'] });
-      // Other polls (each with a row per shard): a scan of the gate rows would fetch theirs too.
-      await newPoll();
-      await newPoll();
-      // Freshly analysed small tables are where a planner prefers hashing a whole table to probing its index; a
-      // plan made then is kept by the session while the table grows, and every batch would scan it again.
-      await fx.sql('analyze ballots, idempotency, polls, questions, options, directory');
+      await amongOthersOnFreshStatistics(poll.id, '9501');
       // The session's scans not yet reported, before and after the batch (one transaction: nothing is reported
       // in between), name the tables the batch read whole.
       // The gate rows (poll_shards, one per poll and shard) must be fetched for this poll only, not for every poll.
@@ -862,10 +867,7 @@ export function storeContract(
 
     it('looks up by key for one cast and for the tally read too, even where the statistics say the tables are tiny', async () => {
       const poll = await newPoll();
-      await store.cast({ pollId: poll.id, questionId: 'q1', voter: webVoter('9511'), optionIds: ['o1'] });
-      await newPoll();
-      await newPoll();
-      await fx.sql('analyze ballots, idempotency, polls, questions, options, directory, poll_shards, tally');
+      await amongOthersOnFreshStatistics(poll.id, '9511');
       await fx.sql(`create or replace function lv_test_one_scans(p_poll text) returns text language plpgsql as $$
         declare
           v_before jsonb := (select jsonb_object_agg(relname, seq_scan) from pg_stat_xact_user_tables);
