@@ -139,6 +139,35 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
     for (const p of [board, alice, bob]) await p.close();
   }, 60_000);
 
+  it('votes from a phone on the office network: a plain-http page that is not a secure context', async () => {
+    // office.test resolves to this server, but it is not localhost: the page is no secure context, so APIs that
+    // need one (crypto.randomUUID among them) are missing, as on a phone at http://<office host>:5000.
+    const port = new URL(base).port;
+    const lan = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...FLAGS, '--host-resolver-rules=MAP office.test 127.0.0.1'],
+    });
+    try {
+      const phone = await lan.newPage({ viewport: { width: 390, height: 844 } });
+      await phone.goto(`http://office.test:${port}/p/lunch-demo?emp_no=333`);
+      await phone.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+      expect(await phone.evaluate(() => window.isSecureContext)).toBe(false);
+      expect(await phone.evaluate(() => typeof crypto.randomUUID)).toBe('undefined');
+      await phone.locator('[data-option="p1"]').click();
+      await expect
+        .poll(async () => {
+          const r = await fetch(`${base}/api/polls/lunch-demo/my-votes?emp_no=333`);
+          return ((await r.json()) as { ballots: Record<string, string[]> }).ballots.place;
+        })
+        .toEqual(['p1']);
+      expect(await phone.locator('.notice-error').count()).toBe(0);
+      await phone.locator('[data-option="p1"]').click(); // and back: the tallies of later tests start clean
+      await expect.poll(() => phone.locator('[data-option="p1"]').getAttribute('aria-pressed')).toBe('false');
+    } finally {
+      await lan.close();
+    }
+  }, 60_000);
+
   it('falls back when the server drops the socket, and keeps updating (SSE, then polling)', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     let dropping = false;

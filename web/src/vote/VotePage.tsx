@@ -10,6 +10,7 @@ import { mergeSnapshot } from '../realtime/snapshot-cache.ts';
 import { useLivePoll } from '../realtime/useLivePoll.ts';
 import { useDocumentTitle } from '../ui/document-title.ts';
 import { ConnectionBadge, Countdown, PresenceLine } from '../ui/widgets.tsx';
+import { newIdempotencyKey } from './idempotency-key.ts';
 import { applyTap, withPending } from './optimistic.ts';
 import { VOTE_ERROR_TEXT, voteErrorKind } from './vote-errors.ts';
 
@@ -161,7 +162,7 @@ function Ballot({
         const res =
           next.length === 0
             ? await retractVote(pollId, who, question.id)
-            : await castVote(pollId, who, question.id, next, crypto.randomUUID());
+            : await castVote(pollId, who, question.id, next, newIdempotencyKey());
         confirmed.current = { ...confirmed.current, [question.id]: res.option_ids };
         mergeSnapshot(client, res.snapshot);
       } catch (e) {
