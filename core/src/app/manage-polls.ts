@@ -47,7 +47,11 @@ export async function createPoll(
     const { place_ids: _ids, ...rest } = body;
     body = { ...rest, places: places.value };
   }
-  const poll = buildPoll(body, id, deps.now?.() ?? new Date());
+  const now = deps.now?.() ?? new Date();
+  // A poll born closed would be a surprise to whoever created it (and cannot be opened again): refuse it.
+  if (body.closes_at && Date.parse(body.closes_at) <= now.getTime())
+    return fail('closes_in_past', REASON_MESSAGES.closes_in_past);
+  const poll = buildPoll(body, id, now);
   const dups = duplicateLabels(poll);
   if (dups.length > 0) return fail('option_exists', `Options must differ: "${dups[0]}" is listed twice.`);
   await deps.polls.createPoll(poll, actorKey(createdBy));

@@ -18,6 +18,7 @@ export const REASONS = [
   'invalid_csv',
   'unknown_schedule',
   'not_decided',
+  'closes_in_past',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -57,6 +58,7 @@ export const REASON_MESSAGES: Record<Reason, string> = {
   invalid_csv: 'The CSV could not be read.',
   unknown_schedule: 'No such schedule.',
   not_decided: 'This poll has not decided a place yet.',
+  closes_in_past: 'The close time has already passed: pick a time in the future, or leave it out.',
 };
 
 /** Whole seconds to wait, at least 1: what Retry-After says and what a person is told. */

@@ -331,6 +331,31 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
     expect(((await dup.json()) as ErrorBody).error.code).toBe('option_exists');
   });
 
+  it('refuses a close time that has already passed, and creates nothing', async () => {
+    const listed = async () =>
+      ((await (await api('/api/polls')).json()) as { polls: unknown[] }).polls.length;
+    const before = await listed();
+    const past = await api(
+      '/api/polls',
+      json(
+        { template: 'choice', title: 'Yesterday', options: ['a', 'b'], closes_at: '2020-01-01T00:00:00Z' },
+        admin,
+      ),
+    );
+    expect(past.status).toBe(422);
+    expect(((await past.json()) as ErrorBody).error).toEqual({
+      code: 'closes_in_past',
+      message: 'The close time has already passed: pick a time in the future, or leave it out.',
+    });
+    expect(await listed()).toBe(before);
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const later = await api(
+      '/api/polls',
+      json({ template: 'choice', title: 'Soon', options: ['a', 'b'], closes_at: soon }, admin),
+    );
+    expect(later.status).toBe(201);
+  });
+
   it('refuses control characters and bidi overrides in titles and labels, naming the field', async () => {
     const refused = async (res: Response, field: string) => {
       expect(res.status).toBe(400);

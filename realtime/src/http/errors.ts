@@ -20,6 +20,7 @@ const REASON_STATUS: Record<Reason, number> = {
   invalid_csv: 400,
   unknown_schedule: 404,
   not_decided: 409,
+  closes_in_past: 422,
 };
 
 export class HttpError extends Error {
