@@ -437,12 +437,12 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const user: string = body.user.id;
     const channel: string | undefined = body.channel?.id ?? body.container?.channel_id;
     if (!target) return void (await ack());
-    const poll = await core.snapshots.poll(target.pollId);
-    const question = poll?.questions.find((q) => q.options.some((x) => x.id === target.optionId));
-    if (!poll || !question) {
+    const found = await core.snapshots.withOption(target.pollId, target.optionId);
+    if (!found) {
       await ack();
       return void (await ephemeral(client, channel, user, 'That poll or option no longer exists.'));
     }
+    const { poll, question } = found;
     // One click = one payload with its own action_ts; a redelivered payload carries the same one, so counts once.
     const key = `slack:${body.container?.message_ts ?? ''}:${action.action_ts ?? ''}:${user}`;
     const voter = voterFrom(body);

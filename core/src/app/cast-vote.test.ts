@@ -3,11 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedCore, embeddedCore } from '../../testing/index.ts';
 import { choicePoll } from '../../testing/polls.ts';
+import { MemoryBus } from '../adapters/memory-bus.ts';
 import { type Voter, webVoter } from '../domain/voter.ts';
 import type { Admission, RateLimit } from '../ports/rate-limit.ts';
 import type { Store } from '../ports/store.ts';
 import { castVote, retractVote } from './cast-vote.ts';
-import type { Core } from './core.ts';
+import { type Core, createCore } from './core.ts';
+import { addOption, createPoll } from './manage-polls.ts';
+import { settlePoll } from './settle-poll.ts';
 
 /** Allows `allowance` calls per key, then refuses with a fixed wait; records every key it was asked about. */
 class CountingLimit implements RateLimit {
@@ -156,5 +159,68 @@ describe('castVote and the tally read after the commit', () => {
     );
     expect(seen).toEqual([1]);
     expect(reads).toBe(0);
+  });
+});
+
+describe('castVote on a process whose copy of the poll is stale', () => {
+  let embedded: EmbeddedCore;
+  beforeAll(async () => {
+    embedded = await embeddedCore();
+  });
+  afterAll(() => embedded.close());
+
+  it('takes the vote of a poll another process extended for its quorum, past the close time it had cached', async () => {
+    const { core, store } = embedded;
+    // Another process on the same database that does not watch this poll: it never hears the extension.
+    const other = createCore(store, new MemoryBus());
+    try {
+      const created = await createPoll(
+        core,
+        {
+          template: 'lunch',
+          places: [
+            { name: 'Pho', menus: [] },
+            { name: 'Bibimbap', menus: [] },
+          ],
+          closes_at: new Date(Date.now() + 1_000).toISOString(),
+          settings: { quorum: 5 },
+        },
+        { kind: 'admin' },
+      );
+      if (!created.ok) throw new Error(created.message);
+      const { id } = created.value.poll;
+      const vote = (c: Core, emp: string) =>
+        castVote(c, { pollId: id, questionId: 'place', optionIds: ['p1'], voter: webVoter(emp) });
+      expect((await vote(other, '701')).ok).toBe(true); // caches the definition, close time included
+      await new Promise((r) => setTimeout(r, 1_100));
+      const settled = await settlePoll({ ...core, lunch: store }, id, { trigger: 'due', actor: 'schedule' });
+      expect(settled).toMatchObject({ ok: true, value: { extended: true, closed: false } });
+      expect(await vote(other, '702')).toMatchObject({ ok: true });
+      expect((await store.readTally(id))?.counts.p1).toBe(2);
+    } finally {
+      other.events.stop();
+    }
+  });
+
+  it('finds an option another process added since this one cached the poll (a chat click on it)', async () => {
+    const { core, store } = embedded;
+    const other = createCore(store, new MemoryBus());
+    try {
+      const created = await createPoll(
+        core,
+        { template: 'choice', title: 't', options: ['a', 'b'], settings: { allow_add_options: true } },
+        { kind: 'admin' },
+      );
+      if (!created.ok) throw new Error(created.message);
+      const { id } = created.value.poll;
+      expect((await other.snapshots.withOption(id, 'o1'))?.question.id).toBe('q1'); // cached here
+      const added = await addOption(core, id, 'q1', 'Tacos', 'emp:1');
+      if (!added.ok) throw new Error(added.message);
+      const found = await other.snapshots.withOption(id, added.value.optionId);
+      expect(found?.question.options.map((o) => o.label)).toEqual(['a', 'b', 'Tacos']);
+      expect(await other.snapshots.withOption(id, 'o404')).toBeNull();
+    } finally {
+      other.events.stop();
+    }
   });
 });

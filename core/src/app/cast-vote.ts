@@ -53,8 +53,9 @@ export async function castVote(
   let poll = await deps.snapshots.poll(input.pollId);
   if (!poll) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   let checked = checkBallot(poll, input.questionId, input.optionIds, now);
-  if (!checked.ok && checked.reason === 'unknown_option') {
-    // Another instance may have added the option since we cached the poll.
+  if (!checked.ok && (checked.reason === 'unknown_option' || checked.reason === 'poll_closed')) {
+    // Another process may have added the option, or moved the close time (a lunch poll extended for its quorum),
+    // since we cached the poll, and told only the processes watching it.
     poll = await deps.snapshots.reloadPoll(input.pollId);
     if (!poll) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
     checked = checkBallot(poll, input.questionId, input.optionIds, now);

@@ -4,7 +4,7 @@
 // that is the event path's job (event-path.ts).
 import { buildSnapshot } from '../domain/tally.ts';
 import type { PollStore, PollTally } from '../ports/store.ts';
-import type { Poll, Snapshot } from '../protocol/index.ts';
+import type { Poll, PollQuestion, Snapshot } from '../protocol/index.ts';
 
 interface ReadState {
   running?: Promise<Snapshot | null>;
@@ -33,6 +33,18 @@ export class Snapshots {
       this.polls.set(id, poll);
     } else this.polls.delete(id);
     return poll;
+  }
+
+  /**
+   * The poll and the question an option belongs to. A copy that lacks the option is read again once first: the
+   * option may have been added through another process, which tells only the processes watching the poll.
+   */
+  async withOption(id: string, optionId: string): Promise<{ poll: Poll; question: PollQuestion } | null> {
+    const questionOf = (p: Poll | null) => p?.questions.find((q) => q.options.some((o) => o.id === optionId));
+    let poll = await this.poll(id);
+    if (poll && !questionOf(poll)) poll = await this.reloadPoll(id);
+    const question = questionOf(poll);
+    return poll && question ? { poll, question } : null;
   }
 
   /** Drops the cached definition (it changed: closed, an option added). */
