@@ -35,6 +35,26 @@ describe('renderPoll', () => {
     expect(text).toContain('Pizza');
   });
 
+  it('shows the close time the snapshot carries when it moved (a lunch poll extended for its quorum)', () => {
+    const poll = buildPoll(
+      { template: 'choice', title: 'Lunch?', options: ['Pizza', 'Sushi'], closes_at: '2026-12-01T03:30:00Z' },
+      'abc',
+      new Date('2026-12-01T03:00:00Z'),
+    );
+    const moved = '2026-12-01T03:40:00.000Z';
+    const s = buildSnapshot(poll, {
+      version: 1,
+      status: 'open',
+      totalVoters: 0,
+      counts: {},
+      closesAt: moved,
+    });
+    expect(s.closes_at).toBe(moved);
+    const json = JSON.stringify(renderPoll(poll, s, opts).blocks);
+    expect(json).toContain(`closes <!date^${Date.parse(moved) / 1000}^{time}|${moved}>`);
+    expect(json).not.toContain('03:30');
+  });
+
   it('stays within 50 blocks and 3,000 characters with 100 options, voting through a select menu', () => {
     const options = Array.from({ length: 100 }, (_, i) => `Option number ${i} ${'x'.repeat(60)}`);
     const poll = buildPoll({ template: 'choice', title: 'Big', options }, 'big', new Date());

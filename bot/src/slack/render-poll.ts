@@ -2,7 +2,13 @@
 // a select menu past that, and links to the board and the browser. Always within Slack's 50 blocks and 3,000
 // characters per text.
 import { votersLine } from '@livevote/core';
-import type { Poll, PollQuestion, QuestionTally, Snapshot } from '@livevote/core/protocol';
+import {
+  closesAtOf,
+  type Poll,
+  type PollQuestion,
+  type QuestionTally,
+  type Snapshot,
+} from '@livevote/core/protocol';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Block Kit is a wide JSON shape; Slack validates it
@@ -138,9 +144,10 @@ function questionBlocks(
 
 export function renderPoll(poll: Poll, s: Snapshot, o: RenderOptions): { text: string; blocks: Block[] } {
   const status = s.status === 'open' ? ':large_green_circle: Open' : ':checkered_flag: Closed';
+  const closesAt = closesAtOf(poll, s);
   const closes =
-    s.status === 'open' && poll.closes_at
-      ? ` · closes <!date^${Math.floor(Date.parse(poll.closes_at) / 1000)}^{time}|${poll.closes_at}>`
+    s.status === 'open' && closesAt
+      ? ` · closes <!date^${Math.floor(Date.parse(closesAt) / 1000)}^{time}|${closesAt}>`
       : '';
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(poll.title, 150) } },

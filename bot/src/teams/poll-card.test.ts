@@ -171,4 +171,18 @@ describe('the Teams poll card', () => {
     expect(executes(closed, 'close')).toHaveLength(0);
     expect(JSON.stringify(closed)).toContain('🏆 B (1)');
   });
+
+  it('shows the close time the snapshot carries when it moved (a lunch poll extended for its quorum)', () => {
+    const poll = buildPoll(
+      { template: 'choice', title: 'T', options: ['A', 'B'], closes_at: '2026-12-01T03:30:00Z' },
+      'p',
+      new Date(),
+    );
+    const extended = { ...snapshotOf(poll, {}), closes_at: '2026-12-01T03:40:00.000Z' };
+    const card = JSON.stringify(
+      pollCard(poll, extended, { publicUrl: 'https://x', now: new Date('2026-12-01T03:35:00Z') }),
+    );
+    expect(card).toContain('closes {{TIME(2026-12-01T03:40:00Z)}}');
+    expect(card).not.toContain('03:30');
+  });
 });

@@ -3,7 +3,7 @@
 // names who should see their own view. Built to fit Teams' 28 KB message limit: when a level of detail does not fit,
 // the next one shows fewer rows and choices, says "+N more" and links to the board.
 import { votersLine, winners } from '@livevote/core';
-import type { Poll, PollQuestion, Snapshot } from '@livevote/core/protocol';
+import { closesAtOf, type Poll, type PollQuestion, type Snapshot } from '@livevote/core/protocol';
 
 // biome-ignore lint/suspicious/noExplicitAny: Adaptive Cards are a wide JSON schema; Teams validates them
 export type Card = Record<string, any>;
@@ -200,10 +200,11 @@ function votingItems(poll: Poll, q: PollQuestion, s: Snapshot, d: Detail, board:
 function statusLine(poll: Poll, s: Snapshot, now: Date): string {
   const open = s.status === 'open';
   let closes = '';
-  if (open && poll.closes_at) {
+  const closesAt = closesAtOf(poll, s);
+  if (open && closesAt) {
     // Teams writes {{DATE()}} and {{TIME()}} in each viewer's own time zone.
-    const iso = new Date(poll.closes_at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const far = Date.parse(poll.closes_at) - now.getTime() > 20 * 3_600_000;
+    const iso = new Date(closesAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const far = Date.parse(closesAt) - now.getTime() > 20 * 3_600_000;
     closes = ` · closes ${far ? `{{DATE(${iso}, SHORT)}} ` : ''}{{TIME(${iso})}}`;
   }
   return `${open ? '🟢 Open' : '🏁 Closed'}${votersLine(poll, s)}${closes}${poll.settings.anonymous ? ' · anonymous' : ''}${s.results_hidden ? ' · results hidden until close' : ''}`;

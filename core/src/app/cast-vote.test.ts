@@ -195,6 +195,12 @@ describe('castVote on a process whose copy of the poll is stale', () => {
       await new Promise((r) => setTimeout(r, 1_100));
       const settled = await settlePoll({ ...core, lunch: store }, id, { trigger: 'due', actor: 'schedule' });
       expect(settled).toMatchObject({ ok: true, value: { extended: true, closed: false } });
+      // The snapshot carries the moved close time, and a read on the other process brings its copy up to date.
+      const moved = settled.ok ? settled.value.snapshot?.closes_at : undefined;
+      expect(Date.parse(moved ?? '') - Date.now()).toBeGreaterThan(8 * 60_000);
+      expect((await other.snapshots.poll(id))?.closes_at).not.toBe(moved); // still the old copy here
+      expect((await other.snapshots.fresh(id))?.closes_at).toBe(moved);
+      expect((await other.snapshots.poll(id))?.closes_at).toBe(moved);
       expect(await vote(other, '702')).toMatchObject({ ok: true });
       expect((await store.readTally(id))?.counts.p1).toBe(2);
     } finally {

@@ -1,4 +1,4 @@
-// A cache in front of the store: poll definitions (only their status and added options ever change) and tally
+// A cache in front of the store: poll definitions (only their status, added options and close time ever change) and tally
 // snapshots read after a commit, coalesced: concurrent callers share one read, and every caller gets a read that
 // started after it asked, so its own committed change is always in it. It neither publishes nor notifies anyone:
 // that is the event path's job (event-path.ts).
@@ -109,8 +109,13 @@ export class Snapshots {
   private async build(id: string, tally: PollTally): Promise<Snapshot | null> {
     let poll = await this.poll(id);
     const optionCount = poll?.questions.reduce((n, q) => n + q.options.length, 0);
-    // Another instance may have closed the poll or added an option since we cached it.
-    if (!poll || optionCount !== tally.optionCount || poll.status !== tally.status)
+    // Another instance may have closed the poll, added an option or moved its close time since we cached it.
+    if (
+      !poll ||
+      optionCount !== tally.optionCount ||
+      poll.status !== tally.status ||
+      (tally.closesAt !== undefined && tally.closesAt !== poll.closes_at)
+    )
       poll = await this.reloadPoll(id);
     if (!poll) return null;
     return buildSnapshot(poll, tally);

@@ -8,6 +8,8 @@ export interface TallyCounts {
   totalVoters: number;
   /** option id → votes; `#<question id>` → ballots in that question. */
   counts: Readonly<Record<string, number>>;
+  /** The close time as the store has it at this version (ISO, UTC); absent: the definition's is current. */
+  closesAt?: string | null;
 }
 
 export const questionCountKey = (questionId: string): string => `#${questionId}`;
@@ -41,6 +43,7 @@ export function buildSnapshot(poll: Poll, t: TallyCounts): Snapshot {
     poll_id: poll.id,
     version: t.version,
     status: t.status,
+    closes_at: t.closesAt !== undefined ? t.closesAt : poll.closes_at,
     results_hidden: hidden,
     total_voters: turnout(t.totalVoters),
     leader: first && top ? { question_id: first.question_id, ...top } : null,

@@ -260,6 +260,12 @@ export const snapshotSchema = z.object({
   version: z.number().int(),
   status: pollStatusSchema,
   /**
+   * When the poll closes by itself (ISO 8601), null: only by hand. It can move while the poll is open (a lunch poll
+   * extended for its quorum), so screens count down to this rather than to the definition's. Absent from older
+   * servers.
+   */
+  closes_at: z.string().nullable().optional(),
+  /**
    * Counts are zero and leaders null while a poll hides results until it closes; so are `total_voters` and each
    * question's `voters`, unless the poll shows its turnout (`settings.show_turnout`).
    */
@@ -273,6 +279,12 @@ export const snapshotSchema = z.object({
   decision: decisionSchema.optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
+
+/** When the poll closes by itself: the live snapshot's close time (it can move), else the definition's. */
+export const closesAtOf = (
+  poll: { closes_at: string | null },
+  snapshot: Pick<Snapshot, 'closes_at'>,
+): string | null => (snapshot.closes_at !== undefined ? snapshot.closes_at : poll.closes_at);
 
 // ---- WebSocket frames -----------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 // in stage units (plan.ts), bars in the largest type that fits every option (else "+N more"), one reserved line for
 // news (waiting, leader, tie, hidden results) that never covers anything, the join link and a large QR code,
 // voters over time from the server's history, a winner screen; dimmed with "connection lost" when it is not live.
-import type { Poll, QuestionTally, Snapshot } from '@livevote/core/protocol';
+import { closesAtOf, type Poll, type QuestionTally, type Snapshot } from '@livevote/core/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { fetchTimeline } from '../api.ts';
@@ -180,7 +180,7 @@ function LiveBoard({
           <span className={`pill pill-${snapshot.status}`}>
             {snapshot.status === 'open' ? t('live') : t('closed')}
           </span>
-          {snapshot.status === 'open' && <Countdown closesAt={poll.closes_at} />}
+          {snapshot.status === 'open' && <Countdown closesAt={closesAtOf(poll, snapshot)} />}
           {offline ? (
             <span className="conn conn-offline conn-lost" data-connection="offline" role="status">
               <span className="conn-dot" aria-hidden="true" />

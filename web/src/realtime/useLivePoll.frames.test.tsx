@@ -101,3 +101,59 @@ it('keeps the audience it has when a vote_update carries none, and still reads s
   );
   expect(frames.filter((f) => f.type === 'leader_changed')).toHaveLength(1);
 });
+
+it('reads the definition again, whole, when a vote_update shows an added option or a moved close time', async () => {
+  const def = (options: string[], closesAt: string) => ({
+    id: 'p1',
+    title: 'T',
+    template: 'choice',
+    status: 'open',
+    closes_at: closesAt,
+    questions: [{ id: 'q1', options: options.map((label, i) => ({ id: `o${i + 1}`, label })) }],
+  });
+  const tally = (options: string[], version: number, closesAt: string): Snapshot => ({
+    ...snap(version),
+    closes_at: closesAt,
+    questions: [
+      {
+        question_id: 'q1',
+        kind: 'choice',
+        voters: 0,
+        leader: null,
+        options: options.map((label, i) => ({ option_id: `o${i + 1}`, label, vote_count: 0 })),
+      },
+    ],
+  });
+  const [before, after] = ['2026-12-02T03:30:00.000Z', '2026-12-02T03:40:00.000Z'];
+  let current = { poll: def(['Pizza', 'Sushi'], before), snapshot: tally(['Pizza', 'Sushi'], 1, before) };
+  const asked: (string | null)[] = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (_url: string, init?: RequestInit) => {
+      const etag = new Headers(init?.headers).get('if-none-match');
+      asked.push(etag);
+      return etag === `"${current.snapshot.version}"`
+        ? new Response(null, { status: 304 })
+        : new Response(JSON.stringify(current), { status: 200 });
+    }),
+  );
+  const { hook, ws } = setup();
+  await vi.waitFor(() => expect(hook.result.current.poll?.questions[0]?.options).toHaveLength(2));
+  // Another voter added Tacos, and the poll was extended: the socket says so first.
+  current = {
+    poll: def(['Pizza', 'Sushi', 'Tacos'], after),
+    snapshot: tally(['Pizza', 'Sushi', 'Tacos'], 2, after),
+  };
+  act(() => ws.receive({ type: 'vote_update', data: current.snapshot }));
+  await vi.waitFor(() => expect(hook.result.current.poll?.questions[0]?.options).toHaveLength(3));
+  expect(hook.result.current.poll?.closes_at).toBe(after);
+  expect(asked.at(-1)).toBeNull(); // not If-None-Match: "2", which the socket had just delivered
+  // A close time that moved alone (an extension) is a changed definition too.
+  const later = '2026-12-02T03:50:00.000Z';
+  current = {
+    poll: def(['Pizza', 'Sushi', 'Tacos'], later),
+    snapshot: tally(['Pizza', 'Sushi', 'Tacos'], 3, later),
+  };
+  act(() => ws.receive({ type: 'vote_update', data: current.snapshot }));
+  await vi.waitFor(() => expect(hook.result.current.poll?.closes_at).toBe(later));
+});

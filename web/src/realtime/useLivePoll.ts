@@ -3,7 +3,7 @@
 import type { ServerFrame } from '@livevote/core/protocol';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { mergeSnapshot, pollKey } from './snapshot-cache.ts';
+import { mergeSnapshot, pollKey, refreshDefinition } from './snapshot-cache.ts';
 import { useRealtimeVotes } from './useRealtimeVotes.ts';
 import { useRealtimeWebSocket } from './useRealtimeWebSocket.ts';
 
@@ -30,14 +30,20 @@ export function useLivePoll(
     (f: ServerFrame) => {
       lastContact.current = Date.now();
       if (f.type === 'vote_update') {
-        const poll = client.getQueryData<{ status: string; questions: { options: unknown[] }[] }>(
-          pollKey(pollId),
-        );
+        const poll = client.getQueryData<{
+          status: string;
+          closes_at: string | null;
+          questions: { options: unknown[] }[];
+        }>(pollKey(pollId));
         if (mergeSnapshot(client, f.data) && poll) {
           const count = (qs: { options: unknown[] }[]) => qs.reduce((n, q) => n + q.options.length, 0);
-          // An option was added or the poll closed: the definition changed too.
-          if (poll.status !== f.data.status || count(poll.questions) !== count(f.data.questions)) {
-            void client.invalidateQueries({ queryKey: pollKey(pollId) });
+          // An option was added, the poll closed or its close time moved: the definition changed too.
+          if (
+            poll.status !== f.data.status ||
+            count(poll.questions) !== count(f.data.questions) ||
+            (f.data.closes_at !== undefined && f.data.closes_at !== poll.closes_at)
+          ) {
+            refreshDefinition(client, pollId);
           }
         }
         // A vote_update carries the audience and leader changes when they moved (one frame per update); screens

@@ -3,7 +3,7 @@
 import type { Poll, Snapshot } from '@livevote/core/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { fetchPoll } from '../api.ts';
-import { mergeSnapshot, pollKey, statsKey } from './snapshot-cache.ts';
+import { mergeSnapshot, pollKey, statsKey, takeStaleDefinition } from './snapshot-cache.ts';
 
 export interface RealtimeVotesOptions {
   pollId: string;
@@ -17,7 +17,7 @@ export function useRealtimeVotes({ pollId, refetchInterval = 5_000, enabled = tr
     queryKey: pollKey(pollId),
     queryFn: async () => {
       const have = client.getQueryData<Snapshot>(statsKey(pollId));
-      const fresh = await fetchPoll(pollId, have?.version);
+      const fresh = await fetchPoll(pollId, takeStaleDefinition(client, pollId) ? undefined : have?.version);
       if (!fresh) return client.getQueryData<Poll>(pollKey(pollId)) as Poll; // 304: nothing new
       mergeSnapshot(client, fresh.snapshot);
       return fresh.poll;

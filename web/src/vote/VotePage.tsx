@@ -1,6 +1,12 @@
 // The vote page, mobile first: one tap to vote, change or take back; optimistic, rolled back on error; keeps
 // updating when the socket is down. Lunch polls: places first, then the menus of the chosen place.
-import type { Poll, PollQuestion, QuestionTally, Snapshot } from '@livevote/core/protocol';
+import {
+  closesAtOf,
+  type Poll,
+  type PollQuestion,
+  type QuestionTally,
+  type Snapshot,
+} from '@livevote/core/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { castVote, fetchMyVotes, retractVote, type Who } from '../api.ts';
@@ -200,7 +206,7 @@ function Ballot({
         <h1>{poll.title}</h1>
         <div className="vote-meta">
           <span className={`pill pill-${snapshot.status}`}>{closed ? t('closed') : t('live')}</span>
-          {!closed && <Countdown closesAt={poll.closes_at} />}
+          {!closed && <Countdown closesAt={closesAtOf(poll, snapshot)} />}
           <ConnectionBadge connection={connection} />
         </div>
         <div className="vote-meta">

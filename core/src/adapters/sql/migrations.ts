@@ -1592,4 +1592,28 @@ alter function lv_voter_key(text, text, text, text) set enable_seqscan = off;
 alter table schedule_runs add column announce_until timestamptz;
 `,
   },
+  {
+    version: 18,
+    name: 'the tally read carries the close time, so a moved close reaches every screen and every cached copy',
+    sql: `
+-- A lunch poll extended for its quorum keeps its version line but moves its close time. Snapshots did not carry
+-- the close time, so screens kept counting down to the old one (and showed "closed" while the poll took votes), and
+-- a process's cached definition kept it too. lv_tally as in migration 13, plus closes_at (UTC, ISO 8601), with
+-- migration 16's seqscan guard.
+create or replace function lv_tally(p_poll text) returns jsonb language plpgsql stable
+set enable_seqscan = off as $fn$
+begin
+  return (select jsonb_build_object(
+    'status', case when p.status = 'open' and (p.closes_at is null or p.closes_at > now()) then 'open' else 'closed' end,
+    'closes_at', to_char(p.closes_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'version', (select coalesce(sum(s.changes), 0)::int from poll_shards s where s.poll_id = p.id),
+    'voters', (select coalesce(sum(s.voters), 0)::int from poll_shards s where s.poll_id = p.id),
+    'option_count', (select count(*)::int from options o where o.poll_id = p.id),
+    'counts', (select coalesce(jsonb_object_agg(c.key, c.n), '{}'::jsonb)
+      from (select t.key, sum(t.n)::int as n from tally t where t.poll_id = p.id group by t.key) c))
+  from polls p where p.id = p_poll);
+end
+$fn$;
+`,
+  },
 ];

@@ -62,6 +62,7 @@ interface TallyJson {
   voters: number;
   option_count: number;
   counts: Record<string, number>;
+  closes_at?: string | null;
 }
 
 const tallyOf = (t: TallyJson | null | undefined): PollTally | null =>
@@ -72,6 +73,7 @@ const tallyOf = (t: TallyJson | null | undefined): PollTally | null =>
         totalVoters: t.voters,
         counts: t.counts,
         optionCount: t.option_count,
+        ...(t.closes_at === undefined ? {} : { closesAt: iso(t.closes_at) }),
       }
     : null;
 
