@@ -124,6 +124,7 @@ describe('castVote and the tally read after the commit', () => {
   let embedded: EmbeddedCore;
   let core: Core;
   let reads = 0;
+  let definitionReads = 0;
   beforeAll(async () => {
     embedded = await embeddedCore({
       wrap: (store) => {
@@ -131,6 +132,10 @@ describe('castVote and the tally read after the commit', () => {
         counted.readTally = (id) => {
           reads++;
           return store.readTally(id);
+        };
+        counted.getPoll = (id) => {
+          definitionReads++;
+          return store.getPoll(id);
         };
         return counted;
       },
@@ -159,6 +164,32 @@ describe('castVote and the tally read after the commit', () => {
     );
     expect(seen).toEqual([1]);
     expect(reads).toBe(0);
+  });
+
+  it('keeps the cached definition of a poll with a close time: the tally says the same close time', async () => {
+    const created = await createPoll(
+      core,
+      {
+        template: 'choice',
+        title: 't',
+        options: ['a', 'b'],
+        closes_at: new Date(Date.now() + 3_600_000 + 0.5).toISOString(),
+      },
+      { kind: 'admin' },
+    );
+    if (!created.ok) throw new Error(created.message);
+    const { id, closes_at } = created.value.poll;
+    definitionReads = 0;
+    for (const emp of ['611', '612', '613']) {
+      const r = await castVote(core, {
+        pollId: id,
+        questionId: 'q1',
+        optionIds: ['o1'],
+        voter: webVoter(emp),
+      });
+      expect(r.ok && r.value.snapshot.closes_at).toBe(closes_at);
+    }
+    expect(definitionReads).toBe(0);
   });
 });
 

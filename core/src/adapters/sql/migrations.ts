@@ -1605,7 +1605,8 @@ set enable_seqscan = off as $fn$
 begin
   return (select jsonb_build_object(
     'status', case when p.status = 'open' and (p.closes_at is null or p.closes_at > now()) then 'open' else 'closed' end,
-    'closes_at', to_char(p.closes_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    -- Truncated to the millisecond, as the drivers read a timestamptz into a Date: equal to the definition's.
+    'closes_at', to_char(date_trunc('milliseconds', p.closes_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     'version', (select coalesce(sum(s.changes), 0)::int from poll_shards s where s.poll_id = p.id),
     'voters', (select coalesce(sum(s.voters), 0)::int from poll_shards s where s.poll_id = p.id),
     'option_count', (select count(*)::int from options o where o.poll_id = p.id),
