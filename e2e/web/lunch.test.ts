@@ -119,4 +119,60 @@ describe.skipIf(!existsSync(CHROMIUM))('the lunch pages in Chromium', () => {
     );
     await page.close();
   }, 60_000);
+
+  it('puts the decision in the headline: one place for a tie it broke, nobody when the quorum was missed', async () => {
+    const [a, b] = await catalog();
+    const closedPoll = async (title: string, votes: [string, string | undefined][], quorum?: number) => {
+      const created = (await (
+        await fetch(`${base}/api/polls`, {
+          method: 'POST',
+          headers: admin(),
+          body: JSON.stringify({
+            template: 'lunch',
+            title,
+            place_ids: [a?.id, b?.id],
+            ...(quorum ? { settings: { quorum } } : {}),
+          }),
+        })
+      ).json()) as PollResponse;
+      const id = created.poll.id;
+      for (const [emp, place] of votes)
+        await fetch(`${base}/api/polls/${id}/votes?emp_no=${emp}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ question_id: 'place', option_ids: [place] }),
+        });
+      const closed = (await (
+        await fetch(`${base}/api/polls/${id}/close`, { method: 'POST', headers: admin() })
+      ).json()) as PollResponse;
+      return { id, decision: closed.snapshot.decision };
+    };
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+
+    const tie = await closedPoll('Tie lunch', [
+      ['31', a?.id],
+      ['32', b?.id],
+    ]);
+    expect(tie.decision?.outcome).toBe('decided');
+    const chosen = [a, b].find((p) => p?.id === tie.decision?.option_id);
+    await page.goto(`${base}/board/${tie.id}`);
+    await page.locator('.winner-reason').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.winner-kicker').textContent()).toBe('Winner');
+    expect(await page.locator('.winner-name').allTextContents()).toEqual([chosen?.name]);
+    await page.goto(`${base}/p/${tie.id}?emp_no=33`);
+    await page.locator('.winner-reason').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.choice-winner').count()).toBe(1);
+    expect(await page.locator('.choice-winner').getAttribute('data-option')).toBe(chosen?.id);
+
+    const short = await closedPoll('Quorum lunch', [['41', a?.id]], 5);
+    expect(short.decision?.outcome).toBe('no_decision');
+    await page.goto(`${base}/board/${short.id}`);
+    await page.locator('.winner-reason').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.winner-name').allTextContents()).toEqual(['No decision']);
+    expect(await page.locator('.winner-count').count()).toBe(0);
+    await page.goto(`${base}/p/${short.id}?emp_no=42`);
+    await page.locator('.winner-reason').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.choice-winner').count()).toBe(0);
+    await page.close();
+  }, 60_000);
 });

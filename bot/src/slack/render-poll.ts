@@ -8,6 +8,7 @@ import {
   type PollQuestion,
   type QuestionTally,
   type Snapshot,
+  winnersOf,
 } from '@livevote/core/protocol';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 
@@ -173,14 +174,14 @@ export function renderPoll(poll: Poll, s: Snapshot, o: RenderOptions): { text: s
     );
   }
   if (s.status === 'closed') {
-    const first = s.questions[0];
-    const top = Math.max(0, ...(first?.options.map((x) => x.vote_count) ?? [0]));
-    const names =
-      first?.options.filter((x) => top > 0 && x.vote_count === top).map((x) => esc(x.label)) ?? [];
-    blocks.push({
-      type: 'section',
-      text: { type: 'mrkdwn', text: names.length ? `:trophy: *${names.join(' / ')}* (${top})` : 'No votes.' },
-    });
+    // The lunch rules' decision where they decided (a broken tie: one place; a missed quorum: nobody).
+    const top = winnersOf(s).filter((w) => w.question_id === s.questions[0]?.question_id);
+    const text = top.length
+      ? `:trophy: *${top.map((w) => esc(w.label)).join(' / ')}* (${top[0]?.vote_count ?? 0})`
+      : s.decision
+        ? esc(s.decision.text)
+        : 'No votes.';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
   }
   const links: Block[] = [
     {

@@ -212,7 +212,17 @@ function statusLine(poll: Poll, s: Snapshot, now: Date): string {
 
 function winnerLines(poll: Poll, s: Snapshot): Card[] {
   const all = winners(s);
-  if (all.length === 0) return [{ type: 'TextBlock', text: 'No votes.', weight: 'Bolder', size: 'Medium' }];
+  if (all.length === 0)
+    return [
+      // A missed quorum is "no decision", not "no votes": the lunch rules' sentence says which and why.
+      {
+        type: 'TextBlock',
+        text: s.decision?.text ?? 'No votes.',
+        weight: 'Bolder',
+        size: 'Medium',
+        wrap: true,
+      },
+    ];
   return poll.questions.flatMap((q) => {
     const top = all.filter((w) => w.question_id === q.id);
     if (top.length === 0) return [];

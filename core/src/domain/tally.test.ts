@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../protocol/index.ts';
+import { type Snapshot, winnersOf } from '../protocol/index.ts';
 import { buildPoll } from './poll-definition.ts';
 import { buildSnapshot, votersLine, winnerText } from './tally.ts';
 
@@ -90,5 +90,36 @@ describe('winnerText', () => {
     expect(winnerText(tied, (n) => `*${n}*`)).toBe(
       '🏆 Winner: *Place 1*, tied with *Place 0* at 2 votes; it wins as the place visited longest ago (never visited).',
     );
+  });
+});
+
+describe('winnersOf', () => {
+  const decided = (s: Snapshot, d: Partial<NonNullable<Snapshot['decision']>>): Snapshot => ({
+    ...s,
+    decision: {
+      outcome: 'decided',
+      reason: 'random',
+      option_id: null,
+      label: null,
+      vote_count: 0,
+      total_voters: 4,
+      text: 'plain',
+      ...d,
+    },
+  });
+  const ids = (s: Snapshot) => winnersOf(s).map((w) => `${w.question_id}:${w.option_id}:${w.vote_count}`);
+
+  it('shows ties as ties, per question, and nobody where nobody voted, when no rules decided', () => {
+    expect(ids(snapshot([2, 0, 2], [0, 0]))).toEqual(['place:p0:2', 'place:p2:2']);
+    expect(ids(snapshot([1, 3], [2, 2]))).toEqual(['place:p1:3', 'menu:m0:2', 'menu:m1:2']);
+  });
+
+  it('takes the lunch rules’ word for the first question: the place of a tie they broke, nobody on no decision', () => {
+    expect(ids(decided(snapshot([2, 2], [1, 0]), { option_id: 'p1', vote_count: 2 }))).toEqual([
+      'place:p1:2',
+      'menu:m0:1',
+    ]);
+    const short = decided(snapshot([3, 1], [0, 0]), { outcome: 'no_decision', reason: 'quorum_not_met' });
+    expect(ids(short)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // Builds the tally snapshot (the `vote_update` data) from a poll definition and the store's counters.
-import type { Leader, Poll, QuestionTally, Snapshot } from '../protocol/index.ts';
+import { type Leader, type Poll, type QuestionTally, type Snapshot, winnersOf } from '../protocol/index.ts';
 import { decisionText } from './lunch/decide.ts';
 
 export interface TallyCounts {
@@ -93,21 +93,8 @@ function leaderOf(options: QuestionTally['options']): Omit<Leader, 'question_id'
   return { option_id: best.option_id, label: best.label, vote_count: best.vote_count };
 }
 
-/** Winners of a closed poll: per question, every option sharing the top count (ties are reported, not broken). */
-export function winners(snapshot: Snapshot): Leader[] {
-  return snapshot.questions.flatMap((q) => {
-    const top = Math.max(0, ...q.options.map((o) => o.vote_count));
-    if (top === 0) return [];
-    return q.options
-      .filter((o) => o.vote_count === top)
-      .map((o) => ({
-        question_id: q.question_id,
-        option_id: o.option_id,
-        label: o.label,
-        vote_count: o.vote_count,
-      }));
-  });
-}
+/** Winners of a closed poll, per question, the lunch rules' decision first (the protocol's winnersOf). */
+export const winners = winnersOf;
 
 /**
  * The sentence a chat posts when a poll closes: the first question's winner, or the tie (ties are announced, not

@@ -280,6 +280,29 @@ export const snapshotSchema = z.object({
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
+/**
+ * Who won a closed poll, per question. Where the lunch rules decided (`decision`, on the first question), their word
+ * is final: the one place they chose (a tie they broke included), or nobody on "no decision" (a quorum missed). Every
+ * other question: each option sharing the top count (ties are shown, not broken); none without votes.
+ */
+export function winnersOf(snapshot: Snapshot): Leader[] {
+  const decided = snapshot.decision;
+  return snapshot.questions.flatMap((q, i) => {
+    const leader = (o: QuestionTally['options'][number]): Leader => ({
+      question_id: q.question_id,
+      option_id: o.option_id,
+      label: o.label,
+      vote_count: o.vote_count,
+    });
+    if (decided && i === 0) {
+      const chosen = q.options.find((o) => o.option_id === decided.option_id);
+      return decided.outcome === 'decided' && chosen ? [leader(chosen)] : [];
+    }
+    const top = Math.max(0, ...q.options.map((o) => o.vote_count));
+    return top === 0 ? [] : q.options.filter((o) => o.vote_count === top).map(leader);
+  });
+}
+
 /** When the poll closes by itself: the live snapshot's close time (it can move), else the definition's. */
 export const closesAtOf = (
   poll: { closes_at: string | null },

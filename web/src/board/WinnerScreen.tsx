@@ -1,5 +1,6 @@
-// The board once the poll is closed: the winner (or the tie), its best menu, the runners-up.
-import type { Leader, Snapshot } from '@livevote/core/protocol';
+// The board once the poll is closed: the winner (or the tie), its best menu, the runners-up. Where the lunch rules
+// decided, theirs is the headline: the place they chose (a tie they broke too), or "no decision" (a quorum missed).
+import { type Snapshot, winnersOf } from '@livevote/core/protocol';
 import { useI18n } from '../i18n/i18n.tsx';
 import { WinnerExtras } from '../lunch/WinnerExtras.tsx';
 
@@ -7,17 +8,10 @@ export function WinnerScreen({ snapshot, title }: { snapshot: Snapshot; title: s
   const { t, votes } = useI18n();
   const main = snapshot.questions[0];
   if (!main) return null;
-  const top = Math.max(0, ...main.options.map((o) => o.vote_count));
-  const winners: Leader[] = main.options
-    .filter((o) => top > 0 && o.vote_count === top)
-    .map((o) => ({
-      question_id: main.question_id,
-      option_id: o.option_id,
-      label: o.label,
-      vote_count: o.vote_count,
-    }));
+  const winners = winnersOf(snapshot).filter((w) => w.question_id === main.question_id);
+  const noDecision = snapshot.decision?.outcome === 'no_decision';
   const runnersUp = main.options
-    .filter((o) => o.vote_count < top && o.vote_count > 0)
+    .filter((o) => o.vote_count > 0 && !winners.some((w) => w.option_id === o.option_id))
     .sort((a, b) => b.vote_count - a.vote_count)
     .slice(0, 3);
   const menu = snapshot.questions.find((q) => q.kind === 'menu');
@@ -29,7 +23,7 @@ export function WinnerScreen({ snapshot, title }: { snapshot: Snapshot; title: s
       <p className="winner-title">{title}</p>
       <p className="winner-kicker">{winners.length > 1 ? t('tie') : t('winner')}</p>
       {winners.length === 0 ? (
-        <p className="winner-name">{t('noVotes')}</p>
+        <p className="winner-name">{noDecision ? t('noDecision') : t('noVotes')}</p>
       ) : (
         winners.map((w) => (
           <p key={w.option_id} className={winners.length > 1 ? 'winner-name winner-name-tie' : 'winner-name'}>

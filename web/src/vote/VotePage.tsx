@@ -6,6 +6,7 @@ import {
   type PollQuestion,
   type QuestionTally,
   type Snapshot,
+  winnersOf,
 } from '@livevote/core/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
@@ -192,12 +193,10 @@ function Ballot({
   const place = poll.questions.find((q) => q.kind === 'place');
   const menu = poll.questions.find((q) => q.kind === 'menu');
   const chosenPlaces = place ? (mine[place.id] ?? []) : [];
-  const winnersOf = (qid: string): Set<string> => {
-    if (!closed) return new Set();
-    const q = snapshot.questions.find((x) => x.question_id === qid);
-    const top = Math.max(0, ...(q?.options.map((o) => o.vote_count) ?? []));
-    return new Set(top > 0 ? q?.options.filter((o) => o.vote_count === top).map((o) => o.option_id) : []);
-  };
+  // The lunch rules' decision where they decided: one place even after a tie, none on "no decision".
+  const won = closed ? winnersOf(snapshot) : [];
+  const winnersIn = (qid: string): Set<string> =>
+    new Set(won.filter((w) => w.question_id === qid).map((w) => w.option_id));
   const single = poll.questions.length === 1;
 
   return (
@@ -247,7 +246,7 @@ function Ballot({
             heading={t('wherePlace')}
             mine={mine[place.id] ?? []}
             closed={closed}
-            winners={winnersOf(place.id)}
+            winners={winnersIn(place.id)}
             hidden={shown.results_hidden}
             onTap={tap}
           />
@@ -269,7 +268,7 @@ function Ballot({
                 })}
                 mine={mine[menu.id] ?? []}
                 closed={closed}
-                winners={winnersOf(menu.id)}
+                winners={winnersIn(menu.id)}
                 hidden={shown.results_hidden}
                 onTap={tap}
               />
@@ -285,7 +284,7 @@ function Ballot({
             heading={single && q.prompt.trim() === poll.title.trim() ? t('pickOne') : q.prompt}
             mine={mine[q.id] ?? []}
             closed={closed}
-            winners={winnersOf(q.id)}
+            winners={winnersIn(q.id)}
             hidden={shown.results_hidden}
             onTap={tap}
           />
