@@ -139,6 +139,32 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
     for (const p of [board, alice, bob]) await p.close();
   }, 60_000);
 
+  it('takes a dish vote back with its place: a place taken back or changed leaves no hidden dish behind', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+    const ballots = async () =>
+      (
+        (await (await fetch(`${base}/api/polls/lunch-demo/my-votes?emp_no=444`)).json()) as {
+          ballots: Record<string, string[]>;
+        }
+      ).ballots;
+    await page.goto(`${base}/p/lunch-demo?emp_no=444`);
+    await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-option="p2"]').click();
+    await page.locator('[data-option="m4"]').click(); // a dish of p2
+    await expect.poll(ballots).toEqual({ place: ['p2'], menu: ['m4'] });
+    await page.locator('[data-option="p2"]').click(); // the place taken back: its dish goes too
+    await expect.poll(ballots).toEqual({});
+    await page.locator('[data-option="p2"]').click();
+    await page.locator('[data-option="m4"]').click();
+    await expect.poll(ballots).toEqual({ place: ['p2'], menu: ['m4'] });
+    await page.locator('[data-option="p3"]').click(); // another place: p2's dish goes
+    await expect.poll(ballots).toEqual({ place: ['p3'] });
+    await page.locator('[data-option="p3"]').click(); // and back: the tallies of later tests start clean
+    await expect.poll(ballots).toEqual({});
+    expect(await page.locator('.notice-error').count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it('votes from a phone on the office network: a plain-http page that is not a secure context', async () => {
     // office.test resolves to this server, but it is not localhost: the page is no secure context, so APIs that
     // need one (crypto.randomUUID among them) are missing, as on a phone at http://<office host>:5000.

@@ -18,7 +18,7 @@ import { useLivePoll } from '../realtime/useLivePoll.ts';
 import { useDocumentTitle } from '../ui/document-title.ts';
 import { ConnectionBadge, Countdown, PresenceLine } from '../ui/widgets.tsx';
 import { newIdempotencyKey } from './idempotency-key.ts';
-import { applyTap, withPending } from './optimistic.ts';
+import { applyTap, dishesKept, withPending } from './optimistic.ts';
 import { VOTE_ERROR_TEXT, voteErrorKind } from './vote-errors.ts';
 
 const EMP_KEY = 'livevote.emp_no';
@@ -160,10 +160,21 @@ function Ballot({
       return;
     }
     setMessage(null);
-    setMine((m) => ({ ...m, [question.id]: r.next }));
+    submit(question, r.next);
+    // A place taken back or changed takes its dishes along: they would be hidden here, yet still counted.
+    const dishes = poll?.questions.find((q) => q.kind === 'menu');
+    if (question.kind === 'place' && dishes) {
+      const had = mine[dishes.id] ?? [];
+      const kept = dishesKept(dishes, had, r.next);
+      if (kept.length !== had.length) submit(dishes, kept);
+    }
+  }
+
+  /** Shows the choice at once and sends it after the taps before it; rolls back to the server's on failure. */
+  function submit(question: PollQuestion, next: string[]) {
+    setMine((m) => ({ ...m, [question.id]: next }));
     const bump = (by: number) => setInFlight((f) => ({ ...f, [question.id]: (f[question.id] ?? 0) + by }));
     bump(1);
-    const next = r.next;
     queue.current = queue.current.then(async () => {
       try {
         const res =

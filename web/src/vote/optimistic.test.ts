@@ -1,6 +1,6 @@
 import type { Snapshot } from '@livevote/core/protocol';
 import { describe, expect, it } from 'vitest';
-import { applyTap, withPending } from './optimistic.ts';
+import { applyTap, dishesKept, withPending } from './optimistic.ts';
 
 describe('a tap on the vote page', () => {
   it('single choice: selects, switches, and takes back', () => {
@@ -49,5 +49,21 @@ describe('a tap on the vote page', () => {
     expect(after.questions[0]?.options.map((o) => o.vote_count)).toEqual([0, 0]);
     expect(after.questions[1]).toBe(s.questions[1]);
     expect(withPending(s, 'q1', ['a'], ['b']).questions[0]?.options.map((o) => o.vote_count)).toEqual([0, 1]);
+  });
+});
+
+describe('dishesKept', () => {
+  const menu = {
+    options: [
+      { id: 'm1', label: 'Pho', place_id: 'p1' },
+      { id: 'm2', label: 'Bun', place_id: 'p1' },
+      { id: 'm3', label: 'Ramen', place_id: 'p2' },
+    ],
+  };
+  it('keeps only the dishes of places still chosen', () => {
+    expect(dishesKept(menu, ['m1', 'm3'], ['p1', 'p2'])).toEqual(['m1', 'm3']);
+    expect(dishesKept(menu, ['m1', 'm3'], ['p2'])).toEqual(['m3']);
+    expect(dishesKept(menu, ['m2'], [])).toEqual([]);
+    expect(dishesKept(menu, ['m9'], ['p1'])).toEqual([]); // a dish the poll no longer has
   });
 });

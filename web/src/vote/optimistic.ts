@@ -11,6 +11,22 @@ export function applyTap(question: Pick<PollQuestion, 'max_choices'>, mine: stri
   return { ok: true, next: [...mine, optionId].sort() };
 }
 
+/**
+ * The dishes a lunch voter keeps when their places change: only those of a place still chosen. The page shows the
+ * dishes of the chosen places only, so one left behind would count (turnout, quorum, the dish's tally) out of sight.
+ */
+export function dishesKept(
+  menu: Pick<PollQuestion, 'options'>,
+  dishes: string[],
+  places: string[],
+): string[] {
+  const placeOf = new Map(menu.options.map((o) => [o.id, o.place_id]));
+  return dishes.filter((d) => {
+    const place = placeOf.get(d);
+    return place !== undefined && places.includes(place);
+  });
+}
+
 /** The snapshot with a pending change applied (-1 for what I leave, +1 for what I pick), until the server confirms. */
 export function withPending(
   snapshot: Snapshot,
