@@ -1012,14 +1012,28 @@ export function storeContract(
         meta: {},
       };
       await store.saveChatMessage(m);
-      const first = await Promise.all(['a', 'b', 'c'].map((o) => store.claimMessageVersion(m, 3, o)));
-      expect(first.filter(Boolean)).toHaveLength(1);
-      const owner = ['a', 'b', 'c'][first.indexOf(true)] as string;
-      const other = owner === 'a' ? 'b' : 'a';
+      // The process holding the poll claims; a live claimant fences every other process off that version.
+      const [owner, other] = ['a', 'b'];
+      expect(await store.acquireDeliveryLeases(owner, [poll.id], 60_000)).toEqual([poll.id]);
+      expect(await store.claimMessageVersion(m, 3, owner)).toBe(true);
       expect(await store.claimMessageVersion(m, 3, owner)).toBe(true); // a retry of its own claim
       expect(await store.claimMessageVersion(m, 3, other)).toBe(false);
       expect(await store.claimMessageVersion(m, 2, owner)).toBe(false); // never backwards
       expect(await store.claimMessageVersion(m, 4, other)).toBe(true);
+    });
+
+    it('lets another process claim a version again once its claimant no longer holds the poll (it may not show)', async () => {
+      const poll = await newPoll();
+      const m = { platform: 'slack' as const, channel: 'C9', message_id: '9.1', poll_id: poll.id, meta: {} };
+      await store.saveChatMessage(m);
+      expect(await store.acquireDeliveryLeases('bot-a', [poll.id], 60_000)).toEqual([poll.id]);
+      expect(await store.claimMessageVersion(m, 7, 'bot-a')).toBe(true);
+      expect(await store.claimMessageVersion(m, 7, 'bot-b')).toBe(false); // bot-a lives and holds the poll
+      await store.releaseDeliveryLeases('bot-a'); // bot-a stops (or its lease lapses) before the platform took it
+      expect(await store.acquireDeliveryLeases('bot-b', [poll.id], 60_000)).toEqual([poll.id]);
+      expect(await store.claimMessageVersion(m, 7, 'bot-b')).toBe(true);
+      expect(await store.claimMessageVersion(m, 7, 'bot-a')).toBe(false); // and now bot-b's is the live one
+      expect(await store.claimMessageVersion(m, 6, 'bot-b')).toBe(false); // still never backwards
     });
 
     it("gives each poll's delivery lease to one owner until it expires or is released", async () => {

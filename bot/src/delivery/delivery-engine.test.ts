@@ -58,7 +58,8 @@ function claims() {
     async claimMessageVersion(m: ChatMessage, v: number, by: string) {
       const k = messageKey(m);
       const cur = versions.get(k);
-      if (gone.has(k) || (cur && (cur.v > v || (cur.v === v && cur.by !== by)))) return false;
+      if (gone.has(k) || (cur && (cur.v > v || (cur.v === v && cur.by !== by && !lapsed.has(cur.by)))))
+        return false;
       versions.set(k, { v, by });
       return true;
     },
@@ -261,9 +262,28 @@ describe('DeliveryEngine', () => {
     store.lapsed.add('bot-2');
     e.offer(msg('a'), snap('a', 5, 'closed'));
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(platform.updates).toEqual([]); // the tally already shows version 5
+    // Its claim of version 5 does not prove the message shows it (see the next test): sent again, then the reply.
+    expect(platform.updates.map((u) => u.version)).toEqual([5]);
     expect(platform.replies).toEqual([messageKey(msg('a'))]);
     expect(store.made).toEqual(new Set([messageKey(msg('a'))]));
+  });
+
+  it("shows a closed poll's final tally that a process claimed and then died retrying (a 503, then a restart)", async () => {
+    const store = claims();
+    const before = new FakePlatform();
+    const a = engine(before, store, 'bot-a');
+    before.script = retries(1, 'http 503');
+    a.offer(msg('a'), snap('a', 7, 'closed'));
+    await vi.advanceTimersByTimeAsync(100); // the first try failed; the retry waits
+    expect(before.updates.map((u) => u.version)).toEqual([7]);
+    a.stop(); // the process goes (a deploy, a crash) before its retry, and its lease of the poll with it
+    store.lapsed.add('bot-a');
+    const after = new FakePlatform();
+    const b = engine(after, store, 'bot-b');
+    b.offer(msg('a'), snap('a', 7, 'closed'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(after.updates.map((u) => u.version)).toEqual([7]); // not taken for shown
+    expect(after.replies).toEqual([messageKey(msg('a'))]);
   });
 
   it('retries a failed winner reply and makes it once', async () => {

@@ -181,7 +181,9 @@ export interface ChatMessageStore {
   markMessageGone(m: ChatMessageKey, reason: string): Promise<boolean>;
   /**
    * Claims the right to send `version` to a message: true when no process has claimed this or a newer version, or
-   * when `owner` itself holds the claim on exactly this version (its own retry). Fences processes against each other.
+   * when `owner` itself holds the claim on exactly this version (its own retry), or when the process that claimed
+   * it no longer holds the poll's delivery lease (it died or gave the poll up, maybe before the platform took it: a
+   * claim is not proof the message shows it). Fences live processes against each other.
    */
   claimMessageVersion(m: ChatMessageKey, version: number, owner: string): Promise<boolean>;
   /**

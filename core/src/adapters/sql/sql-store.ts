@@ -577,9 +577,11 @@ export class SqlStore extends SqlLunchStore implements Store {
 
   async claimMessageVersion(m: ChatMessageKey, version: number, owner: string): Promise<boolean> {
     const rows = await this.db.query(
-      `update chat_messages set sent_version = $4, sent_by = $5
-       where platform = $1 and channel = $2 and message_id = $3 and gone_at is null
-         and (sent_version < $4 or (sent_version = $4 and sent_by = $5)) returning 1`,
+      `update chat_messages c set sent_version = $4, sent_by = $5
+       where c.platform = $1 and c.channel = $2 and c.message_id = $3 and c.gone_at is null
+         and (c.sent_version < $4 or (c.sent_version = $4 and (c.sent_by = $5 or not exists (
+           select 1 from delivery_leases l
+           where l.poll_id = c.poll_id and l.owner = c.sent_by and l.expires_at > now())))) returning 1`,
       [m.platform, m.channel, m.message_id, version, owner],
     );
     return rows.length === 1;
