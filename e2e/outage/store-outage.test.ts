@@ -126,8 +126,9 @@ describe('a Postgres outage', () => {
     // The chat edges tell the person instead of failing silently (Slack already has its ack).
     const { command, action } = slackRequests(app.base, SECRET, slack.url);
     expect((await command('/vote', '"Down?" "Yes" "No"', 'U77')).status).toBe(200);
-    // A vote click is acknowledged only once its vote is committed: in an outage it gets a 500, so Slack redelivers
-    // it (its idempotency key makes the redelivery count once) instead of the vote being silently lost.
+    // A vote click is acknowledged only once its vote is committed (or after 2.5 s): in an outage it fails at once
+    // with a 500, and the person is told to try again (Slack does not send a click again) instead of the vote being
+    // silently lost.
     const click = await action({
       type: 'block_actions',
       team: { id: 'T1' },

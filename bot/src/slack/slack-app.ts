@@ -88,6 +88,9 @@ export interface SlackApp {
   stop(): Promise<void>;
 }
 
+/** Slack shows the person an error when a click has no answer within 3 s; a vote still committing then is answered later. */
+const ACK_WITHIN_MS = 2_500;
+
 /** Our renderer builds Block Kit as plain JSON (checked by tests and by Slack); the SDK's union type is stricter. */
 const asBlocks = (blocks: unknown[]) => blocks as KnownBlock[];
 
@@ -148,9 +151,9 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   const storeErrors = o.storeErrors ?? new StoreErrorLog(o.log);
 
   // A listener failed: tell the person, and log it through the store's error log (an outage: once a second, not a
-  // stack per click). Then fail the request: a vote click acks only after its commit, so a click that failed before
-  // its ack gets a 500 at once and Slack redelivers it (its idempotency key makes it count once); after an ack the
-  // receiver has already answered and only logs.
+  // stack per click). Then fail the request: a vote click acks after its commit (or 2.5 s), so a click that failed
+  // before its ack gets a 500 at once (Slack shows an error and does not send it again: the message says to try
+  // again); after an ack the receiver has already answered and only logs.
   app.error(
     async ({ error, body, context }: { error: Error; body: unknown; context?: { botToken?: string } }) => {
       const outage = storeErrors.report(error, 'Slack request failed');
@@ -429,9 +432,42 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   };
 
   // Every vote control's action id starts with `vote-` (one per option, one per select), except the browser link.
-  app.action(/^vote-(?!in-browser$)/, async ({ ack, body, action, client }: ActionArgs) => {
-    // Slack's 200 is the click's receipt: Slack sends a click again only when it got none. So the 200 waits for the
-    // commit; if the store fails, Bolt answers 500 instead and the redelivery (same action_ts, same key) counts once.
+  app.action(/^vote-(?!in-browser$)/, async ({ ack: slackAck, body, action, client }: ActionArgs) => {
+    // Slack does not send a click again, and shows the person an error if it has no answer within 3 s. So the 200
+    // waits for the commit, but never past ACK_WITHIN_MS: a failure before then answers 500 (and app.error tells the
+    // person to try again); a commit still running then is answered after, by the ephemeral confirmation or refusal.
+    let acked = false;
+    const ack = async () => {
+      if (acked) return;
+      acked = true;
+      await slackAck();
+    };
+    const late = setTimeout(() => void ack(), ACK_WITHIN_MS);
+    try {
+      await vote(ack, body, action, client);
+    } finally {
+      clearTimeout(late);
+    }
+  });
+
+  /** One person's clicks on one poll, one after another in this process (each reads the choices the last left). */
+  const clicks = new Map<string, Promise<unknown>>();
+  function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const run = (clicks.get(key) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    clicks.set(key, tail);
+    void tail.then(() => {
+      if (clicks.get(key) === tail) clicks.delete(key);
+    });
+    return run;
+  }
+
+  async function vote(
+    ack: () => Promise<void>,
+    body: ActionArgs['body'],
+    action: ActionArgs['action'],
+    client: ActionArgs['client'],
+  ): Promise<void> {
     const value: string | undefined = action.value ?? action.selected_option?.value;
     const target = value ? parseVoteValue(value) : null;
     const user: string = body.user.id;
@@ -447,30 +483,34 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const key = `slack:${body.container?.message_ts ?? ''}:${action.action_ts ?? ''}:${user}`;
     const voter = voterFrom(body);
     // A poll where each person picks several: a click adds that option to their choices, a second click takes it off.
-    let optionIds = [target.optionId];
-    if (question.max_choices > 1) {
-      const mine = (await core.ballots.ballotsOf(poll.id, voter))[question.id] ?? [];
-      optionIds = mine.includes(target.optionId)
-        ? mine.filter((x) => x !== target.optionId)
-        : [...mine, target.optionId];
-      if (optionIds.length > question.max_choices) {
-        await ack();
-        return void (await ephemeral(
-          client,
-          channel,
-          user,
-          `:warning: You can choose up to ${question.max_choices}. Click one of yours to take it off first.`,
-        ));
+    // Two quick clicks arrive together: each must read the choices the other left, so they go in turn.
+    const done = await inTurn(`${poll.id}|${voterKey(voter)}`, async () => {
+      let optionIds = [target.optionId];
+      if (question.max_choices > 1) {
+        const mine = (await core.ballots.ballotsOf(poll.id, voter))[question.id] ?? [];
+        optionIds = mine.includes(target.optionId)
+          ? mine.filter((x) => x !== target.optionId)
+          : [...mine, target.optionId];
+        if (optionIds.length > question.max_choices) return { optionIds, r: null };
       }
-    }
-    const r = await castVote(core, {
-      pollId: poll.id,
-      questionId: question.id,
-      optionIds,
-      voter,
-      idempotencyKey: key.slice(0, 200),
+      const r = await castVote(core, {
+        pollId: poll.id,
+        questionId: question.id,
+        optionIds,
+        voter,
+        idempotencyKey: key.slice(0, 200),
+      });
+      return { optionIds, r };
     });
     await ack();
+    const { optionIds, r } = done;
+    if (!r)
+      return void (await ephemeral(
+        client,
+        channel,
+        user,
+        `:warning: You can choose up to ${question.max_choices}. Click one of yours to take it off first.`,
+      ));
     if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`));
     const labels = optionIds.map((id) => esc(question.options.find((x) => x.id === id)?.label ?? id));
     await ephemeral(
@@ -481,7 +521,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         ? 'Your vote was taken back.'
         : `:white_check_mark: Your vote: *${labels.join('*, *')}*${r.value.changed ? '' : ' (unchanged)'}`,
     );
-  });
+  }
 
   app.action('who-voted', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
