@@ -20,7 +20,21 @@ export interface PostTarget {
   workspace: string;
 }
 
-/** Posts, pins and tracks. Throws what Slack's post threw (the caller decides what a refusal means). */
+/**
+ * The message was posted but could not be tracked (the database did not answer): it would never update, and its
+ * buttons would answer for a poll its creator was told failed. It has been deleted again (when Slack let us).
+ */
+export class PollMessageUntracked extends Error {
+  readonly code = 'poll_message_untracked';
+  constructor(override readonly cause: unknown) {
+    super(`the poll message could not be tracked: ${String(cause)}`);
+  }
+}
+
+/**
+ * Posts, pins and tracks. Throws what Slack's post threw (the caller decides what a refusal means), or
+ * PollMessageUntracked when the post went through but tracking it failed (the message is taken down again).
+ */
 export async function postPollMessage(
   deps: PostPollDeps,
   client: WebClient,
@@ -38,12 +52,19 @@ export async function postPollMessage(
   await client.pins.add({ channel: posted.channel, timestamp: posted.ts }).catch((err: unknown) => {
     deps.log.warn({ err: String(err) }, 'pinning the poll message failed');
   });
-  await deps.tally.track({
-    platform: 'slack',
-    channel: posted.channel,
-    message_id: posted.ts,
-    poll_id: poll.id,
-    meta: { team: target.team, workspace: target.workspace },
-  });
+  try {
+    await deps.tally.track({
+      platform: 'slack',
+      channel: posted.channel,
+      message_id: posted.ts,
+      poll_id: poll.id,
+      meta: { team: target.team, workspace: target.workspace },
+    });
+  } catch (err) {
+    await client.chat.delete({ channel: posted.channel, ts: posted.ts }).catch((e: unknown) => {
+      deps.log.warn({ err: String(e) }, 'taking down an untracked poll message failed');
+    });
+    throw new PollMessageUntracked(err);
+  }
   return { channel: posted.channel, ts: posted.ts };
 }

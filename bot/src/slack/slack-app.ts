@@ -39,7 +39,7 @@ import { LUNCH_MODAL, lunchModal, readLunchModal } from './lunch-modal.ts';
 import { escapeMrkdwn as esc } from './mrkdwn.ts';
 import { parseVoteCommand } from './parse-vote-command.ts';
 import { PLACES_MODAL, placesModal, placesMrkdwn, readPlacesModal } from './places-modal.ts';
-import { postPollMessage } from './post-poll.ts';
+import { PollMessageUntracked, postPollMessage } from './post-poll.ts';
 import { parseVoteValue, renderPoll } from './render-poll.ts';
 import { layeredOnce, MemoryOnce, type OnceStore, slackReplayGuard } from './replay-guard.ts';
 import { readScheduleModal, SCHEDULE_MODAL, scheduleModal, scheduleText } from './schedule-modal.ts';
@@ -222,6 +222,14 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         r.value.snapshot,
       );
     } catch (err) {
+      if (err instanceof PollMessageUntracked) {
+        // Slack took the message but our database did not take its tracking: it is down again; so is the poll.
+        await core.polls.discardPoll(poll.id, 'not_tracked').catch(() => undefined);
+        o.log.warn({ err: String(err.cause), poll: poll.id }, 'a new poll message could not be tracked');
+        return void (await tell(
+          ':warning: livevote could not save the poll (its database did not answer). Nothing was posted; please try again in a minute.',
+        ));
+      }
       const why = classifySlackError(err);
       await core.polls.discardPoll(poll.id, why.reason);
       o.log.warn({ reason: why.reason, poll: poll.id }, 'posting a new poll failed; the poll was discarded');
