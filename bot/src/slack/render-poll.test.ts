@@ -1,4 +1,5 @@
 import { buildPoll, buildSnapshot } from '@livevote/core';
+import { NO_DECISION_TEXT, tiedLunch } from '@livevote/core/testing';
 import { describe, expect, it } from 'vitest';
 import { MAX_BLOCKS, MAX_TEXT, parseVoteValue, renderPoll, voteValue } from './render-poll.ts';
 
@@ -36,46 +37,12 @@ describe('renderPoll', () => {
   });
 
   it('heads a closed lunch poll with the decision: one place for a tie it broke, its sentence on no decision', () => {
-    const poll = buildPoll(
-      {
-        template: 'lunch',
-        title: 'Lunch',
-        places: [
-          { name: 'Pho', menus: [] },
-          { name: 'Ramen', menus: [] },
-        ],
-      },
-      'lun',
-      new Date(),
-    );
-    const closed = buildSnapshot(poll, {
-      version: 2,
-      status: 'closed',
-      totalVoters: 2,
-      counts: { p1: 1, p2: 1 },
-    });
+    const { poll, closed, brokenTie, noDecision } = tiedLunch();
     const section = (s: typeof closed) =>
       allTexts(renderPoll(poll, s, opts).blocks).find((t) => t.includes('trophy') || t.includes('No '));
     expect(section(closed)).toBe(':trophy: *Pho / Ramen* (1)'); // no rules decided: a tie is a tie
-    const base = {
-      reason: 'random' as const,
-      vote_count: 1,
-      total_voters: 2,
-      text: 'Winner: Ramen (drawn).',
-    };
-    expect(
-      section({ ...closed, decision: { ...base, outcome: 'decided', option_id: 'p2', label: 'Ramen' } }),
-    ).toBe(':trophy: *Ramen* (1)');
-    const none = {
-      ...base,
-      outcome: 'no_decision' as const,
-      reason: 'quorum_not_met' as const,
-      option_id: null,
-      label: null,
-    };
-    expect(
-      section({ ...closed, decision: { ...none, text: 'No decision: 2 of the 5 voters needed took part.' } }),
-    ).toBe('No decision: 2 of the 5 voters needed took part.');
+    expect(section(brokenTie)).toBe(':trophy: *Ramen* (1)');
+    expect(section(noDecision)).toBe(NO_DECISION_TEXT);
   });
 
   it('shows the close time the snapshot carries when it moved (a lunch poll extended for its quorum)', () => {

@@ -1,4 +1,5 @@
 import { buildPoll, buildSnapshot, type Poll } from '@livevote/core';
+import { NO_DECISION_TEXT, tiedLunch } from '@livevote/core/testing';
 import { describe, expect, it } from 'vitest';
 import { type Card, cardBytes, MAX_CARD_BYTES, pollCard } from './poll-card.ts';
 
@@ -173,47 +174,13 @@ describe('the Teams poll card', () => {
   });
 
   it('heads a closed lunch poll with the decision: one place for a tie it broke, its sentence on no decision', () => {
-    const poll = buildPoll(
-      {
-        template: 'lunch',
-        title: 'Lunch',
-        places: [
-          { name: 'Pho', menus: [] },
-          { name: 'Ramen', menus: [] },
-        ],
-      },
-      'lun',
-      new Date(),
-    );
-    const closed = snapshotOf(poll, { p1: 1, p2: 1 }, 'closed');
+    const { poll, closed, brokenTie, noDecision } = tiedLunch();
     const card = (s: typeof closed) => JSON.stringify(pollCard(poll, s, { publicUrl: 'https://x' }));
     expect(card(closed)).toContain('🏆 Pho / Ramen (1)');
-    const base = {
-      reason: 'random' as const,
-      vote_count: 1,
-      total_voters: 2,
-      text: 'Winner: Ramen (drawn).',
-    };
-    const broken = card({
-      ...closed,
-      decision: { ...base, outcome: 'decided', option_id: 'p2', label: 'Ramen' },
-    });
-    expect(broken).toContain('🏆 Ramen (1)');
-    expect(broken).not.toContain('Pho / Ramen');
-    const sentence = 'No decision: 2 of the 5 voters needed took part.';
-    const none = card({
-      ...closed,
-      decision: {
-        ...base,
-        outcome: 'no_decision',
-        reason: 'quorum_not_met',
-        option_id: null,
-        label: null,
-        text: sentence,
-      },
-    });
-    expect(none).toContain(sentence);
-    expect(none).not.toContain('🏆');
+    expect(card(brokenTie)).toContain('🏆 Ramen (1)');
+    expect(card(brokenTie)).not.toContain('Pho / Ramen');
+    expect(card(noDecision)).toContain(NO_DECISION_TEXT);
+    expect(card(noDecision)).not.toContain('🏆');
   });
 
   it('shows the close time the snapshot carries when it moved (a lunch poll extended for its quorum)', () => {
