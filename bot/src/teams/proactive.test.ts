@@ -23,6 +23,7 @@ type Answer = { id: string } | { status: number };
  */
 function connector(answerOf: Answer | ((conversationId: string) => Answer)) {
   const created: { serviceUrl: string; conversationId: string; activity: object }[] = [];
+  const deleted: string[] = [];
   const make = (serviceUrl: string): Connector => ({
     conversations: {
       activities: (conversationId) => ({
@@ -35,10 +36,14 @@ function connector(answerOf: Answer | ((conversationId: string) => Answer)) {
         async update() {
           return {};
         },
+        async delete(id) {
+          deleted.push(`${conversationId} ${id}`);
+          return {};
+        },
       }),
     },
   });
-  return { make, created };
+  return { make, created, deleted };
 }
 
 describe('Teams proactive posts', () => {
@@ -86,6 +91,20 @@ describe('Teams proactive posts', () => {
     expect(r).toMatchObject({ ok: true, message: { channel: CONV, message_id: 'act-7', poll_id: pollId } });
     expect(c.created.map((x) => [x.serviceUrl, x.conversationId])).toEqual([[SERVICE, CONV]]);
     expect(tracked).toHaveLength(1);
+  });
+
+  it('takes a posted card down again when tracking it fails (the database did not answer), so a retry leaves one', async () => {
+    const c = connector({ id: 'act-8' });
+    const pollId = await choicePoll(core);
+    const failing = {
+      track: async () => {
+        throw new Error('connection terminated');
+      },
+    };
+    const r = await postPollCard({ ...deps(c.make), tally: failing }, CONV, pollId);
+    expect(r).toEqual({ ok: false, kind: 'retry', reason: 'not_tracked' });
+    expect(c.deleted).toEqual([`${CONV} act-8`]);
+    expect(await core.conversations.conversation('teams', CONV)).not.toBeNull(); // not a refusal by Teams
   });
 
   it.each([

@@ -42,10 +42,8 @@ export async function postPollCard(
     ]);
     if (!poll || !snapshot) return { ok: false, kind: 'permanent', reason: 'poll_gone' };
     const card = await sharedCard(deps, poll, snapshot);
-    const sent = await deps
-      .connector(ref.serviceUrl)
-      .conversations.activities(ref.conversationId)
-      .create({ type: 'message', attachments: [cardAttachment(card)] });
+    const activities = deps.connector(ref.serviceUrl).conversations.activities(ref.conversationId);
+    const sent = await activities.create({ type: 'message', attachments: [cardAttachment(card)] });
     if (!sent.id) return { ok: false, kind: 'retry', reason: 'no_activity_id' };
     const meta: TeamsMessageMeta = {
       serviceUrl: ref.serviceUrl,
@@ -60,7 +58,14 @@ export async function postPollCard(
       poll_id: pollId,
       meta: { ...meta },
     };
-    await deps.tally.track(message);
+    try {
+      await deps.tally.track(message);
+    } catch {
+      // Posted but not tracked (the database did not answer): the card would never update, and the retry posts a
+      // new one. Take this one down (best effort) so the conversation is left with one card.
+      await activities.delete?.(sent.id).catch(() => undefined);
+      return { ok: false, kind: 'retry', reason: 'not_tracked' };
+    }
     return { ok: true, message };
   } catch (err) {
     const o = await failed(deps, conversationId, err);

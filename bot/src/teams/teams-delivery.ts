@@ -13,6 +13,8 @@ export interface Connector {
     activities(conversationId: string): {
       create(activity: object): Promise<{ id?: string }>;
       update(id: string, activity: object): Promise<unknown>;
+      /** Takes a card down (one posted but not tracked); test connectors may leave it out. */
+      delete?(id: string): Promise<unknown>;
     };
   };
 }
