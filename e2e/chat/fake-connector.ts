@@ -2,7 +2,9 @@
 // serviceUrl ends in a slash (`http://127.0.0.1:port/amer/`), so a client that joins it raw calls `…/amer//v3/…`:
 // recorded as such and answered 404, as the real service does. It records POST (send), PUT (update) and targeted
 // sends with their time, and answers with Teams' failures on demand: 403 (bot removed), 404, 412, 413, 429 with
-// Retry-After, 502.
+// Retry-After, 502. Like the service it keeps the activities it was sent: an update (PUT) or DELETE of an id it
+// never gave out, or deleted, is 404 `ActivityNotFoundInConversation`; and an activity past Teams' ~28 KB message
+// limit (its JSON, attachments included) is 413 `MessageSizeTooBig`.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -30,6 +32,9 @@ export interface ConnectorFailure {
   pathEndsWith?: string;
 }
 
+/** Teams refuses a message larger than about 28 KB. */
+export const MAX_ACTIVITY_BYTES = 28 * 1024;
+
 const ERROR_CODES: Record<ConnectorFailure['status'], string> = {
   403: 'BotNotInConversationRoster',
   404: 'ActivityNotFoundInConversation',
@@ -47,6 +52,26 @@ export class FakeConnector {
   private failures: ConnectorFailure[] = [];
   private server?: Server;
   private n = 0;
+  /** Activity ids the connector handed out and still holds. */
+  private readonly activities = new Set<string>();
+
+  /** An activity a test placed in a conversation itself (the service answers others 404). */
+  knowActivity(id: string): void {
+    this.activities.add(id);
+  }
+
+  /** What the service answers before taking a send or an update: the activity's size, the target's existence. */
+  private refused(method: string, path: string, raw: string): ConnectorFailure['status'] | undefined {
+    if ((method === 'POST' || method === 'PUT') && Buffer.byteLength(raw) > MAX_ACTIVITY_BYTES) return 413;
+    const id = /\/activities\/([^/?]+)/.exec(path)?.[1];
+    if (
+      (method === 'PUT' || method === 'DELETE') &&
+      id !== undefined &&
+      !this.activities.has(decodeURIComponent(id))
+    )
+      return 404;
+    return undefined;
+  }
 
   /** The next matching calls fail this way (queued behind failures already set). */
   fail(f: ConnectorFailure): void {
@@ -92,7 +117,10 @@ export class FakeConnector {
         const path = rawPath.startsWith(`${this.prefix}/`) ? rawPath.slice(this.prefix.length) : rawPath;
         let status = 200;
         let answer: Record<string, unknown> = {};
-        const failure = path.startsWith('/v3/') ? this.takeFailure(method, path) : undefined;
+        const refusedAs = path.startsWith('/v3/') ? this.refused(method, path, raw) : undefined;
+        const failure: ConnectorFailure | undefined = path.startsWith('/v3/')
+          ? (this.takeFailure(method, path) ?? (refusedAs ? { status: refusedAs, times: 0 } : undefined))
+          : undefined;
         if (!path.startsWith('/v3/')) {
           // `…/amer//v3/…` (a raw trailing-slash join) or any other path: the service knows no such route.
           status = 404;
@@ -103,8 +131,12 @@ export class FakeConnector {
           answer = {
             error: { code: ERROR_CODES[failure.status], message: `fake connector ${failure.status}` },
           };
-        } else if (method === 'POST') answer = { id: `act-${++this.n}` };
-        else if (method === 'PUT') answer = { id: (path.split('?')[0] ?? '').split('/').pop() ?? '' };
+        } else if (method === 'POST') {
+          answer = { id: `act-${++this.n}` };
+          this.activities.add(answer.id as string);
+        } else if (method === 'PUT') answer = { id: (path.split('?')[0] ?? '').split('/').pop() ?? '' };
+        else if (method === 'DELETE')
+          this.activities.delete(decodeURIComponent((path.split('?')[0] ?? '').split('/').pop() ?? ''));
         const answerId = typeof answer.id === 'string' ? answer.id : undefined;
         this.calls.push({
           method,

@@ -2,9 +2,15 @@
 // Tests can make chat.update answer 429 with a Retry-After. OAuth like Slack's: an authorize page that sends the
 // browser back with a one-time code, `oauth.v2.access` exchanging it for a workspace's bot token; once a test has
 // tokens (installed or registered), every call must carry a live one (HTTP 200 `invalid_auth` otherwise).
+// Like Slack it keeps the messages it was given: `chat.update`, `chat.delete` and `pins.add` of a ts it never
+// posted (or deleted) answer `message_not_found`, a second pin `already_pinned`; in a channel the bot was never
+// invited to (`notMember`) it posts (chat:write.public) but does not pin (`not_in_channel`); and it checks Block
+// Kit as Slack does (sizes, counts, required parts): `invalid_blocks` / `msg_too_long` for a message,
+// `invalid_arguments` for a modal, with Slack's `[ERROR] … [json-pointer:…]` messages.
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { messageRefusal, viewRefusal } from '@livevote/bot/testing';
 
 export interface SlackCall {
   method: string;
@@ -46,6 +52,10 @@ export class FakeSlack {
   readonly throttled = new Map<string, { next: number; retryAfter: number }>();
   /** Users `users.info` calls workspace admins (every other user is a plain member). */
   readonly admins = new Set<string>();
+  /** Messages Slack holds, by channel and ts, and whether each is pinned. */
+  private readonly messages = new Map<string, Map<string, { pinned: boolean }>>();
+  /** Public channels the bot was never invited to: it posts there (chat:write.public) but cannot pin. */
+  readonly notMember = new Set<string>();
   /** Scripted errors, answered as Slack does: HTTP 200 with `{ok: false, error}`. */
   private readonly failures: { method: string; error: string; channel?: string; times: number }[] = [];
 
@@ -54,9 +64,54 @@ export class FakeSlack {
     this.failures.push({ method, error, times: o.times ?? Number.POSITIVE_INFINITY, ...o });
   }
 
+  /** A message a test placed in the channel itself (Slack answers updates of any other ts `message_not_found`). */
+  knowMessage(channel: string, ts: string): void {
+    this.held(channel).set(ts, { pinned: false });
+  }
+
+  private held(channel: string): Map<string, { pinned: boolean }> {
+    const m = this.messages.get(channel) ?? new Map<string, { pinned: boolean }>();
+    this.messages.set(channel, m);
+    return m;
+  }
+
+  /** Someone deleted the message in Slack: from now on its updates and pins answer `message_not_found`. */
+  deleteMessage(channel: string, ts: string): void {
+    this.messages.get(channel)?.delete(ts);
+  }
+
+  /** Whether Slack holds this message and it is pinned. */
+  pinned(channel: string, ts: string): boolean {
+    return this.messages.get(channel)?.get(ts)?.pinned === true;
+  }
+
+  /** What Slack answers a message method before doing it: the body's Block Kit, then the message's existence. */
+  private checked(method: string, body: Record<string, unknown>): Record<string, unknown> | null {
+    if (['chat.postMessage', 'chat.update', 'chat.postEphemeral'].includes(method)) {
+      const refused = messageRefusal(body);
+      if (refused) return refused;
+    }
+    if (['views.open', 'views.update', 'views.push'].includes(method)) return viewRefusal(body.view);
+    if (!['chat.update', 'chat.delete', 'pins.add'].includes(method)) return null;
+    const channel = String(body.channel ?? '');
+    const message = this.messages.get(channel)?.get(String(method === 'pins.add' ? body.timestamp : body.ts));
+    if (!message) return { ok: false, error: 'message_not_found' };
+    if (method === 'pins.add' && this.notMember.has(channel)) return { ok: false, error: 'not_in_channel' };
+    if (method === 'pins.add' && message.pinned) return { ok: false, error: 'already_pinned' };
+    return null;
+  }
+
+  /** What a call Slack accepted changes in the messages it holds. */
+  private apply(method: string, body: Record<string, unknown>, answer: Record<string, unknown>): void {
+    const channel = String(body.channel ?? '');
+    if (method === 'chat.postMessage') this.held(channel).set(String(answer.ts), { pinned: false });
+    if (method === 'chat.delete') this.messages.get(channel)?.delete(String(body.ts));
+    const pinned =
+      method === 'pins.add' ? this.messages.get(channel)?.get(String(body.timestamp)) : undefined;
+    if (pinned) pinned.pinned = true;
+  }
+
   private scripted(method: string, body: Record<string, unknown>): string | undefined {
-    // Slack checks the blocks before anything else: more than 50 is invalid_blocks.
-    if (Array.isArray(body.blocks) && body.blocks.length > 50) return 'invalid_blocks';
     const f = this.failures.find(
       (x) => x.method === method && x.times > 0 && (x.channel === undefined || x.channel === body.channel),
     );
@@ -190,6 +245,7 @@ export class FakeSlack {
         const issued = token ? this.tokens.get(token) : undefined;
         const error = this.scripted(method, body);
         const throttle = this.throttled.get(method);
+        const checked = this.checked(method, body);
         if (refused) {
           answer = refused;
         } else if (throttle && throttle.next > 0) {
@@ -217,6 +273,8 @@ export class FakeSlack {
           status = 429;
           res.setHeader('Retry-After', String(this.rateLimit.retryAfter));
           answer = { ok: false, error: 'ratelimited' };
+        } else if (checked) {
+          answer = checked;
         } else if (method === 'users.info') {
           const id = String(body.user);
           answer = {
@@ -228,6 +286,7 @@ export class FakeSlack {
         } else if (method === 'chat.update') {
           answer = { ok: true, channel: body.channel, ts: body.ts };
         }
+        if (status === 200 && answer.ok === true) this.apply(method, body, answer);
         this.calls.push({ method, body, at: Date.now(), status, answer, ...(token ? { token } : {}) });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));

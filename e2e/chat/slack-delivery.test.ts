@@ -114,6 +114,24 @@ describe('Slack delivery and commands', () => {
     expect(metrics).toMatch(/livevote_chat_dropped_total\{destination="slack:Carchived"\} 1/);
   });
 
+  it('stops updating a poll message someone deleted (Slack: message_not_found) and tells the creator once', async () => {
+    const p = await newPoll('"Deleted?" "A" "B"', 'Deleted?', 'Cdel', 'U78');
+    await expect.poll(() => updatesOf(slack, p.ts).length).toBe(1); // the tally it shows once tracked
+    slack.deleteMessage('Cdel', p.ts);
+    for (let i = 0; i < 3; i++)
+      await req.action(voteClick(p.pollId, 'o1', `U7${i}`, `del${i}`, p.ts, 'Cdel'));
+    const told = () =>
+      slack
+        .of('chat.postMessage')
+        .filter((c) => c.body.channel === 'U78')
+        .map((c) => String(c.body.text));
+    await expect.poll(told).toEqual([expect.stringContaining('the message was deleted')]);
+    expect(updatesOf(slack, p.ts).map((c) => c.answer.error)).toEqual([undefined, 'message_not_found']);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(updatesOf(slack, p.ts)).toHaveLength(2);
+    expect(told()).toHaveLength(1);
+  });
+
   it('stores slash command text as typed and escapes it in every message', async () => {
     const p = await newPoll('"Fish &amp; Chips?" "&lt;!here&gt;" "B"', 'Fish & Chips?');
     const poll = (await pollJson(p.pollId)).poll;

@@ -14,6 +14,7 @@ describe('Teams delivery platform', () => {
   let message: ChatMessage;
   beforeAll(async () => {
     await connector.start();
+    connector.knowActivity('act-9'); // the card the stored message names
     embedded = await embeddedCore();
     core = embedded.core;
     const pollId = await choicePoll(core);
@@ -60,6 +61,16 @@ describe('Teams delivery platform', () => {
   ] as const)('classifies a %i from the connector', async (status, expected) => {
     connector.fail({ status, times: 1, ...(status === 429 ? { retryAfter: 7 } : {}) });
     expect(await platform().update(message, await snapshot())).toEqual({ ok: false, ...expected });
+  });
+
+  it('stops updating a card someone deleted: the service answers 404 for an activity it no longer holds', async () => {
+    const deleted = { ...message, message_id: 'act-deleted-by-a-person' };
+    expect(await platform().update(deleted, await snapshot())).toEqual({
+      ok: false,
+      kind: 'permanent',
+      reason: 'not_found',
+    });
+    expect(connector.calls.at(-1)).toMatchObject({ method: 'PUT', status: 404 });
   });
 
   it('classifies a connector that cannot be reached as worth a retry', async () => {
