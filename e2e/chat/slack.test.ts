@@ -105,7 +105,32 @@ describe('Slack app', () => {
     const blocks = JSON.stringify(post?.body.blocks);
     for (const o of ['o1', 'o2', 'o3']) expect(blocks).toContain(`${pollId}|${o}`);
     expect(blocks).toContain('Open board');
-    await expect.poll(() => slack.of('pins.add').some((c) => c.body.timestamp === ts)).toBe(true);
+    await expect.poll(() => slack.pinned('C1', ts)).toBe(true);
+  });
+
+  it('posts in a public channel it was never invited to, and tells the person why the poll is not pinned', async () => {
+    slack.notMember.add('C8');
+    const said = () => slack.of('resp').map((c) => String(c.body.text));
+    expect((await command('/vote', '"Outside lunch?" "Pizza" "Sushi"', 'U1', 'T1', 'C8')).status).toBe(200);
+    await expect.poll(said).toContainEqual(expect.stringContaining("can't pin it here"));
+    const post = slack.of('chat.postMessage').find((c) => c.body.channel === 'C8');
+    const ts = String(post?.answer.ts);
+    expect(slack.calls.filter((c) => c.method === 'pins.add' && c.body.channel === 'C8')).toMatchObject([
+      { answer: { ok: false, error: 'not_in_channel' } },
+    ]);
+    expect(slack.pinned('C8', ts)).toBe(false);
+    // The poll itself is up and tracked: a vote updates its message.
+    const pollId = /"value":"([a-z0-9]+)\|o1"/.exec(JSON.stringify(post?.body.blocks))?.[1] as string;
+    expect(pollId).toBeTruthy();
+    const before = slack.of('chat.update').filter((c) => c.body.ts === ts).length;
+    await action({
+      ...click(pollId, 'o1', 'U77', '17002.1', ts),
+      channel: { id: 'C8' },
+      container: { type: 'message', message_ts: ts, channel_id: 'C8' },
+    });
+    await expect
+      .poll(() => slack.of('chat.update').filter((c) => c.body.ts === ts).length)
+      .toBeGreaterThan(before);
   });
 
   it('refuses a malformed /vote with an ephemeral usage message and creates nothing', async () => {
@@ -514,6 +539,45 @@ describe('Slack app', () => {
     expect(res.status).toBe(200);
     await expect.poll(() => slack.of('views.publish').length).toBeGreaterThan(0);
     expect(JSON.stringify(slack.of('views.publish').at(-1)?.body.view)).toContain('Open polls');
+  });
+
+  it('answers /lunch with what to do, instead of a modal Slack refuses, when fewer than two places are active', async () => {
+    const admin = { authorization: `Bearer ${running.adminToken}`, 'content-type': 'application/json' };
+    const listed = async () =>
+      (
+        (await (
+          await fetch(`${base}/api/catalog/places?workspace=slack:T9&include_inactive=true`, {
+            headers: admin,
+          })
+        ).json()) as { places: { id: string; active: boolean }[] }
+      ).places;
+    const places = await listed(); // the starter catalog a new workspace gets
+    expect(places.length).toBeGreaterThan(2);
+    for (const p of places.slice(1))
+      expect(
+        (await fetch(`${base}/api/catalog/places/${p.id}`, { method: 'DELETE', headers: admin })).status,
+      ).toBe(200);
+    const modals = () =>
+      slack.of('views.open').filter((c) => {
+        const meta = (c.body.view as { private_metadata?: string }).private_metadata;
+        return (JSON.parse(meta ?? '{}') as { channel?: string }).channel === 'C9';
+      });
+    const said = () => slack.of('resp').map((c) => String(c.body.text));
+    await command('/lunch', '', 'U1', 'T9', 'C9');
+    await expect.poll(said).toContainEqual(expect.stringContaining('needs two active places'));
+    expect(said().find((t) => t.includes('needs two active places'))).toContain('has one');
+    expect(modals()).toEqual([]);
+    expect(slack.of('views.open', 200).filter((c) => c.answer.ok === false)).toEqual([]);
+    // Re-activated, the modal opens again.
+    const second = places[1];
+    await fetch(`${base}/api/catalog/places/${second?.id}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ active: true }),
+    });
+    await command('/lunch', '', 'U1', 'T9', 'C9');
+    await expect.poll(() => modals().length).toBe(1);
+    expect(modals()[0]?.answer.ok).toBe(true);
   });
 });
 

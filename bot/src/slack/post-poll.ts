@@ -6,6 +6,7 @@ import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { TallySync } from '../tally/tally-sync.ts';
 import { renderPoll } from './render-poll.ts';
+import { classifySlackError } from './slack-errors.ts';
 
 export interface PostPollDeps {
   tally: Pick<TallySync, 'track'>;
@@ -41,7 +42,11 @@ export async function postPollMessage(
   target: PostTarget,
   poll: Poll,
   snapshot: Snapshot,
-): Promise<{ channel: string; ts: string } | null> {
+): Promise<{
+  channel: string;
+  ts: string /** Why Slack did not pin it (pinned when absent). */;
+  unpinned?: string;
+} | null> {
   const msg = renderPoll(poll, snapshot, { publicUrl: deps.publicUrl, voters: {} });
   const posted = await client.chat.postMessage({
     channel: target.channel,
@@ -49,8 +54,12 @@ export async function postPollMessage(
     blocks: msg.blocks as KnownBlock[],
   });
   if (!posted.ts || !posted.channel) return null;
+  // The bot posts in any public channel (chat:write.public) but pins only where it is a member: a poll posted in a
+  // channel nobody invited it to stays up, unpinned, and the caller says why.
+  let unpinned: string | undefined;
   await client.pins.add({ channel: posted.channel, timestamp: posted.ts }).catch((err: unknown) => {
-    deps.log.warn({ err: String(err) }, 'pinning the poll message failed');
+    unpinned = classifySlackError(err).reason;
+    deps.log.warn({ reason: unpinned, channel: posted.channel }, 'pinning the poll message failed');
   });
   try {
     await deps.tally.track({
@@ -66,5 +75,5 @@ export async function postPollMessage(
     });
     throw new PollMessageUntracked(err);
   }
-  return { channel: posted.channel, ts: posted.ts };
+  return { channel: posted.channel, ts: posted.ts, ...(unpinned ? { unpinned } : {}) };
 }

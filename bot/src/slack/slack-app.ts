@@ -124,6 +124,13 @@ function cannotPostHere(reason: string): string {
   return `:warning: Slack refused the poll message (\`${reason}\`). Nothing was created.`;
 }
 
+/** The poll is up but not pinned: why, and what fixes it. */
+function notPinnedText(reason: string): string {
+  if (reason === 'not_in_channel' || reason === 'channel_not_found')
+    return ":pushpin: The poll is posted, but I can't pin it here: I am not a member of this channel. Invite me with `/invite @livevote` and I will pin the next polls.";
+  return `:pushpin: The poll is posted, but Slack did not let me pin it (\`${reason}\`).`;
+}
+
 /** Why a message stopped updating, as its creator should read it. */
 function goneText(reason: string): string {
   if (reason === 'is_archived') return 'the channel was archived';
@@ -214,13 +221,14 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     if (!r.ok) return void (await tell(`:warning: ${esc(r.message)}`));
     const poll = r.value.poll;
     try {
-      await postPollMessage(
+      const posted = await postPollMessage(
         postDeps,
         client,
         { channel: at.channel, team: at.team ?? '', workspace },
         poll,
         r.value.snapshot,
       );
+      if (posted?.unpinned) await tell(notPinnedText(posted.unpinned));
     } catch (err) {
       if (err instanceof PollMessageUntracked) {
         // Slack took the message but our database did not take its tracking: it is down again; so is the poll.
@@ -295,10 +303,17 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         } as never,
       }));
     }
+    // A lunch poll offers two places at least; Slack refuses a modal whose place menu is empty.
+    const places = await catalogOf(core, workspace);
+    if (places.length < 2)
+      return void (await respond(
+        command.response_url,
+        `:warning: A lunch poll needs two active places, and this workspace has ${places.length === 0 ? 'none' : 'one'}. Add or re-activate places with \`/lunch places\`.`,
+      ));
     await client.views.open({
       trigger_id: command.trigger_id,
       view: {
-        ...lunchModal(await catalogOf(core, workspace), command.channel_id),
+        ...lunchModal(places, command.channel_id),
         private_metadata: JSON.stringify({
           channel: command.channel_id,
           responseUrl: command.response_url,
