@@ -1,5 +1,6 @@
 // The Slack app against Slack's documented failures: HTTP 200 `ok: false` errors, private channels, escaping, the
 // browser link, the /vote options, and the workspace budget shared by busy polls.
+import { verifyVoterToken } from '@livevote/core';
 import type { PollResponse } from '@livevote/core/protocol';
 import type { Running } from '@livevote/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,14 @@ describe('Slack delivery and commands', () => {
     await expect
       .poll(() => ephemeralsTo('U50'))
       .toContainEqual(expect.stringMatching(new RegExp(`/p/${p.pollId}\\?token=[A-Za-z0-9._%-]+`)));
+    // The link vouches for the person in the poll's workspace only.
+    const token = decodeURIComponent(
+      /\?token=([A-Za-z0-9._%-]+)/.exec(ephemeralsTo('U50').join(' '))?.[1] ?? '',
+    );
+    expect(verifyVoterToken('a-voter-token-secret-of-32-characters!!', token)).toMatchObject({
+      ok: true,
+      value: { platform: 'slack', tenant: 'T1', user: 'U50', workspace: 'slack:T1' },
+    });
   });
 
   it('posts a new poll through a 429: the Slack SDK waits out Retry-After and retries (only updates do not)', async () => {

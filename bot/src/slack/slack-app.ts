@@ -604,9 +604,13 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   app.action('vote-in-browser', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
     const user: string = body.user.id;
-    const base = `${o.publicUrl}/p/${action.value as string}`;
+    const poll = await core.snapshots.poll(String(action.value));
+    if (!poll) return void (await ephemeral(client, body.channel?.id, user, 'That poll no longer exists.'));
+    const base = `${o.publicUrl}/p/${poll.id}`;
+    // The link vouches for this person in the poll's workspace only (a token names it; see mayActIn).
+    const voter = { ...voterFrom(body), workspace: poll.workspace };
     const link = o.voterTokenSecret
-      ? `${base}?token=${encodeURIComponent(issueVoterToken(o.voterTokenSecret, voterFrom(body), 12 * 3600))}`
+      ? `${base}?token=${encodeURIComponent(issueVoterToken(o.voterTokenSecret, voter, 12 * 3600))}`
       : base;
     await ephemeral(client, body.channel?.id, user, `Your personal voting link (valid 12 h): ${link}`);
   });

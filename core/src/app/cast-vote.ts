@@ -1,7 +1,7 @@
 // Casting and retracting: rules first (cheap, friendly), then one atomic store call, then the event path.
 import { checkBallot } from '../domain/ballot-rules.ts';
 import { fail, ok, REASON_MESSAGES, type Result, rateLimited } from '../domain/result.ts';
-import { type Voter, voterKey } from '../domain/voter.ts';
+import { mayActIn, type Voter, voterKey } from '../domain/voter.ts';
 import type { RateLimit } from '../ports/rate-limit.ts';
 import type { BallotStore, CastCommand, CastOutcome } from '../ports/store.ts';
 import type { Snapshot } from '../protocol/index.ts';
@@ -52,6 +52,7 @@ export async function castVote(
   const now = deps.now?.() ?? new Date();
   let poll = await deps.snapshots.poll(input.pollId);
   if (!poll) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+  if (!mayActIn(input.voter, poll.workspace)) return fail('wrong_workspace', REASON_MESSAGES.wrong_workspace);
   let checked = checkBallot(poll, input.questionId, input.optionIds, now);
   if (!checked.ok && (checked.reason === 'unknown_option' || checked.reason === 'poll_closed')) {
     // Another process may have added the option, or moved the close time (a lunch poll extended for its quorum),

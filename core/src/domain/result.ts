@@ -19,6 +19,7 @@ export const REASONS = [
   'unknown_schedule',
   'not_decided',
   'closes_in_past',
+  'wrong_workspace',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -59,6 +60,7 @@ export const REASON_MESSAGES: Record<Reason, string> = {
   unknown_schedule: 'No such schedule.',
   not_decided: 'This poll has not decided a place yet.',
   closes_in_past: 'The close time has already passed: pick a time in the future, or leave it out.',
+  wrong_workspace: 'This voter link belongs to another workspace: open the poll from its own Slack or Teams.',
 };
 
 /** Whole seconds to wait, at least 1: what Retry-After says and what a person is told. */

@@ -10,7 +10,17 @@ export interface Voter {
   user: string;
   /** Known employee number: then the vote is that person's everywhere. */
   emp_no?: string;
+  /**
+   * The workspace a signed voter link vouched for this identity in (the poll's it was issued for): such a voter acts
+   * only on that workspace's polls and the web workspace's. Absent for identities the platform itself vouched for
+   * (a Slack click, a Teams action) and for links issued before links named their workspace.
+   */
+  workspace?: string;
 }
+
+/** Whether this voter may act on (vote in, read their ballot of) a poll of `pollWorkspace`. */
+export const mayActIn = (v: Voter, pollWorkspace: string): boolean =>
+  v.workspace === undefined || v.workspace === pollWorkspace || pollWorkspace === 'web';
 
 export const webVoter = (empNo: string): Voter => ({
   platform: 'web',

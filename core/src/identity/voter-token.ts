@@ -14,6 +14,8 @@ const payloadSchema = z.object({
     .string()
     .regex(/^[0-9]{1,20}$/)
     .optional(),
+  /** The workspace the link was issued in (Voter.workspace). */
+  w: z.string().min(1).max(200).optional(),
   exp: z.number().int(),
 });
 
@@ -25,6 +27,7 @@ export function issueVoterToken(secret: string, voter: Voter, ttlSeconds: number
     t: voter.tenant,
     u: voter.user,
     ...(voter.emp_no ? { e: voter.emp_no } : {}),
+    ...(voter.workspace ? { w: voter.workspace } : {}),
     exp: Math.floor(now.getTime() / 1000) + ttlSeconds,
   };
   const body = `v1.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
@@ -60,5 +63,6 @@ export function verifyVoterToken(
     tenant: parsed.t,
     user: parsed.u,
     ...(parsed.e ? { emp_no: parsed.e } : {}),
+    ...(parsed.w ? { workspace: parsed.w } : {}),
   });
 }

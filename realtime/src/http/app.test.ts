@@ -612,6 +612,46 @@ describe('REST API in signed mode', () => {
     expect(await votersOf(id)).toBe(1);
   });
 
+  it("holds a voter link to its workspace's polls (and the web's): another workspace's link changes nothing", async () => {
+    const make = async (workspace: string) =>
+      (
+        (await (
+          await fetch(
+            `${srv.url}/api/polls`,
+            json({ template: 'choice', title: 'T', options: ['a', 'b'], workspace }, admin),
+          )
+        ).json()) as PollResponse
+      ).poll.id;
+    const t111 = await make('slack:T111');
+    const web = await make('web');
+    const linkOf = (tenant: string, user: string) =>
+      issueVoterToken(SECRET, { platform: 'slack', tenant, user, workspace: `slack:${tenant}` }, 600);
+    const own = linkOf('T111', 'U1');
+    const foreign = linkOf('T222', 'U9');
+    const body = { question_id: 'q1', option_ids: ['o2'] };
+    const as = (token: string, init: RequestInit = {}) => ({
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), 'x-voter-token': token },
+    });
+    expect((await fetch(`${srv.url}/api/polls/${t111}/votes`, as(own, json(body)))).status).toBe(200);
+    const refusals = [
+      await fetch(`${srv.url}/api/polls/${t111}/votes`, as(foreign, json(body))),
+      await fetch(`${srv.url}/api/polls/${t111}/votes/q1`, as(foreign, { method: 'DELETE' })),
+      await fetch(`${srv.url}/api/polls/${t111}/my-votes`, as(foreign)),
+      await fetch(`${srv.url}/api/polls/${t111}/questions/q1/options`, as(foreign, json({ label: 'c' }))),
+    ];
+    for (const r of refusals) {
+      expect(r.status).toBe(403);
+      expect(((await r.json()) as ErrorBody).error.code).toBe('wrong_workspace');
+    }
+    expect(await votersOf(t111)).toBe(1);
+    // The web workspace's polls take any signed link; a link issued before links named a workspace still works.
+    expect((await fetch(`${srv.url}/api/polls/${web}/votes`, as(foreign, json(body)))).status).toBe(200);
+    const legacy = issueVoterToken(SECRET, { platform: 'slack', tenant: 'T222', user: 'U8' }, 600);
+    expect((await fetch(`${srv.url}/api/polls/${t111}/votes`, as(legacy, json(body)))).status).toBe(200);
+    expect(await votersOf(t111)).toBe(2);
+  });
+
   it('accepts a token signed before AUTH_SECRET was rotated (AUTH_SECRET_PREVIOUS) until it expires', async () => {
     const id = await newSignedPoll();
     const body = { question_id: 'q1', option_ids: ['o2'] };

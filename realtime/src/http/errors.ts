@@ -21,6 +21,7 @@ const REASON_STATUS: Record<Reason, number> = {
   unknown_schedule: 404,
   not_decided: 409,
   closes_in_past: 422,
+  wrong_workspace: 403,
 };
 
 export class HttpError extends Error {

@@ -8,6 +8,8 @@ import {
   effectiveStatus,
   ID_PATTERN,
   idempotencyKeySchema,
+  mayActIn,
+  REASON_MESSAGES,
   retractVote,
   voterKey,
 } from '@livevote/core';
@@ -107,6 +109,8 @@ export function voteRoutes(deps: HttpDeps): Router {
       const { voter, signed } = identityOf(req, auth);
       const poll = await core.snapshots.poll(pollId);
       if (!poll) return sendError(res, 404, 'unknown_poll', 'No such poll.');
+      if (!mayActIn(voter, poll.workspace))
+        return sendError(res, 403, 'wrong_workspace', REASON_MESSAGES.wrong_workspace);
       // A bare emp_no is a claim anyone can type: answering it would show anyone's choice in an anonymous poll,
       // and the results a poll hides while it is open. Those polls tell a voter their ballot only on a token.
       const hiding = poll.settings.results_hidden && effectiveStatus(poll, new Date()) === 'open';
@@ -141,6 +145,9 @@ export function voteRoutes(deps: HttpDeps): Router {
       const pollId = pollIdOf(req);
       const voter = voterOf(req, auth);
       const body = parse(addOptionSchema, req.body);
+      const poll = await core.snapshots.poll(pollId);
+      if (poll && !mayActIn(voter, poll.workspace))
+        return sendError(res, 403, 'wrong_workspace', REASON_MESSAGES.wrong_workspace);
       const result = await addOption(
         core,
         pollId,
