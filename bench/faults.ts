@@ -41,6 +41,8 @@ const GIVE_UP_MS = 20_000;
 /** A browser-ish request timeout; Slack gives an app 3 s to answer. */
 const HTTP_TIMEOUT_MS = 5_000;
 const SLACK_TIMEOUT_MS = 3_000;
+/** How long a click answered 200 may take to tell the person whether it was saved (a commit under a frozen database). */
+const CLICK_TOLD_WITHIN_MS = 15_000;
 const VIEWERS_PER_INSTANCE = 3;
 const CONVERGE_MS = 15_000;
 const SCENARIO_LIMIT_MS = 75_000;
@@ -344,14 +346,41 @@ function webVoter(stack: Stack, pollId: string, run: string, scenario: number) {
 }
 
 /**
- * Slack button clicks to the bot: a signed block_actions payload per click; a failed delivery (no 200 within 3 s)
- * is sent again as Slack does, the same payload with X-Slack-Retry-Num and a fresh signature.
+ * What the bot told a person in an ephemeral message since `since`: 'saved' (":white_check_mark: Your vote…"),
+ * 'refused' (":warning: …"), or undefined if it said nothing within `withinMs`.
  */
-function slackClicker(stack: Stack, pollId: string, messageTs: string, scenario: number) {
+async function toldAfter(
+  slack: FakeSlack,
+  user: string,
+  since: number,
+  withinMs: number,
+): Promise<'saved' | 'refused' | undefined> {
+  const until = now() + withinMs;
+  for (;;) {
+    for (const c of slack.calls) {
+      if (c.method !== 'chat.postEphemeral' || c.at < since || c.body.user !== user) continue;
+      const text = String(c.body.text ?? '');
+      if (text.startsWith(':white_check_mark:')) return 'saved';
+      if (text.startsWith(':warning:')) return 'refused';
+    }
+    if (now() >= until) return undefined;
+    await sleep(20);
+  }
+}
+
+/**
+ * Slack button clicks to the bot: a signed block_actions payload per click. Slack never sends a click again, and
+ * the bot answers it within 2.5 s whether or not its commit is done; what the person learns is the ephemeral
+ * confirmation or warning that follows. So a click counts as acknowledged when the person was told it was saved;
+ * a failed delivery (no 200 within 3 s) or a warning stands for the person clicking again: the same payload, sent
+ * with X-Slack-Retry-Num and a fresh signature (which the bot must count once, like any repeat).
+ */
+function slackClicker(stack: Stack, poll: SlackPoll, scenario: number) {
   const port = stack.bot.port;
+  const { pollId, ts: messageTs, places } = poll;
   return (i: number): Sent => {
     const user = `U${scenario * 100_000 + i}`;
-    const option = `p${(i % 3) + 1}`;
+    const option = places[i % places.length] as string;
     const payload = {
       type: 'block_actions',
       team: { id: TEAM },
@@ -397,7 +426,16 @@ function slackClicker(stack: Stack, pollId: string, messageTs: string, scenario:
     };
     s.settled = deliver(
       s,
-      async (k) => ({ port, answer: await send(k) }),
+      async (k) => {
+        const at = Date.now();
+        const answer = await send(k);
+        if (!('status' in answer) || answer.status !== 200) return { port, answer };
+        // Answered: now what the person reads. A commit that outlives a frozen database is told when it ends.
+        const told = await toldAfter(stack.slack, user, at, CLICK_TOLD_WITHIN_MS);
+        if (told === 'saved') return { port, answer };
+        // Told it did not count (or told nothing): to the client, as good as a failed delivery.
+        return { port, answer: { ...answer, status: told === 'refused' ? 299 : 298 } };
+      },
       (status) => status !== 200,
     );
     return s;
@@ -418,9 +456,21 @@ async function webPoll(stack: Stack): Promise<string> {
   return r.poll.id;
 }
 
+interface SlackPoll {
+  pollId: string;
+  ts: string;
+  /** The place options' ids (catalog ids), in the message's order. */
+  places: string[];
+}
+
 /** A lunch poll made the Slack way (the /lunch modal submitted), posted and pinned in the channel by the bot. */
-async function slackPoll(stack: Stack, title: string): Promise<{ pollId: string; ts: string }> {
+async function slackPoll(stack: Stack, title: string): Promise<SlackPoll> {
   const { slack } = stack;
+  // The modal's place options carry catalog ids: the first three of the workspace's (starter) catalog.
+  const { places } = await api<{ places: { id: string }[] }>(
+    stack.realtime[0]?.url as string,
+    `/api/catalog/places?workspace=slack:${TEAM}`,
+  );
   const submission = {
     type: 'view_submission',
     team: { id: TEAM },
@@ -435,7 +485,7 @@ async function slackPoll(stack: Stack, title: string): Promise<{ pollId: string;
           places: {
             v: {
               type: 'multi_static_select',
-              selected_options: [{ value: '0' }, { value: '1' }, { value: '2' }],
+              selected_options: places.slice(0, 3).map((p) => ({ value: p.id })),
             },
           },
         },
@@ -453,14 +503,17 @@ async function slackPoll(stack: Stack, title: string): Promise<{ pollId: string;
   if (!('status' in res) || res.status !== 200) throw new Error(`lunch modal: ${JSON.stringify(res)}`);
   for (let i = 0; i < 100; i++) {
     const posted = slack.of('chat.postMessage').find((c) => JSON.stringify(c.body.blocks).includes(title));
-    const pollId = /"value":"([A-Za-z0-9_-]+)\|p1"/.exec(JSON.stringify(posted?.body.blocks ?? ''))?.[1];
+    const blocks = (posted?.body.blocks ?? []) as { block_id?: string; accessory?: { value?: string } }[];
+    const buttons = blocks.filter((b) => b.block_id?.startsWith('opt-'));
+    const pollId = /^([A-Za-z0-9_-]+)\|/.exec(buttons[0]?.accessory?.value ?? '')?.[1];
     const ts = posted?.answer.ts;
     // Tracked once the bot has brought its own message up to date for the first time.
     if (pollId && typeof ts === 'string' && slack.of('chat.update').some((c) => c.body.ts === ts))
-      return { pollId, ts };
+      return { pollId, ts, places: buttons.map((b) => (b.block_id as string).slice('opt-'.length)) };
     await sleep(100);
   }
-  throw new Error('the bot never posted the lunch poll');
+  const seen = slack.calls.slice(-5).map((c) => `${c.method} ${JSON.stringify(c.answer).slice(0, 200)}`);
+  throw new Error(`the bot never posted the lunch poll (Slack's last calls: ${seen.join('; ') || 'none'})`);
 }
 
 /** Per place option, the count the message's last chat.update shows (`… N (pct%)` under the option). */
@@ -586,9 +639,7 @@ async function runScenario(stack: Stack, sc: Scenario, n: number, run: string): 
     const rate = sc.channel === 'web' ? VOTE_RATE : CLICK_RATE;
     const count = Math.round((rate * BURST_MS) / 1000);
     const make =
-      sc.channel === 'web'
-        ? webVoter(stack, pollId, run, n)
-        : slackClicker(stack, pollId, slackMsg?.ts as string, n);
+      sc.channel === 'web' ? webVoter(stack, pollId, run, n) : slackClicker(stack, slackMsg as SlackPoll, n);
     const sent: Sent[] = [];
     const t0 = now() + 100;
     let faultAt = 0;
@@ -920,19 +971,22 @@ async function main(): Promise<number> {
 Two \`realtime\` processes and one \`bot\` run the compiled bundle (\`node dist/server/main.js start\`) on a Postgres
 cluster and a redis-server of their own. Each fault gets a fresh lunch poll and an open-loop burst of
 ${BURST_MS / 1000} s from distinct voters; the fault starts ${FAULT_AT_MS / 1000} s in and is healed ${(HEAL_AT_MS - FAULT_AT_MS) / 1000} s later. A client retries a network error,
-timeout (${HTTP_TIMEOUT_MS / 1000} s; Slack's 3 s for clicks) or 5xx with the same Idempotency-Key (a click: the same payload, redelivered with
-\`X-Slack-Retry-Num\`), backing off from 100 ms to 2 s, for up to ${GIVE_UP_MS / 1000} s; web votes and their retries go round-robin over
+timeout (${HTTP_TIMEOUT_MS / 1000} s; Slack's 3 s for clicks) or 5xx with the same Idempotency-Key (a click, and a click the person was told did not
+count: the same payload again, sent with \`X-Slack-Retry-Num\` as a person clicking again), backing off from 100 ms to 2 s, for up to ${GIVE_UP_MS / 1000} s; web votes and their retries go round-robin over
 the realtime instances. ${VIEWERS_PER_INSTANCE} WebSocket viewers per realtime instance reconnect on close as the web client does.
 
 ${table(rows)}
 
-- _acknowledged_: a 200 to the client (for a click, Slack's 200 from the bot). _in store_: the voters the admin
+- _acknowledged_: a 200 to the client (for a click: the bot's 200, then the ephemeral telling the person the vote
+  was saved; the bot answers a click within 2.5 s even while its commit runs). _in store_: the voters the admin
   export lists. _lost_: acknowledged but not in the export. _doubled_: export rows beyond one per voter plus every
   difference between the poll's counts and the export, option by option. Then every vote is sent again with its key
   (every click redelivered) and the version and the export must not move.
 - _time to recover_: from the heal (restart issued, SIGCONT sent) to the first acknowledgement after it.
 - _clients converged_: viewers holding the final version (and, for Slack, the message's last \`chat.update\`
-  showing the final counts), and how long after the store was read.
+  showing the final counts), and how long after the store was read. A killed bot's message is brought up to date by
+  the restarted process once the dead one's delivery lease on the poll lapses (15 s after its last renewal), hence
+  the seconds in that row; its viewers, fed by the realtime processes, converge at once.
 ${notes}`,
     );
   }
