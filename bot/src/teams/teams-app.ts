@@ -209,7 +209,12 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
 
   async function mayClose(pollId: string, a: Activity, voter: Voter): Promise<boolean> {
     if ((await core.polls.pollCreator(pollId)) === voterKey(voter)) return true;
-    return workspaceAdmin(a, voter);
+    return (await adminOf(a, voter)) === (await core.snapshots.poll(pollId))?.workspace;
+  }
+
+  /** The workspace whose polls this person may manage as an admin of the conversation's team or chat, if any. */
+  async function adminOf(a: Activity, voter: Voter): Promise<string | undefined> {
+    return ((await workspaceAdmin(a, voter)) && teamsWorkspace(voter.tenant)) || undefined;
   }
 
   async function workspaceAdmin(a: Activity, voter: Voter): Promise<boolean> {
@@ -274,10 +279,11 @@ export async function createTeamsApp(o: TeamsOptions): Promise<TeamsApp> {
       return { pollId, done: '↩️ Your vote was taken back.' };
     }
     if (data.verb === 'close') {
+      const admin = await adminOf(a, voter);
       const r = await closePoll(core, pollId, {
         kind: 'voter',
         key: voterKey(voter),
-        workspaceAdmin: await workspaceAdmin(a, voter),
+        ...(admin ? { adminOf: admin } : {}),
       });
       if (!r.ok)
         return {

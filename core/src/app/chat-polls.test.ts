@@ -6,8 +6,10 @@ import { createPgliteStore } from '../adapters/pglite/pglite-store.ts';
 import type { Voter } from '../domain/voter.ts';
 import type { Admission, RateLimit } from '../ports/rate-limit.ts';
 import type { Store } from '../ports/store.ts';
+import { castVote } from './cast-vote.ts';
 import { createChatPoll } from './chat-polls.ts';
 import { type Core, createCore } from './core.ts';
+import { closePoll } from './manage-polls.ts';
 
 /** Lets each key act `allowance` times, then refuses. */
 class Allowance implements RateLimit {
@@ -56,5 +58,24 @@ describe('createChatPoll', () => {
     expect((await store.listPolls({ workspace: 'slack:T1' })).length).toBe(before);
     // Someone else in the same workspace is not held back by it.
     expect((await quick(bob, 'Bob’s?')).ok).toBe(true);
+  });
+
+  it("lets a workspace's admin manage that workspace's polls only, and a voter link act in its own workspace only", async () => {
+    const r = await createChatPoll(core, 'slack:T1', bob, {
+      template: 'choice',
+      question: 'Q',
+      options: ['A', 'B'],
+    });
+    if (!r.ok) throw new Error(r.message);
+    const id = r.value.poll.id;
+    const vote = (voter: Voter) => castVote(core, { pollId: id, questionId: 'q1', optionIds: ['o1'], voter });
+    const foreignLink: Voter = { platform: 'slack', tenant: 'T2', user: 'U9', workspace: 'slack:T2' };
+    expect(await vote(foreignLink)).toMatchObject({ ok: false, reason: 'wrong_workspace' });
+    expect(await vote({ ...foreignLink, workspace: 'slack:T1' })).toMatchObject({ ok: true });
+    const otherAdmin = { kind: 'voter', key: 'teams:X:UADMIN', adminOf: 'teams:X' } as const;
+    expect(await closePoll(core, id, otherAdmin)).toMatchObject({ ok: false, reason: 'not_allowed' });
+    expect((await store.getPoll(id))?.status).toBe('open');
+    expect(await closePoll(core, id, { ...otherAdmin, adminOf: 'slack:T1' })).toMatchObject({ ok: true });
+    expect((await store.getPoll(id))?.status).toBe('closed');
   });
 });

@@ -26,7 +26,8 @@ export interface PollDeps {
 export type Actor =
   | { kind: 'admin' }
   | { kind: 'system'; key: 'schedule' | 'seed' }
-  | { kind: 'voter'; key: string; workspaceAdmin?: boolean };
+  /** `adminOf`: the workspace this person administers; they may manage that workspace's polls, and only those. */
+  | { kind: 'voter'; key: string; adminOf?: string };
 
 const actorKey = (a: Actor): string => (a.kind === 'admin' ? 'admin' : a.key);
 
@@ -91,9 +92,10 @@ async function refusedFor(
   actor: Actor,
   what: string,
 ): Promise<Result<never> | null> {
-  if (actor.kind !== 'voter' || actor.workspaceAdmin) return null;
+  if (actor.kind !== 'voter') return null;
   const creator = await deps.polls.pollCreator(id);
   if (creator === null) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
+  if (actor.adminOf !== undefined && (await deps.polls.getPoll(id))?.workspace === actor.adminOf) return null;
   if (creator !== actor.key)
     return fail('not_allowed', `Only the person who created this poll, or an admin, can ${what}.`);
   return null;
