@@ -619,6 +619,56 @@ export function storeContract(
       expect(t?.version).toBe(v0 + changes);
     });
 
+    it('toggles one option of a multi-choice ballot atomically: concurrent toggles from two stores all count', async () => {
+      for (const anonymous of [false, true]) {
+        const poll = await newPoll(
+          choice({ options: ['a', 'b', 'c', 'd', 'e'], max_choices: 3, settings: { anonymous } }),
+        );
+        const other = fx.withOptions({ castSlots: 2, anonymityKey: TEST_ANONYMITY_KEY });
+        const voter: Voter = { platform: 'slack', tenant: 'T1', user: `UTOGGLE${anonymous}` };
+        const toggle = (s: Store, option: string, key?: string) =>
+          s.cast({
+            pollId: poll.id,
+            questionId: 'q1',
+            voter,
+            optionIds: [option],
+            toggle: true,
+            ...(key ? { idempotencyKey: key } : {}),
+          });
+        // Three clicks at once, over two "processes": each adds its option to what the others left.
+        const outs = await Promise.all([
+          toggle(store, 'o1', 'k1'),
+          toggle(other, 'o2', 'k2'),
+          toggle(store, 'o3', 'k3'),
+        ]);
+        expect(outs.every((o) => o.ok && o.changed)).toBe(true);
+        expect((await store.ballotsOf(poll.id, voter)).q1?.sort()).toEqual(['o1', 'o2', 'o3']);
+        // A fourth is one too many, and changes nothing; a second click on o2 takes it off.
+        expect(await toggle(other, 'o4', 'k4')).toEqual({ ok: false, reason: 'too_many_choices' });
+        const off = await toggle(store, 'o2', 'k5');
+        expect(off.ok && off.optionIds).toEqual(['o1', 'o3']);
+        // A redelivered click answers its first outcome and toggles nothing; its key for another option is refused.
+        const replay = await toggle(other, 'o2', 'k5');
+        expect(replay.ok && [replay.replayed, replay.optionIds]).toEqual([true, ['o1', 'o3']]);
+        expect(
+          await store.replayOf({
+            pollId: poll.id,
+            questionId: 'q1',
+            voter,
+            optionIds: ['o2'],
+            toggle: true,
+            idempotencyKey: 'k5',
+          }),
+        ).toMatchObject({ ok: true, replayed: true });
+        expect(await toggle(store, 'o5', 'k5')).toEqual({ ok: false, reason: 'idempotency_key_reused' });
+        const t = await store.readTally(poll.id);
+        expect([t?.counts.o1, t?.counts.o2, t?.counts.o3, t?.counts.o4 ?? 0, t?.totalVoters]).toEqual([
+          1, 0, 1, 0, 1,
+        ]);
+        expect(t?.version).toBe(4); // three adds and one take-off
+      }
+    });
+
     it('answers each accepted cast with its poll tally read after the commit, in the same call', async () => {
       const poll = await newPoll();
       const cast = (s: Store, emp: string, optionIds: string[]) =>

@@ -473,18 +473,6 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     }
   });
 
-  /** One person's clicks on one poll, one after another in this process (each reads the choices the last left). */
-  const clicks = new Map<string, Promise<unknown>>();
-  function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const run = (clicks.get(key) ?? Promise.resolve()).then(fn, fn);
-    const tail = run.catch(() => undefined);
-    clicks.set(key, tail);
-    void tail.then(() => {
-      if (clicks.get(key) === tail) clicks.delete(key);
-    });
-    return run;
-  }
-
   async function vote(
     ack: () => Promise<void>,
     body: ActionArgs['body'],
@@ -506,28 +494,18 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const key = `slack:${body.container?.message_ts ?? ''}:${action.action_ts ?? ''}:${user}`;
     const voter = voterFrom(body);
     // A poll where each person picks several: a click adds that option to their choices, a second click takes it off.
-    // Two quick clicks arrive together: each must read the choices the other left, so they go in turn.
-    const done = await inTurn(`${poll.id}|${voterKey(voter)}`, async () => {
-      let optionIds = [target.optionId];
-      if (question.max_choices > 1) {
-        const mine = (await core.ballots.ballotsOf(poll.id, voter))[question.id] ?? [];
-        optionIds = mine.includes(target.optionId)
-          ? mine.filter((x) => x !== target.optionId)
-          : [...mine, target.optionId];
-        if (optionIds.length > question.max_choices) return { optionIds, r: null };
-      }
-      const r = await castVote(core, {
-        pollId: poll.id,
-        questionId: question.id,
-        optionIds,
-        voter,
-        idempotencyKey: key.slice(0, 200),
-      });
-      return { optionIds, r };
+    // The store toggles it under the voter's lock, from the ballot as it is then: two quick clicks, even handled by
+    // two bot processes, both count.
+    const r = await castVote(core, {
+      pollId: poll.id,
+      questionId: question.id,
+      optionIds: [target.optionId],
+      voter,
+      idempotencyKey: key.slice(0, 200),
+      ...(question.max_choices > 1 ? { toggle: true } : {}),
     });
     await ack();
-    const { optionIds, r } = done;
-    if (!r)
+    if (!r.ok && r.reason === 'too_many_choices')
       return void (await ephemeral(
         client,
         channel,
@@ -535,7 +513,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
         `:warning: You can choose up to ${question.max_choices}. Click one of yours to take it off first.`,
       ));
     if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`));
-    const labels = optionIds.map((id) => esc(question.options.find((x) => x.id === id)?.label ?? id));
+    const labels = r.value.optionIds.map((id) => esc(question.options.find((x) => x.id === id)?.label ?? id));
     await ephemeral(
       client,
       channel,

@@ -26,6 +26,8 @@ export interface CastInput {
   optionIds: string[];
   voter: Voter;
   idempotencyKey?: string;
+  /** One option, added to the voter's choices or taken off them (a multi-choice button): see CastCommand. */
+  toggle?: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function castVote(
     voter: input.voter,
     optionIds: checked.value.optionIds,
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    ...(input.toggle ? { toggle: true } : {}),
   };
   if (deps.voteLimit) {
     const admitted = await deps.voteLimit.take(voterKey(input.voter));

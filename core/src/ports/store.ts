@@ -15,6 +15,11 @@ export interface CastCommand {
    * after the store's TTL (24 hours by default): a repeat after that counts as a new cast.
    */
   idempotencyKey?: string;
+  /**
+   * `optionIds` holds one option, added to the voter's choices in this question or taken off them, atomically, from
+   * the ballot as it is when the store applies it (a multi-choice button). The outcome's optionIds is the set after.
+   */
+  toggle?: boolean;
 }
 
 /** One consistent read of a poll's counters, with how many options the poll had then (a stale definition shows). */
@@ -166,8 +171,8 @@ export interface ChatMessageStore {
   /** Polls with a message still to keep current: the poll is open, or its winner is not announced yet. */
   pollsWithLiveMessages(): Promise<string[]>;
   /**
-   * Takes a message's winner announcement for `owner` (a bot process): true unless it was made already, or another
-   * owner claimed it and still holds the poll's delivery lease. A claim lapses with its owner's lease, so the
+   * Takes a message's winner announcement for `owner` (a bot process, which must hold the poll's delivery lease):
+   * true unless it was made already, or another owner claimed it and still holds the poll's delivery lease. A claim lapses with its owner's lease, so the
    * announcement of a process that died before making it falls to the next holder of the poll; the same owner may
    * claim again (before each attempt).
    */

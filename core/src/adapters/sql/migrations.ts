@@ -1617,4 +1617,92 @@ end
 $fn$;
 `,
   },
+  {
+    version: 19,
+    name: 'a click on a multi-choice poll toggles its option in the store, atomically',
+    sql: `
+-- A Slack button on a poll where each person picks several adds its option to the clicker's choices, or takes it
+-- off. The bot read the choices, then cast the new set: two clicks of one person handled by two bot processes could
+-- each read the old set and the second cast would drop the first click's option. Now the store toggles, under the
+-- voter's lock (the same advisory lock lv_cast_core takes; a transaction may take it again), from the ballot as it
+-- is at that moment. A toggle's idempotency fingerprint is "poll|question|~option" (its resulting set is not known
+-- in advance), so a redelivered click answers its first outcome and a key reused for another option is refused.
+create function lv_cast_toggle(
+  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
+  p_option text, p_key text, p_shard int, p_audit boolean
+) returns jsonb language plpgsql set enable_seqscan = off as $fn$
+declare
+  v_person text := lv_voter_key(p_platform, p_tenant, p_user, p_emp);
+  v_anonymous boolean;
+  v_voter text;
+  v_key text;
+  v_ttl interval := coalesce(nullif(current_setting('livevote.idempotency_ttl_ms', true), '')::bigint, 86400000)
+    * interval '1 millisecond';
+  v_fp text := p_poll || '|' || p_question || '|~' || p_option;
+  v_stored record;
+  v_prev text[];
+  v_new text[];
+  v_out jsonb;
+begin
+  perform pg_advisory_xact_lock(hashtextextended(p_poll || chr(31) || v_person, 0));
+  select coalesce((p.settings->>'anonymous')::boolean, false) into v_anonymous from polls p where p.id = p_poll;
+  if coalesce(v_anonymous, false) then
+    v_voter := lv_anon(p_poll, 'voter', v_person);
+    v_key := case when p_key is not null then lv_anon(p_poll, 'key', p_key) end;
+  else
+    v_voter := v_person;
+    v_key := p_key;
+  end if;
+  if v_key is not null then
+    select fingerprint, outcome, created_at into v_stored
+      from idempotency where voter_key = v_voter and key = v_key;
+    if found and v_stored.created_at > now() - v_ttl then
+      if v_stored.fingerprint <> v_fp then
+        return jsonb_build_object('ok', false, 'reason', 'idempotency_key_reused');
+      end if;
+      return v_stored.outcome || jsonb_build_object('replayed', true);
+    end if;
+  end if;
+  select option_ids into v_prev from ballots
+    where poll_id = p_poll and voter_key = v_voter and question_id = p_question;
+  v_new := case when p_option = any (coalesce(v_prev, '{}')) then array_remove(v_prev, p_option)
+    else coalesce(v_prev, '{}') || p_option end;
+  -- lv_cast checks the rest (open, option, max choices) and stores the key under the set's fingerprint: the
+  -- toggle's replaces it.
+  v_out := lv_cast(p_poll, p_question, p_platform, p_tenant, p_user, p_emp, v_new, p_key, p_shard, p_audit);
+  if v_key is not null and (v_out->>'ok')::boolean then
+    update idempotency set fingerprint = v_fp where voter_key = v_voter and key = v_key;
+  end if;
+  return v_out;
+end
+$fn$;
+
+-- lv_cast_commit as in migration 13, with a toggle ({"toggle": true}, one option) going to lv_cast_toggle. A toggle
+-- always comes alone (SqlStore sends it so).
+create or replace procedure lv_cast_commit(
+  p_casts jsonb, p_shard int, p_audit boolean, p_ttl_ms text, p_poll_keys text, inout r jsonb default null
+) language plpgsql as $fn$
+declare
+  c jsonb := p_casts->0;
+  v_outs jsonb;
+begin
+  perform set_config('livevote.idempotency_ttl_ms', p_ttl_ms, true);
+  perform set_config('livevote.poll_keys', p_poll_keys, true);
+  if jsonb_array_length(p_casts) = 1 and coalesce((c->>'toggle')::boolean, false) then
+    v_outs := jsonb_build_array(lv_cast_toggle(c->>'poll', c->>'question', c->>'platform', c->>'tenant',
+      c->>'user', c->>'emp', c->'options'->>0, c->>'key', p_shard, p_audit));
+  elsif jsonb_array_length(p_casts) = 1 then
+    v_outs := jsonb_build_array(lv_cast(c->>'poll', c->>'question', c->>'platform', c->>'tenant', c->>'user',
+      c->>'emp', array(select jsonb_array_elements_text(c->'options')), c->>'key', p_shard, p_audit));
+  else
+    v_outs := lv_cast_set(p_casts, p_shard, p_audit);
+  end if;
+  commit;
+  r := jsonb_build_object('outcomes', v_outs, 'tallies', (
+    select coalesce(jsonb_object_agg(x.poll, lv_tally(x.poll)), '{}'::jsonb)
+    from (select distinct e->>'poll' as poll from jsonb_array_elements(p_casts) e) x));
+end
+$fn$;
+`,
+  },
 ];

@@ -229,6 +229,16 @@ export class SqlStore extends SqlLunchStore implements Store {
    * (lv_cast_commit), so each accepted outcome carries the tally its snapshot is built from.
    */
   private async castBatch(cmds: CastCommand[], attempt = 1): Promise<CastOutcome[]> {
+    // A toggle reads the ballot it changes, so it goes alone (lv_cast_toggle); the rest of the batch goes together.
+    if (cmds.length > 1 && cmds.some((c) => c.toggle)) {
+      const together = cmds.filter((c) => !c.toggle);
+      const answers = new Map<CastCommand, CastOutcome>();
+      const outcomes = together.length ? await this.castBatch(together) : [];
+      for (const [i, o] of outcomes.entries()) answers.set(together[i] as CastCommand, o);
+      for (const c of cmds.filter((x) => x.toggle))
+        answers.set(c, (await this.castBatch([c]))[0] as CastOutcome);
+      return cmds.map((c) => answers.get(c) as CastOutcome);
+    }
     const casts = cmds.map((c) => ({
       poll: c.pollId,
       question: c.questionId,
@@ -238,6 +248,7 @@ export class SqlStore extends SqlLunchStore implements Store {
       emp: c.voter.emp_no ?? null,
       options: c.optionIds,
       key: c.idempotencyKey ?? null,
+      ...(c.toggle ? { toggle: true } : {}),
     }));
     try {
       const rows = await this.db.query<{
@@ -465,7 +476,8 @@ export class SqlStore extends SqlLunchStore implements Store {
         v.tenant,
         v.user,
         v.emp_no ?? null,
-        cmd.optionIds,
+        // A toggle's fingerprint names its option, not a set (lv_cast_toggle).
+        cmd.toggle ? cmd.optionIds.map((o) => `~${o}`) : cmd.optionIds,
         cmd.idempotencyKey,
         this.pollKeys.setting([cmd.pollId]),
         this.idempotencyTtl,
@@ -612,6 +624,9 @@ export class SqlStore extends SqlLunchStore implements Store {
       `update chat_messages c set announce_by = $4
        where c.platform = $1 and c.channel = $2 and c.message_id = $3 and c.announced_at is null
          and c.gone_at is null
+         -- Only the poll's delivery lease holder claims: two processes racing to claim cannot both win.
+         and exists (select 1 from delivery_leases m
+           where m.poll_id = c.poll_id and m.owner = $4 and m.expires_at > now())
          and (c.announce_by is null or c.announce_by = $4 or not exists (
            select 1 from delivery_leases l
            where l.poll_id = c.poll_id and l.owner = c.announce_by and l.expires_at > now()))
