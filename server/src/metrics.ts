@@ -4,6 +4,9 @@ import type { Core, OutboxDrain, Store } from '@livevote/core';
 import type { Gateway, Hub } from '@livevote/realtime';
 import client from 'prom-client';
 
+/** How long /metrics waits for a gauge read from the store before it answers NaN for it. */
+const STORE_GAUGE_TIMEOUT_MS = 1_000;
+
 export interface MetricSources {
   core: Core;
   hub?: Hub;
@@ -91,22 +94,34 @@ export class Metrics {
       'Snapshots published on the bus (paced per poll: a burst of votes merges into few)',
       () => self.sources?.core.events.publishes,
     );
-    new client.Gauge({
-      name: 'livevote_outbox_pending',
-      help: 'Audit/archive rows waiting in Postgres for MongoDB (parked rows not included)',
-      registers: r,
-      async collect() {
-        if (self.sources) this.set(await self.sources.core.outbox.outboxDepth());
-      },
-    });
-    new client.Gauge({
-      name: 'livevote_outbox_parked',
-      help: 'Outbox rows MongoDB refused too often, set aside until `livevote outbox-retry`',
-      registers: r,
-      async collect() {
-        if (self.sources) this.set(await self.sources.core.outbox.outboxParked());
-      },
-    });
+    // Read from the store: during a database outage (or a frozen one) they answer NaN within a second, and every
+    // other metric still comes out — an outage is when the operator looks.
+    const fromStore = (name: string, help: string, read: (s: MetricSources) => Promise<number>) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: r,
+        async collect() {
+          if (!self.sources) return;
+          const sources = self.sources;
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<number>((resolve) => {
+            timer = setTimeout(() => resolve(Number.NaN), STORE_GAUGE_TIMEOUT_MS);
+          });
+          this.set(await Promise.race([read(sources).catch(() => Number.NaN), late]));
+          clearTimeout(timer);
+        },
+      });
+    fromStore(
+      'livevote_outbox_pending',
+      'Audit/archive rows waiting in Postgres for MongoDB (parked rows not included; NaN while the store is unreachable)',
+      (s) => s.core.outbox.outboxDepth(),
+    );
+    fromStore(
+      'livevote_outbox_parked',
+      'Outbox rows MongoDB refused too often, set aside until `livevote outbox-retry` (NaN while the store is unreachable)',
+      (s) => s.core.outbox.outboxParked(),
+    );
     this.monotonic('livevote_outbox_delivered_total', 'Outbox rows delivered to the archive', () => {
       return self.sources?.drain?.delivered;
     });
