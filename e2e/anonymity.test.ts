@@ -136,6 +136,7 @@ describe('anonymity audit: an anonymous, results-hidden poll across web, Slack a
     app = await boot(
       {
         DATABASE_URL: db.url,
+        ADMIN_TOKEN: 'an-e2e-admin-token-0123456789',
         ANONYMITY_KEY: TEST_ANONYMITY_KEY,
         AUTH_SECRET,
         SLACK_SIGNING_SECRET: SLACK_SECRET,

@@ -22,6 +22,7 @@ describe('Slack vote clicks on Postgres', () => {
     db = await createTestDatabase();
     app = await boot({
       DATABASE_URL: db.url,
+      ADMIN_TOKEN: 'an-e2e-admin-token-0123456789',
       ANONYMITY_KEY: TEST_ANONYMITY_KEY,
       ABUSE_LIMITS: 'off',
       // The slow click's commit waits on a lock past Slack's 3 s: room for it on a loaded machine.

@@ -84,6 +84,7 @@ describe('Slack OAuth install for many workspaces', () => {
       ...oauthEnv(slack),
       ENCRYPTION_KEY: 'an-encryption-key-for-the-oauth-e2e-test',
       DATABASE_URL: db.url,
+      ADMIN_TOKEN: 'an-e2e-admin-token-0123456789',
       ANONYMITY_KEY: TEST_ANONYMITY_KEY,
     });
     base = app.base;

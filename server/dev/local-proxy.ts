@@ -21,7 +21,7 @@ export interface ProxyOptions {
   maxBodyBytes?: number;
 }
 
-const CHAT_PATHS = /^\/(slack\/|api\/messages(\?|$))/;
+const CHAT_PATHS = /^\/(slack\/|teams\/|api\/messages(\?|$))/;
 
 export class LocalProxy {
   private next = 0;

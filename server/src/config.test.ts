@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, parseConfig, startIssues } from './config.ts';
 
 const fails = (env: Record<string, string>) => {
   try {
@@ -26,6 +26,7 @@ describe('configuration', () => {
         PUBLIC_URL: 'https://x.test/',
         DATABASE_URL: 'postgres://h/db',
         ANONYMITY_KEY: 'k'.repeat(32),
+        ADMIN_TOKEN: 'an-admin-token-of-some-length',
         REDIS_URL: '',
       }),
     ).toMatchObject({
@@ -85,6 +86,14 @@ describe('configuration', () => {
     expect(fails({ ANONYMITY_KEY: 'short' })).toContain('ANONYMITY_KEY');
     // Embedded: one process, which keeps its own key in DATA_DIR (adapters.ts).
     expect(parseConfig({}).ANONYMITY_KEY).toBeUndefined();
+  });
+
+  it('requires ADMIN_TOKEN with DATABASE_URL: every process on one database must take the same admin token', () => {
+    const shared = { DATABASE_URL: 'postgres://h/db', ANONYMITY_KEY: 'k'.repeat(32) };
+    expect(startIssues(parseConfig(shared)).join()).toContain('ADMIN_TOKEN: is required with DATABASE_URL');
+    expect(startIssues(parseConfig({ ...shared, ADMIN_TOKEN: 'an-admin-token-of-some-length' }))).toEqual([]);
+    // Embedded: one process, which keeps its own token in DATA_DIR.
+    expect(startIssues(parseConfig({}))).toEqual([]);
   });
 
   it('gives Postgres time limits, the client waiting longer than the server lets a statement run', () => {

@@ -280,6 +280,19 @@ export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
+/**
+ * What a configuration lacks to serve (the `start` command), beyond what every command needs: processes on one
+ * database serve one admin API, and each would otherwise make up its own token in its DATA_DIR, so behind a
+ * balancer an admin call would pass or fail by which process it reached. Maintenance commands need no token.
+ */
+export function startIssues(c: Config): string[] {
+  return c.DATABASE_URL && !c.ADMIN_TOKEN
+    ? [
+        '  ADMIN_TOKEN: is required with DATABASE_URL (the same value for every process; e.g. openssl rand -hex 24)',
+      ]
+    : [];
+}
+
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const r = configSchema.safeParse(env);
   if (r.success) return r.data;

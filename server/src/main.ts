@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { createCore, SqlInstallationStore } from '@livevote/core';
 import { pino } from 'pino';
 import { openAdapters, openStore } from './adapters.ts';
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, parseConfig, startIssues } from './config.ts';
 import { seedDemo } from './seed-demo.ts';
 import { start } from './start.ts';
 
@@ -53,17 +53,30 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'start': {
+      const issues = startIssues(config);
+      if (issues.length) {
+        console.error(`Invalid configuration:\n${issues.join('\n')}`);
+        return 78;
+      }
       const running = await start(config, log);
       const base = config.PUBLIC_URL;
       const admin = config.ADMIN_TOKEN ? `${base}/admin` : `${base}/admin#token=${running.adminToken}`;
+      // The demo poll's links only where this process seeded it; a vote link by emp_no only where one is taken.
+      const demo = running.demoSeeded
+        ? [
+            `  board      ${base}/board/lunch-demo`,
+            config.AUTH_MODE === 'open'
+              ? `  vote       ${base}/p/lunch-demo?emp_no=12345`
+              : `  vote       ${base}/p/lunch-demo (with a signed link from Slack's "Vote in browser")`,
+          ]
+        : [];
       console.log(
         [
           '',
           `  livevote is up on ${base}  (${config.embedded ? 'embedded: PGlite + in-process bus' : 'Postgres'})`,
-          `  board      ${base}/board/lunch-demo`,
-          `  vote       ${base}/p/lunch-demo?emp_no=12345`,
+          ...demo,
           `  admin      ${admin}`,
-          `  API        ${base}/api/polls   ·   ${base}/api/votes/stats?poll_id=lunch-demo`,
+          `  API        ${base}/api/polls${running.demoSeeded ? `   ·   ${base}/api/votes/stats?poll_id=lunch-demo` : ''}`,
           '',
         ].join('\n'),
       );

@@ -18,6 +18,16 @@ import { Metrics } from './metrics.ts';
 import { seedDemo } from './seed-demo.ts';
 import { ensureWebBuild } from './web-build.ts';
 
+/** The origins Teams (web, desktop, the new cloud.microsoft domain, Outlook and Microsoft 365) frames tabs from. */
+export const TEAMS_FRAME_ANCESTORS = [
+  'https://teams.microsoft.com',
+  'https://*.teams.microsoft.com',
+  'https://teams.cloud.microsoft',
+  'https://*.cloud.microsoft',
+  'https://*.office.com',
+  'https://*.skype.com',
+] as const;
+
 export interface Running {
   server: Server;
   url: string;
@@ -29,6 +39,8 @@ export interface Running {
   /** Where scheduled lunch polls are posted; chat adapters register their kinds on it. */
   destinations: DestinationRouter;
   ritual?: LunchRitual;
+  /** Whether this process seeded the demo lunch poll (SEED_DEMO), so the banner may point at it. */
+  demoSeeded: boolean;
   stop(): Promise<void>;
 }
 
@@ -201,10 +213,11 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     ...(limits ? { limits } : {}),
     trustProxy: config.TRUST_PROXY,
     storeErrors,
-    // The board is also a Teams tab: Teams frames it when the Teams app is on.
+    // The board is also a Teams tab: Teams frames it wherever Teams is configured, in every role (in a split
+    // deployment the board comes from the realtime processes, the Teams app runs in the bot).
     frameAncestors:
-      teams && bot
-        ? [...new Set([...config.FRAME_ANCESTORS, ...bot.TEAMS_FRAME_ANCESTORS])]
+      config.TEAMS_CLIENT_ID || teamsUnauthenticated
+        ? [...new Set([...config.FRAME_ANCESTORS, ...TEAMS_FRAME_ANCESTORS])]
         : config.FRAME_ANCESTORS,
     auth: appAuth,
     log,
@@ -317,6 +330,7 @@ export async function start(config: Config, log: Logger, overrides: StartOverrid
     adminToken,
     stop,
     destinations,
+    demoSeeded: seed,
     ...(ritual ? { ritual } : {}),
     ...(hub ? { hub } : {}),
     ...(drain ? { drain } : {}),

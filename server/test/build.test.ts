@@ -93,9 +93,14 @@ describe('compiled server (dist/server/main.js)', () => {
       REDIS_PREFIX: testPrefix(),
       WEB_APP: 'off',
       ADMIN_TOKEN: ADMIN,
+      // Teams is configured (its app runs in the bot): this process serves the board Teams frames as a tab.
+      TEAMS_CLIENT_ID: '00000000-0000-0000-0000-00000000beef',
     });
     try {
       const ready = await fetch(`${app.base}/readyz`);
+      expect(ready.headers.get('content-security-policy')).toContain(
+        'frame-ancestors https://teams.microsoft.com',
+      );
       expect(await ready.json()).toEqual({
         status: 'ready',
         checks: { store: 'up', bus: 'up', archive: 'off' },
@@ -114,6 +119,9 @@ describe('compiled server (dist/server/main.js)', () => {
       });
       expect(voted.status).toBe(200);
       expect(await voted.json()).toMatchObject({ version: 1, option_ids: ['o2'], changed: true });
+      // No demo poll here (SEED_DEMO=auto seeds only the embedded mode): the banner points at none.
+      expect(app.output()).toContain('livevote is up on');
+      expect(app.output()).not.toContain('lunch-demo');
     } finally {
       expect(await app.stop(), app.output()).toBe(0);
     }
@@ -126,6 +134,7 @@ describe('compiled server (dist/server/main.js)', () => {
       expect(((await res.json()) as { polls: { id: string }[] }).polls.map((p) => p.id)).toContain(
         'lunch-demo',
       );
+      expect(app.output()).toContain('/p/lunch-demo?emp_no=12345');
     } finally {
       expect(await app.stop(), app.output()).toBe(0);
     }

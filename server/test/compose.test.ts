@@ -91,6 +91,8 @@ describe.skipIf(!hasCli)(`docker-compose.yml (docker-compose ${cli.stdout?.trim(
       expect(config.AUTH_MODE, name).toBe('signed');
       // Behind nginx: the client is the address nginx appended, or every client would share nginx's.
       expect(config.TRUST_PROXY, name).toBe(1);
+      // Every role knows whether Teams is on: the realtime ones serve the board it frames.
+      expect(Object.keys(services[name]?.environment ?? {}), name).toContain('TEAMS_CLIENT_ID');
     }
     const seeding = ['realtime-1', 'realtime-2', 'bot-1', 'bot-2'].filter(
       (n) => services[n]?.environment?.SEED_DEMO === 'true',
@@ -136,6 +138,8 @@ describe('Dockerfile and load balancer', () => {
     expect(nginx).toMatch(/server realtime-1:5000[^;]*;\s*server realtime-2:5000/);
     expect(nginx).toMatch(/location \/slack\/ \{[^}]*proxy_pass http:\/\/bot;/);
     expect(nginx).toMatch(/location = \/api\/messages \{[^}]*proxy_pass http:\/\/bot;/);
+    // The Teams app's pages (tab configuration, privacy, terms) live where it runs.
+    expect(nginx).toMatch(/location \/teams\/ \{[^}]*proxy_pass http:\/\/bot;/);
     // An install code is exchanged once: the OAuth redirect is never retried on another bot.
     expect(nginx).toMatch(
       /location = \/slack\/oauth_redirect \{[^}]*proxy_pass http:\/\/bot;[^}]*proxy_next_upstream off;/,

@@ -1,22 +1,13 @@
 // The live board as a configurable Teams tab (a channel or chat tab, a meeting's side panel or stage): a small
 // configuration page that lists the tenant's polls and saves the chosen poll's board as the tab's content. The
-// board itself is the web app's /board/<poll>; Teams must be allowed to frame it (TEAMS_FRAME_ANCESTORS).
+// board itself is the web app's /board/<poll>, served by the realtime processes; the server lets Teams frame it
+// wherever Teams is configured (server/src/start.ts, TEAMS_FRAME_ANCESTORS).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Core, teamsWorkspace } from '@livevote/core';
 import type { PollListResponse } from '@livevote/core/protocol';
 import express from 'express';
 import { microsoftSigningKeys, type TabIdentity, verifyTabToken } from './tab-auth.ts';
-
-/** The origins Teams (web, desktop, the new cloud.microsoft domain, Outlook and Microsoft 365) frames tabs from. */
-export const TEAMS_FRAME_ANCESTORS = [
-  'https://teams.microsoft.com',
-  'https://*.teams.microsoft.com',
-  'https://teams.cloud.microsoft',
-  'https://*.cloud.microsoft',
-  'https://*.office.com',
-  'https://*.skype.com',
-] as const;
 
 export interface TabOptions {
   core: Pick<Core, 'polls'>;
