@@ -191,6 +191,17 @@ describe('configuration', () => {
       expect(single.SLACK_BOT_TOKEN).toBe('xoxb-1');
     });
 
+    it('stops on half a Slack app: a bot token without its signing secret, or the secret without a token', () => {
+      expect(fails({ SLACK_BOT_TOKEN: 'xoxb-1' })).toContain(
+        'SLACK_SIGNING_SECRET: is required with SLACK_BOT_TOKEN',
+      );
+      expect(fails({ SLACK_SIGNING_SECRET: 'signing-secret' })).toContain(
+        'SLACK_BOT_TOKEN: is required with SLACK_SIGNING_SECRET',
+      );
+      // Empty values (compose's ${SLACK_BOT_TOKEN:-}) are unset: Slack simply off.
+      expect(parseConfig({ SLACK_BOT_TOKEN: '', SLACK_SIGNING_SECRET: '' }).SLACK_BOT_TOKEN).toBeUndefined();
+    });
+
     it('stops without ENCRYPTION_KEY, or with one shorter than 32 characters, saying what it is for', () => {
       const { ENCRYPTION_KEY: _, ...noKey } = oauth;
       const missing = fails(noKey);

@@ -54,7 +54,22 @@ function slackOAuthIssues(
   ctx: z.RefinementCtx,
 ): void {
   const set = SLACK_OAUTH.filter((k) => c[k] !== undefined);
-  if (set.length === 0) return;
+  if (set.length === 0) {
+    // One workspace: the signing secret and the bot token go together; either alone would leave Slack off, silently.
+    if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required with SLACK_BOT_TOKEN (the Slack app is off without it)',
+      });
+    if (c.SLACK_SIGNING_SECRET && !c.SLACK_BOT_TOKEN)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_BOT_TOKEN'],
+        message: `is required with SLACK_SIGNING_SECRET (or ${SLACK_OAUTH.join(', ')} for the OAuth install); the Slack app is off without it`,
+      });
+    return;
+  }
   const why = `with ${set.join(', ')} (OAuth install for many workspaces needs ${SLACK_OAUTH.join(', ')})`;
   for (const k of SLACK_OAUTH)
     if (c[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `is required ${why}` });

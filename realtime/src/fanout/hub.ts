@@ -29,6 +29,11 @@ export interface Subscriber {
   deliver(frames: PreparedFrame[]): boolean;
   /** Whether a backed-up subscriber has drained enough to take the newest snapshot. */
   drained(): boolean;
+  /**
+   * Ends the subscriber's connection when this process stops (an SSE stream: its client reconnects elsewhere after
+   * `retry`). WebSockets are closed by the gateway instead (1012).
+   */
+  end?(): void;
 }
 
 interface Channel {
@@ -149,6 +154,7 @@ export class Hub {
 
   stop(): void {
     for (const s of this.stops.splice(0)) s();
+    for (const ch of this.channels.values()) for (const sub of ch.subs) sub.end?.();
   }
 
   /** Adds a subscriber to a poll (synchronously) and returns the poll's online count including it. */

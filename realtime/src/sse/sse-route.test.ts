@@ -67,4 +67,15 @@ describe('SSE with a slow store', () => {
     await expect.poll(() => hub.subscribers()).toBe(0);
     expect(hub.onlineCount(pollId)).toBe(0);
   });
+
+  it('ends its streams when the hub stops (a draining server), so clients reconnect elsewhere at once', async () => {
+    const pollId = await choicePoll(core);
+    const res = await fetch(`${base}/api/polls/${pollId}/events`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('vote_update')) text += new TextDecoder().decode((await reader.read()).value);
+    hub.stop();
+    for (;;) if ((await reader.read()).done) break; // the server ended the stream
+    expect(text).toContain('retry: 3000');
+  });
 });

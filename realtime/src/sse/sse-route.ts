@@ -22,6 +22,9 @@ export function sseHandler(hub: Hub) {
         return true;
       },
       drained: () => res.writableLength < HIGH_WATER / 8,
+      // Shutting down: the stream ends, and the EventSource reconnects (after `retry`) to an instance still up,
+      // instead of holding the drain until the server's 10 s limit.
+      end: () => res.end(),
     };
     // The route awaited the store before calling us: a client gone meanwhile has had its 'close' already, and a
     // join now would never be undone.
