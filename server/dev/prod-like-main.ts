@@ -21,9 +21,17 @@ const exists = await client.query('select 1 from pg_database where datname = $1'
 if (exists.rowCount === 0) await client.query(`create database "${name.replaceAll('"', '""')}"`);
 await client.end();
 
+// Everything else the operator set (Slack and Teams credentials, AUTH_MODE, LOG_LEVEL, REDIS_PREFIX, PUBLIC_URL for
+// a tunnel, …) reaches every process; the stack sets only what makes it this topology (roles, ports, the proxy).
+const passed = Object.fromEntries(
+  Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+);
+
 const stack = await startProdLike({
+  env: passed,
   databaseUrl,
   redisUrl,
+  ...(env.REDIS_PREFIX ? { redisPrefix: env.REDIS_PREFIX } : {}),
   ...(env.MONGO_URL ? { mongoUrl: env.MONGO_URL } : {}),
   adminToken,
   anonymityKey,

@@ -81,7 +81,7 @@ export async function startProdLike(o: ProdLikeOptions): Promise<ProdLike> {
           ...(o.mongoUrl ? { MONGO_URL: o.mongoUrl } : {}),
           ADMIN_TOKEN: o.adminToken,
           ANONYMITY_KEY: o.anonymityKey,
-          PUBLIC_URL: url,
+          PUBLIC_URL: o.env?.PUBLIC_URL ?? url,
           SEED_DEMO: r.seed ? 'true' : 'false',
           WEB_APP: o.web === false ? 'off' : 'on',
           TRUST_PROXY: '1', // behind the local proxy, which names the client in X-Forwarded-For

@@ -75,6 +75,21 @@ export async function openArchive(
   };
 }
 
+/** A service the configuration names did not answer at start: which variable, where (no credentials), and why. */
+export class Unreachable extends Error {
+  constructor(
+    readonly variable: 'DATABASE_URL' | 'REDIS_URL',
+    what: string,
+    url: string,
+    cause: unknown,
+  ) {
+    const u = new URL(url);
+    super(
+      `${what} at ${u.host}${u.pathname === '/' ? '' : u.pathname} (${variable}) did not answer: ${(cause as Error)?.message ?? String(cause)}`,
+    );
+  }
+}
+
 export async function openStore(
   config: Config,
   log: Logger,
@@ -105,6 +120,15 @@ export async function openStore(
     try {
       // Migration 6 hashes existing anonymous ballots: it needs the same key as the store.
       await migrate(pgDriver(migrator), MIGRATIONS, { pollKeys: new PollKeys(options.anonymityKey) });
+    } catch (err) {
+      // Not there, refusing us, no such database or role: say which setting, not a driver stack.
+      const code = (err as { code?: string }).code ?? '';
+      if (
+        /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|3D000|28000|28P01)$/.test(code) ||
+        /timeout/i.test(String(err))
+      )
+        throw new Unreachable('DATABASE_URL', 'Postgres', config.DATABASE_URL, err);
+      throw err;
     } finally {
       await migrator.end();
     }
@@ -182,7 +206,13 @@ export async function openAdapters(
     return c;
   }) as [Redis, Redis];
   const bus = new RedisBus(clients[0], clients[1], config.REDIS_PREFIX);
-  await bus.start();
+  try {
+    await bus.start();
+  } catch (err) {
+    for (const c of clients) c.disconnect();
+    await Promise.all([a?.close(), s.close()]);
+    throw new Unreachable('REDIS_URL', 'Redis', config.REDIS_URL, err);
+  }
   const limiter = config.ABUSE_LIMITS === 'on' ? await openLimiterClient(config.REDIS_URL) : undefined;
   const limits = createLimits(config, log, limiter);
   return {

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createCore, SqlInstallationStore } from '@livevote/core';
 import { pino } from 'pino';
-import { openAdapters, openStore } from './adapters.ts';
+import { openAdapters, openStore, Unreachable } from './adapters.ts';
 import { ConfigError, parseConfig, startIssues } from './config.ts';
 import { seedDemo } from './seed-demo.ts';
 import { start } from './start.ts';
@@ -173,6 +173,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof Unreachable) {
+      // One line naming the setting to check, not a driver's stack.
+      console.error(`livevote cannot start: ${err.message}`);
+      process.exit(69); // EX_UNAVAILABLE
+    }
     console.error(err);
     process.exit(1);
   },

@@ -140,6 +140,34 @@ describe('compiled server (dist/server/main.js)', () => {
     }
   }, 90_000);
 
+  it('names the setting when Postgres or Redis does not answer at start (exit 69), not a driver stack', () => {
+    const run = (command: string, env: Record<string, string>) =>
+      spawnSync(process.execPath, [main, command], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'silent',
+          DATA_DIR: join(scratch, 'unreachable'),
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const pg = run('migrate', {
+      DATABASE_URL: 'postgres://someone:secret-pw@127.0.0.1:1/livevote',
+      ANONYMITY_KEY: TEST_ANONYMITY_KEY,
+    });
+    expect(pg.status, pg.stderr).toBe(69);
+    expect(pg.stderr).toMatch(
+      /^livevote cannot start: Postgres at 127\.0\.0\.1:1\/livevote \(DATABASE_URL\) did not answer/,
+    );
+    expect(pg.stderr).not.toContain('secret-pw');
+    expect(pg.stderr.trim().split('\n')).toHaveLength(1);
+    const redis = run('start', { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', WEB_APP: 'off' });
+    expect(redis.status, redis.stderr).toBe(69);
+    expect(redis.stderr).toContain('Redis at 127.0.0.1:1 (REDIS_URL) did not answer');
+  });
+
   it('finds manifests/ at run time: writes the Teams package', () => {
     const file = join(scratch, 'teams.zip');
     const r = spawnSync(process.execPath, [main, 'teams-package', file], {
