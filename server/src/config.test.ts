@@ -191,6 +191,12 @@ describe('configuration', () => {
       expect(single.SLACK_BOT_TOKEN).toBe('xoxb-1');
     });
 
+    it('stops on an http PUBLIC_URL for the OAuth install (its state cookie is Secure), except on this machine', () => {
+      expect(fails({ ...oauth, PUBLIC_URL: 'http://vote.acme.test' })).toContain('PUBLIC_URL: must be https');
+      expect(parseConfig({ ...oauth, PUBLIC_URL: 'https://vote.acme.test' }).slackOAuth).toBeDefined();
+      expect(parseConfig({ ...oauth, PUBLIC_URL: 'http://localhost:5000' }).slackOAuth).toBeDefined();
+    });
+
     it('stops on half a Slack app: a bot token without its signing secret, or the secret without a token', () => {
       expect(fails({ SLACK_BOT_TOKEN: 'xoxb-1' })).toContain(
         'SLACK_SIGNING_SECRET: is required with SLACK_BOT_TOKEN',

@@ -256,6 +256,21 @@ export const configSchema = z
           'is refused when AUTH_MODE=signed (set TEAMS_CLIENT_ID: every activity token is then validated)',
       });
     slackOAuthIssues(c, ctx);
+    // Slack sends the installer back to PUBLIC_URL/slack/oauth_redirect with a state checked against a Secure cookie,
+    // which a browser keeps only over https (or on this machine): over plain http every install would fail as
+    // "invalid state".
+    const publicUrl = c.PUBLIC_URL ? new URL(c.PUBLIC_URL) : undefined;
+    if (
+      c.SLACK_CLIENT_ID &&
+      publicUrl?.protocol === 'http:' &&
+      !['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message:
+          'must be https with SLACK_CLIENT_ID: Slack redirects the installer there, and the install state cookie is Secure',
+      });
     // A previous key without a current one would leave nothing to sign or seal with.
     for (const [previous, current] of [
       ['AUTH_SECRET_PREVIOUS', 'AUTH_SECRET'],
