@@ -47,8 +47,12 @@ export async function settlePoll(
   const poll = await deps.polls.getPoll(pollId);
   if (!poll) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   const now = o.now ?? new Date();
-  const settle =
+  const rules =
     poll.template === 'lunch' ? await lunchRules(deps, poll, o, now) : () => ({ action: 'close' }) as const;
+  // Read under the poll's lock: a close that is no longer due (another process extended the poll for its quorum
+  // while this one waited for the lock) keeps it open, or that extension would last no time at all.
+  const settle = (t: SettleInput): Settlement =>
+    o.trigger === 'due' && t.closesAt !== null && Date.parse(t.closesAt) > now.getTime() ? { action: 'keep' } : rules(t);
   const r = await deps.lunch.settlePoll(pollId, o.actor, settle);
   if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   const moved = r.closed || r.extended;
