@@ -52,7 +52,9 @@ export async function settlePoll(
   // Read under the poll's lock: a close that is no longer due (another process extended the poll for its quorum
   // while this one waited for the lock) keeps it open, or that extension would last no time at all.
   const settle = (t: SettleInput): Settlement =>
-    o.trigger === 'due' && t.closesAt !== null && Date.parse(t.closesAt) > now.getTime() ? { action: 'keep' } : rules(t);
+    o.trigger === 'due' && t.closesAt !== null && Date.parse(t.closesAt) > now.getTime()
+      ? { action: 'keep' }
+      : rules(t);
   const r = await deps.lunch.settlePoll(pollId, o.actor, settle);
   if (!r.ok) return fail('unknown_poll', REASON_MESSAGES.unknown_poll);
   const moved = r.closed || r.extended;

@@ -44,7 +44,14 @@ describe('decide', () => {
     if (a.action !== 'close' || again.action !== 'close') throw new Error('expected a close');
     expect(a.decision.reason).toBe('random');
     expect(a.decision.seed).toBe('aaaa0001');
-    expect(a.decision.text).toContain('seed aaaa0001');
+    expect(a.decision.text).toContain('picked at random among those never visited (seed aaaa0001)');
+    // Among places last visited on one day, it says that day.
+    const day = '2026-11-20';
+    const visited = new Map(['pl1', 'pl2', 'pl3'].map((id) => [id, day]));
+    const b = decide({ ...base, options: opts(2, 2, 2), seed: 'aaaa0001', lastVisits: visited });
+    expect(b.action === 'close' && b.decision.text).toContain(
+      `among those last visited on ${day} (seed aaaa0001)`,
+    );
     expect(again.decision.option_id).toBe(a.decision.option_id);
     // The documented recipe: sha256("<seed>:<sorted ids joined by ,>"), first 8 hex digits mod n.
     const ids = ['pl1', 'pl2', 'pl3'];

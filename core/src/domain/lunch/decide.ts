@@ -121,7 +121,10 @@ export function decisionText(
       const last = when(d.option_id ?? '');
       return `🏆 Winner: ${em(d.label ?? '')}, tied with ${others.join(', ')} at ${plural(d.vote_count, 'vote')}; it wins as the place visited longest ago (${last ? `last on ${last}` : 'never visited'}).`;
     }
-    case 'random':
-      return `🏆 Winner: ${em(d.label ?? '')}, tied with ${others.join(', ')} at ${plural(d.vote_count, 'vote')} and last visited on the same day; picked at random with seed ${d.seed ?? ''}.`;
+    case 'random': {
+      // The draw was among the tied places visited longest ago: all last visited on one day, or never.
+      const last = when(d.option_id ?? '');
+      return `🏆 Winner: ${em(d.label ?? '')}, tied with ${others.join(', ')} at ${plural(d.vote_count, 'vote')}; picked at random among those ${last ? `last visited on ${last}` : 'never visited'} (seed ${d.seed ?? ''}).`;
+    }
   }
 }

@@ -37,6 +37,19 @@ describe('pickPlaces', () => {
     ]);
   });
 
+  it('counts yesterday as the last 1 day, and the same weekday a week ago as within the last 7', () => {
+    const visits = new Map([
+      ['a', '2026-12-01'], // yesterday
+      ['b', '2026-11-30'],
+      ['c', '2026-11-25'], // a week ago, the same weekday
+      ['d', '2026-11-24'],
+    ]);
+    const left = (days: number) =>
+      ids(pickPlaces(catalog, { rule: 'all', exclude_visited_days: days }, visits, '2026-12-02'));
+    expect(left(1)).toEqual(['b', 'c', 'd', 'e']);
+    expect(left(7)).toEqual(['d', 'e']);
+  });
+
   it('never leaves fewer than two places: the ones visited longest ago come back', () => {
     const visits = new Map([
       ['a', '2026-12-01'],

@@ -15,7 +15,8 @@ export function pickPlaces(
   if (days !== undefined) {
     const recent = (p: CatalogPlace) => {
       const last = lastVisits.get(p.id);
-      return last !== undefined && daysBetween(last, today) < days;
+      // The last D days: yesterday is the last 1 day, the same weekday a week ago is within the last 7.
+      return last !== undefined && daysBetween(last, today) <= days;
     };
     const fresh = pool.filter((p) => !recent(p));
     const back = pool
