@@ -18,7 +18,7 @@ import { addCatalogPlace, catalogOf, updateCatalogPlace } from './catalog.ts';
 import { type Core, createCore } from './core.ts';
 import { LunchRitual } from './lunch-ritual.ts';
 import { closePoll, createPoll } from './manage-polls.ts';
-import { createSchedule } from './schedules.ts';
+import { createSchedule, updateSchedule } from './schedules.ts';
 import { visitHistory } from './visits.ts';
 
 let db: PGlite;
@@ -378,5 +378,57 @@ describe('fair decisions on a lunch poll', () => {
       { kind: 'admin' },
     );
     expect(r).toMatchObject({ ok: false, reason: 'unknown_place' });
+  });
+});
+
+describe('a schedule changed, or a process away, while its poll is open', () => {
+  it('still reminds today’s open poll after the schedule is paused (from tomorrow on)', async () => {
+    const { s, open, close } = await schedule({ reminder_minutes: 10 });
+    const poll = await posted(open);
+    await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    expect((await updateSchedule(core, s.id, { active: false })).ok).toBe(true);
+    clock = at(close, -5 * 60_000);
+    await ritual.tick();
+    expect((await core.polls.getPoll(poll.id))?.status).toBe('open');
+    expect(mine('remind')).toHaveLength(1);
+    expect(mine('post')).toHaveLength(1); // and opens nothing new
+  });
+
+  it('keeps the reminder and the result with the poll when the schedule moves to another conversation', async () => {
+    const { s, open, close } = await schedule({ reminder_minutes: 10 });
+    const poll = await posted(open);
+    await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    const moved = await updateSchedule(core, s.id, {
+      destination: { platform: 'teams', conversation_id: '19:other@thread.tacv2' },
+    });
+    expect(moved.ok).toBe(true);
+    clock = at(close, -5 * 60_000);
+    await ritual.tick();
+    clock = close;
+    await ritual.closeDue();
+    for (const kind of ['post', 'remind', 'announce'] as const)
+      expect(mine(kind).map((c) => c.destination)).toEqual([
+        expect.objectContaining({ conversation: '19:abc@thread.tacv2' }),
+      ]);
+  });
+
+  it('announces a result still owed the next morning (the only process that reaches Teams was away)', async () => {
+    const { open, close } = await schedule();
+    const router = new DestinationRouter();
+    router.register('teams', dest);
+    const bot = new LunchRitual({ core, destinations: router, now: () => clock });
+    const webOnly = new LunchRitual({ core, destinations: new DestinationRouter(), now: () => clock });
+    clock = at(open, 1_000);
+    await bot.tick();
+    const poll = mine('post')[0]?.poll;
+    if (!poll) throw new Error('no poll');
+    await placeVote(core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    clock = close;
+    await webOnly.closeDue();
+    expect((await core.snapshots.fresh(poll.id))?.decision?.reason).toBe('majority');
+    clock = at(close, 24 * 3_600_000); // the next day: the bot is back
+    await bot.tick();
+    await bot.tick();
+    expect(mine('announce')).toHaveLength(1);
   });
 });

@@ -4,9 +4,9 @@
 // happen once, whichever process gets there first.
 import { leaderCannotBeCaught } from '../domain/lunch/decide.ts';
 import { planReminders } from '../domain/lunch/reminder-plan.ts';
-import { dueRun, localParts } from '../domain/lunch/schedule-clock.ts';
+import { addDays, dueRun, localParts } from '../domain/lunch/schedule-clock.ts';
 import type { LunchDestination, LunchDestinations } from '../ports/lunch-destinations.ts';
-import type { LunchStore } from '../ports/lunch-store.ts';
+import type { LunchStore, ScheduleRun } from '../ports/lunch-store.ts';
 import type { PollStore } from '../ports/store.ts';
 import type { Poll, Schedule, Snapshot } from '../protocol/index.ts';
 import type { EventPath } from './event-path.ts';
@@ -37,6 +37,10 @@ const MIN_PASS_MS = 100;
 const ANNOUNCE_RETRY_MS = 5_000;
 const ANNOUNCE_RETRY_CAP_MS = 10 * 60_000;
 const ANNOUNCE_LEASE_MS = 60_000;
+
+/** Where a run's poll was posted: reminders and the result follow it there, even if the schedule has moved since. */
+const postedTo = (s: Schedule, run: ScheduleRun): LunchDestination =>
+  destinationOf({ workspace: s.workspace, destination: run.destination });
 
 export class LunchRitual {
   private closeTimer: NodeJS.Timeout | undefined;
@@ -147,13 +151,16 @@ export class LunchRitual {
     const run = await this.deps.core.lunch.runOfPoll(poll.id);
     if (!run) return; // not a schedule's poll: chat messages announce through the tally sync
     const schedule = await this.deps.core.lunch.schedule(run.schedule_id);
-    // A process that cannot reach this kind of destination leaves the announcement to one that can (see tick).
-    if (!schedule || !this.canDeliver(destinationOf(schedule))) return;
+    if (!schedule) return;
+    // Where the poll was posted, even if the schedule has moved since. A process that cannot reach this kind of
+    // destination leaves the announcement to one that can (see tick).
+    const destination = postedTo(schedule, run);
+    if (!this.canDeliver(destination)) return;
     const { lunch } = this.deps.core;
     if (!(await lunch.claimRunAnnouncement(poll.id, this.deps.announceLeaseMs ?? ANNOUNCE_LEASE_MS))) return;
     const fresh = (await this.deps.core.polls.getPoll(poll.id)) ?? poll;
     try {
-      await this.deps.destinations.announce(destinationOf(schedule), fresh, {
+      await this.deps.destinations.announce(destination, fresh, {
         snapshot,
         decision: decision ?? null,
       });
@@ -228,12 +235,14 @@ export class LunchRitual {
       try {
         const now = this.now();
         for (const s of await this.deps.core.lunch.schedules()) {
-          if (!this.canDeliver(destinationOf(s))) continue;
-          await this.announceLeftover(s, now);
+          const today = localParts(now, s.timezone).date;
+          // Yesterday's too: a result not announced by midnight (an outage, an extension past it) is still owed.
+          for (const date of [addDays(today, -1), today]) await this.announceLeftover(s, date);
           const window = dueRun(s, now);
-          if (!window) continue;
-          await this.open(s, window.localDate, now);
-          await this.remind(s, window.localDate, now);
+          if (window && this.canDeliver(destinationOf(s))) await this.open(s, window.localDate, now);
+          // Today's poll, once posted, gets its reminder whatever happened to the schedule since (paused, today
+          // skipped, moved): it is still open and people are still voting.
+          await this.remind(s, today, now);
         }
       } catch (err) {
         this.warn(err, 'looking at schedules failed');
@@ -253,10 +262,10 @@ export class LunchRitual {
    * or its announcement failed and was given back, or the process that claimed it died before it was made (its
    * claim lapses with its lease).
    */
-  private async announceLeftover(s: Schedule, now: Date): Promise<void> {
+  private async announceLeftover(s: Schedule, localDate: string): Promise<void> {
     const { lunch, polls, events } = this.deps.core;
-    const run = await lunch.runOn(s.id, localParts(now, s.timezone).date);
-    if (!run?.posted || run.announced) return;
+    const run = await lunch.runOn(s.id, localDate);
+    if (!run?.posted || run.announced || !this.canDeliver(postedTo(s, run))) return;
     const retry = this.announceRetry.get(run.poll_id);
     if (retry && this.now().getTime() < retry.at) return;
     const poll = await polls.getPoll(run.poll_id);
@@ -287,7 +296,7 @@ export class LunchRitual {
     if (s.reminder_minutes === null) return;
     const { lunch, polls, events } = this.deps.core;
     const run = await lunch.runOn(s.id, localDate);
-    if (!run?.posted) return;
+    if (!run?.posted || !this.canDeliver(postedTo(s, run))) return;
     const poll = await polls.getPoll(run.poll_id);
     if (poll?.status !== 'open' || !poll.closes_at) return;
     const closesAt = new Date(poll.closes_at);
@@ -309,7 +318,7 @@ export class LunchRitual {
       votedToday: voters.get(poll.id) ?? new Set(),
       optedOut: nudging ? await lunch.reminderOptOuts(s.workspace) : new Set(),
     });
-    const destination = destinationOf(s);
+    const destination = postedTo(s, run);
     if (plan.destination && (await lunch.claimReminder(poll.id, 'destination'))) {
       const snapshot = await events.refresh(poll.id).catch(() => null);
       await this.deps.destinations
