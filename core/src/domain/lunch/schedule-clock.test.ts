@@ -57,4 +57,32 @@ describe('schedule clock', () => {
       '2026-12-02T05:45:00.000Z',
     );
   });
+
+  it('reads daylight-saving days alike in every zone: a repeated time is the later, a skipped one lands after the gap', () => {
+    // New York: 2:00 EST jumps to 3:00 EDT at 07:00Z; 01:30 is shown twice on 2026-11-01 (05:30Z EDT, 06:30Z EST).
+    expect(zonedTime('2026-03-08', '02:30', 'America/New_York').toISOString()).toBe(
+      '2026-03-08T07:30:00.000Z',
+    );
+    expect(zonedTime('2026-11-01', '01:30', 'America/New_York').toISOString()).toBe(
+      '2026-11-01T06:30:00.000Z',
+    );
+    // Berlin: the same rules.
+    expect(zonedTime('2026-03-29', '02:30', 'Europe/Berlin').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(zonedTime('2026-10-25', '02:30', 'Europe/Berlin').toISOString()).toBe('2026-10-25T01:30:00.000Z');
+    // A night schedule in the gap is not due before it (01:45 EST is 06:45Z).
+    const night = {
+      weekdays: [7],
+      open_at: '02:30',
+      close_at: '03:30',
+      timezone: 'America/New_York',
+      skip_dates: [],
+      active: true,
+    };
+    expect(dueRun(night, new Date('2026-03-08T06:45:00Z'))).toBeNull();
+    // Ordinary days and lunch hours are untouched.
+    expect(zonedTime('2026-03-08', '12:00', 'America/New_York').toISOString()).toBe(
+      '2026-03-08T16:00:00.000Z',
+    );
+    expect(zonedTime('2026-12-02', '11:30', 'Asia/Seoul').toISOString()).toBe('2026-12-02T02:30:00.000Z');
+  });
 });

@@ -21,13 +21,21 @@ export function localParts(at: Date, tz: string): LocalParts {
   return { date, weekday: isoWeekday(date) };
 }
 
-/** The instant at which the wall clock in `tz` shows `date` `hhmm` (the later one if a DST change repeats it). */
+/**
+ * The instant at which the wall clock in `tz` shows `date` `hhmm`. On a daylight-saving day, in every zone alike: a
+ * time shown twice is the later one; a time the clocks skip is read with the offset before the change, so it lands
+ * just after the gap by the gap's length (New York's 02:30 on the spring day is 03:30 EDT), never before it.
+ */
 export function zonedTime(date: string, hhmm: string, tz: string): Date {
   const wall = Date.parse(`${date}T${hhmm}:00Z`);
-  let guess = wall - (wallClockMs(new Date(wall), tz) - wall);
-  // Once more at the guess: the offset there is the one that counts across a DST change.
-  guess = wall - (wallClockMs(new Date(guess), tz) - guess);
-  return new Date(guess);
+  const offsetAt = (ms: number) => wallClockMs(new Date(ms), tz) - ms;
+  // The offsets a day either side: the zone's offsets before and after any change on this date.
+  const before = wall - offsetAt(wall - 86_400_000);
+  const after = wall - offsetAt(wall + 86_400_000);
+  const shows = (ms: number) => wallClockMs(new Date(ms), tz) === wall;
+  if (shows(before) && shows(after)) return new Date(Math.max(before, after));
+  if (shows(after)) return new Date(after);
+  return new Date(before); // shows it, or the time was skipped
 }
 
 export const addDays = (date: string, days: number): string =>
