@@ -19,7 +19,12 @@ export function originalClientRoutes(deps: HttpDeps): Router {
       if (given === undefined) {
         pollId = await todaysLunchPoll(core.polls, WEB_WORKSPACE);
         if (!pollId)
-          return sendError(res, 404, 'unknown_poll', 'There is no open lunch poll; pass ?poll_id=.');
+          return sendError(
+            res,
+            404,
+            'unknown_poll',
+            'There is no lunch poll today (open, or closed in the last day); pass ?poll_id=.',
+          );
       } else if (typeof given === 'string' && ID_PATTERN.test(given)) pollId = given;
       else throw new HttpError(400, 'invalid_poll_id', 'poll_id must be 1-64 letters, digits, "_" or "-".');
       const s = await core.snapshots.fresh(pollId);
