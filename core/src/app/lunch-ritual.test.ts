@@ -18,7 +18,7 @@ import { addCatalogPlace, catalogOf, updateCatalogPlace } from './catalog.ts';
 import { type Core, createCore } from './core.ts';
 import { LunchRitual } from './lunch-ritual.ts';
 import { closePoll, createPoll } from './manage-polls.ts';
-import { createSchedule, updateSchedule } from './schedules.ts';
+import { createSchedule, runSchedule, updateSchedule } from './schedules.ts';
 import { visitHistory } from './visits.ts';
 
 let db: PGlite;
@@ -430,5 +430,31 @@ describe('a schedule changed, or a process away, while its poll is open', () => 
     await bot.tick();
     await bot.tick();
     expect(mine('announce')).toHaveLength(1);
+  });
+});
+
+describe('a slow post', () => {
+  it('holds its run while the platform takes its time, so another process does not post the poll again', async () => {
+    const { s, open } = await schedule();
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // A platform that takes longer than the run's lease to accept the post (Slack's client waiting out a 429).
+    const slow = Object.assign(Object.create(dest) as RecordingDestinations, {
+      async postPoll(...args: Parameters<RecordingDestinations['postPoll']>) {
+        await held;
+        return dest.postPoll(...args);
+      },
+    });
+    const now = at(open, 1_000);
+    const leaseMs = 600;
+    const first = runSchedule(core, s, { destinations: slow, now, leaseMs });
+    await new Promise((r) => setTimeout(r, 3 * leaseMs)); // three leases: it must still hold the run
+    const second = await runSchedule(core, s, { destinations: dest, now, leaseMs });
+    expect(second).toMatchObject({ ok: true, value: { posted: false } });
+    release();
+    expect(await first).toMatchObject({ ok: true, value: { posted: true } });
+    expect(mine('post')).toHaveLength(1);
   });
 });

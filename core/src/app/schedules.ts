@@ -94,6 +94,9 @@ export const destinationOf = (s: Pick<Schedule, 'workspace' | 'destination'>): L
   return { kind: 'web', workspace: s.workspace };
 };
 
+/** How long an instance holds a schedule's run while it creates and posts the poll (renewed while posting). */
+export const RUN_LEASE_MS = 60_000;
+
 export interface RunOptions {
   destinations: LunchDestinations;
   now: Date;
@@ -122,6 +125,7 @@ async function runWindow(
   window: RunWindow,
   o: RunOptions,
 ): Promise<Result<NonNullable<RunOutcome>, 'too_few_places' | 'unknown_place'> | null> {
+  const leaseMs = o.leaseMs ?? RUN_LEASE_MS;
   const claim = await deps.lunch.claimRun(
     {
       schedule_id: schedule.id,
@@ -129,7 +133,7 @@ async function runWindow(
       poll_id: newPollId(),
       destination: schedule.destination,
     },
-    o.leaseMs ?? 60_000,
+    leaseMs,
   );
   const pollId = claim.run.poll_id;
   if (claim.state !== 'claimed') {
@@ -164,9 +168,20 @@ async function runWindow(
   }
   const snapshot = await deps.events.committed(pollId);
   if (!snapshot) throw new Error(`poll ${pollId} vanished right after its schedule made it`);
-  // Posted once: this instance holds the run's lease until it marks the run posted. A poster that dies before that
-  // leaves the lease to run out, and the next tick posts the same poll.
-  await o.destinations.postPoll(destinationOf(schedule), poll, snapshot);
+  // Posted once: this instance holds the run's lease until it marks the run posted, renewing it while the post is
+  // under way (Slack's client may wait out a 429 longer than the lease), so nobody posts it a second time. A poster
+  // that dies leaves the lease to run out, and the next tick posts the same poll.
+  const renew = setInterval(() => {
+    deps.lunch
+      .renewRun(schedule.id, window.localDate, leaseMs)
+      .catch((err: unknown) => o.log?.warn({ err: String(err) }, 'renewing a run lease failed'));
+  }, leaseMs / 3);
+  renew.unref();
+  try {
+    await o.destinations.postPoll(destinationOf(schedule), poll, snapshot);
+  } finally {
+    clearInterval(renew);
+  }
   await deps.lunch.runPosted(schedule.id, window.localDate);
   return ok({ poll, created, posted: true });
 }

@@ -70,6 +70,8 @@ export interface ScheduleStore {
    * run whose poster died (lease passed, never posted) is taken over with its poll id unchanged.
    */
   claimRun(run: Omit<ScheduleRun, 'posted' | 'announced'>, leaseMs: number): Promise<RunClaim>;
+  /** Extends the caller's lease on an unposted run by leaseMs from now (a post still under way): false once posted. */
+  renewRun(scheduleId: string, localDate: string, leaseMs: number): Promise<boolean>;
   runPosted(scheduleId: string, localDate: string): Promise<void>;
   runOn(scheduleId: string, localDate: string): Promise<ScheduleRun | null>;
   /** The run a poll belongs to (with its schedule), if a schedule made it. */

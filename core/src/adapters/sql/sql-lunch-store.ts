@@ -291,6 +291,15 @@ export class SqlLunchStore
     return { state: existing.posted_at ? 'done' : 'busy', run: runOf(existing) };
   }
 
+  async renewRun(scheduleId: string, localDate: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `update schedule_runs set claimed_until = now() + $3 * interval '1 millisecond'
+       where schedule_id = $1 and local_date = $2::date and posted_at is null returning 1`,
+      [scheduleId, localDate, leaseMs],
+    );
+    return rows.length === 1;
+  }
+
   async runPosted(scheduleId: string, localDate: string): Promise<void> {
     await this.db.query(
       `update schedule_runs set posted_at = coalesce(posted_at, now()), claimed_until = null
