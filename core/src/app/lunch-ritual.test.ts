@@ -312,6 +312,22 @@ describe('a schedule', () => {
     // The announcement follows the decision's commit by a few reads of its own.
     await expect.poll(() => mine('announce')).toHaveLength(1);
   });
+
+  it('expects the quorum the poll was made with, not one the schedule was given since', async () => {
+    const { s, open } = await schedule({ quorum: 3, early_close: true });
+    clock = at(open, 1_000);
+    ritual.start();
+    await ritual.tick();
+    const poll = mine('post')[0]?.poll;
+    if (!poll) throw new Error('no poll');
+    // Raised mid-poll (for tomorrow's): today's poll was made for 3 and decides with 3, so 2–1 of 3 is final.
+    expect((await updateSchedule(core, s.id, { quorum: 5 })).ok).toBe(true);
+    const [a, b] = [poll.questions[0]?.options[0]?.id ?? '', poll.questions[0]?.options[1]?.id ?? ''];
+    await placeVote(core, poll.id, 1, a);
+    await placeVote(core, poll.id, 2, a);
+    await placeVote(core, poll.id, 3, b);
+    await expect.poll(async () => (await core.snapshots.fresh(poll.id))?.decision?.reason).toBe('early');
+  });
 });
 
 describe('fair decisions on a lunch poll', () => {

@@ -217,7 +217,9 @@ export class LunchRitual {
       const run = await lunch.runOfPoll(pollId);
       const schedule = run && (await lunch.schedule(run.schedule_id));
       if (!schedule?.early_close) return null;
-      if (schedule.quorum !== null) return schedule.quorum;
+      // The quorum the poll was made with, as its decision uses it (the schedule's may have changed since).
+      const quorum = (await this.deps.core.polls.getPoll(pollId))?.settings.quorum ?? null;
+      if (quorum !== null) return quorum;
       const earlier = (await lunch.recentRunPolls(schedule.id, 6)).filter((id) => id !== pollId).slice(0, 5);
       const voters = new Set<string>();
       for (const set of (await lunch.votersOfPolls(earlier)).values()) for (const v of set) voters.add(v);
