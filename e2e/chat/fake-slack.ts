@@ -4,7 +4,8 @@
 // tokens (installed or registered), every call must carry a live one (HTTP 200 `invalid_auth` otherwise).
 // Like Slack it keeps the messages it was given: `chat.update`, `chat.delete` and `pins.add` of a ts it never
 // posted (or deleted) answer `message_not_found`, a second pin `already_pinned`; in a channel the bot was never
-// invited to (`notMember`) it posts (chat:write.public) but does not pin (`not_in_channel`); and it checks Block
+// invited to (`notMember`) it posts (chat:write.public) but neither pins nor posts ephemerals (`not_in_channel`:
+// the app answers a click through its response_url instead); and it checks Block
 // Kit as Slack does (sizes, counts, required parts): `invalid_blocks` / `msg_too_long` for a message,
 // `invalid_arguments` for a modal, with Slack's `[ERROR] … [json-pointer:…]` messages.
 import { createHmac } from 'node:crypto';
@@ -92,6 +93,9 @@ export class FakeSlack {
       if (refused) return refused;
     }
     if (['views.open', 'views.update', 'views.push'].includes(method)) return viewRefusal(body.view);
+    // Ephemerals, like pins, need the bot in the channel (chat:write.public covers chat.postMessage only).
+    if (method === 'chat.postEphemeral' && this.notMember.has(String(body.channel ?? '')))
+      return { ok: false, error: 'not_in_channel' };
     if (!['chat.update', 'chat.delete', 'pins.add'].includes(method)) return null;
     const channel = String(body.channel ?? '');
     const message = this.messages.get(channel)?.get(String(method === 'pins.add' ? body.timestamp : body.ts));

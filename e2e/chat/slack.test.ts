@@ -130,10 +130,14 @@ describe('Slack app', () => {
       user: { id: 'U77', team_id: 'T8' },
       channel: { id: 'C8' },
       container: { type: 'message', message_ts: ts, channel_id: 'C8' },
+      // As Slack sends a message's interactions: an answer through it reaches the clicker where the bot is no member.
+      response_url: `${slack.url}resp`,
     });
     await expect
       .poll(() => slack.of('chat.update').filter((c) => c.body.ts === ts).length)
       .toBeGreaterThan(before);
+    await expect.poll(said).toContainEqual(expect.stringContaining(':white_check_mark: Your vote: *Pizza*'));
+    expect(slack.of('chat.postEphemeral').filter((c) => c.body.channel === 'C8')).toEqual([]);
   });
 
   it('refuses a malformed /vote with an ephemeral usage message and creates nothing', async () => {

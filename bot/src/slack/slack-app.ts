@@ -257,6 +257,24 @@ export function createSlackApp(o: SlackOptions): SlackApp {
       ? client.chat.postEphemeral({ channel, user, text }).catch(() => undefined)
       : Promise.resolve(undefined);
 
+  /**
+   * An answer only the person who clicked sees: through the interaction's response_url, which reaches them wherever
+   * the click happened (a public channel the bot was never invited to included, where chat.postEphemeral is
+   * refused), else chat.postEphemeral.
+   */
+  const toClicker = async (
+    body: {
+      response_url?: string;
+      user: { id: string };
+      channel?: { id?: string };
+      container?: { channel_id?: string };
+    },
+    client: WebClient,
+    text: string,
+  ) =>
+    (await respond(body.response_url, text)) ||
+    (await ephemeral(client, body.channel?.id ?? body.container?.channel_id, body.user.id, text));
+
   const commandWorkspace = (c: { team_id: string; enterprise_id?: string; is_enterprise_install?: string }) =>
     slackWorkspace({
       teamId: c.team_id,
@@ -482,12 +500,11 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const value: string | undefined = action.value ?? action.selected_option?.value;
     const target = value ? parseVoteValue(value) : null;
     const user: string = body.user.id;
-    const channel: string | undefined = body.channel?.id ?? body.container?.channel_id;
     if (!target) return void (await ack());
     const found = await core.snapshots.withOption(target.pollId, target.optionId);
     if (!found) {
       await ack();
-      return void (await ephemeral(client, channel, user, 'That poll or option no longer exists.'));
+      return void (await toClicker(body, client, 'That poll or option no longer exists.'));
     }
     const { poll, question } = found;
     // One click = one payload with its own action_ts; a redelivered payload carries the same one, so counts once.
@@ -506,18 +523,16 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     });
     await ack();
     if (!r.ok && r.reason === 'too_many_choices')
-      return void (await ephemeral(
+      return void (await toClicker(
+        body,
         client,
-        channel,
-        user,
         `:warning: You can choose up to ${question.max_choices}. Click one of yours to take it off first.`,
       ));
-    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`));
+    if (!r.ok) return void (await toClicker(body, client, `:warning: ${esc(r.message)}`));
     const labels = r.value.optionIds.map((id) => esc(question.options.find((x) => x.id === id)?.label ?? id));
-    await ephemeral(
+    await toClicker(
+      body,
       client,
-      channel,
-      user,
       labels.length === 0
         ? 'Your vote was taken back.'
         : `:white_check_mark: Your vote: *${labels.join('*, *')}*${r.value.changed ? '' : ' (unchanged)'}`,
@@ -526,17 +541,14 @@ export function createSlackApp(o: SlackOptions): SlackApp {
 
   app.action('who-voted', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
-    const user: string = body.user.id;
-    const channel: string | undefined = body.channel?.id;
     const [poll, snapshot] = await Promise.all([
       core.snapshots.poll(action.value as string),
       core.snapshots.fresh(action.value as string),
     ]);
-    if (!poll || !snapshot)
-      return void (await ephemeral(client, channel, user, 'That poll no longer exists.'));
+    if (!poll || !snapshot) return void (await toClicker(body, client, 'That poll no longer exists.'));
     if (poll.settings.anonymous || snapshot.results_hidden)
-      return void (await ephemeral(client, channel, user, 'This poll does not show who voted.'));
-    await ephemeral(client, channel, user, whoVotedText(poll, await core.ballots.votersByOption(poll.id)));
+      return void (await toClicker(body, client, 'This poll does not show who voted.'));
+    await toClicker(body, client, whoVotedText(poll, await core.ballots.votersByOption(poll.id)));
   });
 
   app.action('add-option', async ({ ack, body, action, client }: ActionArgs) => {
@@ -544,12 +556,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     const poll = await core.snapshots.poll(action.value as string);
     const q = poll?.questions[0];
     if (!poll || !q || !poll.settings.allow_add_options)
-      return void (await ephemeral(
-        client,
-        body.channel?.id,
-        body.user.id,
-        'This poll does not take new options.',
-      ));
+      return void (await toClicker(body, client, 'This poll does not take new options.'));
     await client.views.open({
       trigger_id: body.trigger_id,
       view: addOptionModal(poll.id, q.id, poll.title) as never,
@@ -572,25 +579,22 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   app.action('retract', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
     const pollId: string = action.value;
-    const user: string = body.user.id;
-    const channel: string | undefined = body.channel?.id;
     const r = await retractVote(core, { pollId, voter: voterFrom(body) });
-    if (!r.ok) return void (await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`));
-    await ephemeral(client, channel, user, 'Your vote was taken back.');
+    if (!r.ok) return void (await toClicker(body, client, `:warning: ${esc(r.message)}`));
+    await toClicker(body, client, 'Your vote was taken back.');
   });
 
   app.action('vote-in-browser', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
-    const user: string = body.user.id;
     const poll = await core.snapshots.poll(String(action.value));
-    if (!poll) return void (await ephemeral(client, body.channel?.id, user, 'That poll no longer exists.'));
+    if (!poll) return void (await toClicker(body, client, 'That poll no longer exists.'));
     const base = `${o.publicUrl}/p/${poll.id}`;
     // The link vouches for this person in the poll's workspace only (a token names it; see mayActIn).
     const voter = { ...voterFrom(body), workspace: poll.workspace };
     const link = o.voterTokenSecret
       ? `${base}?token=${encodeURIComponent(issueVoterToken(o.voterTokenSecret, voter, 12 * 3600))}`
       : base;
-    await ephemeral(client, body.channel?.id, user, `Your personal voting link (valid 12 h): ${link}`);
+    await toClicker(body, client, `Your personal voting link (valid 12 h): ${link}`);
   });
 
   app.action('open-board', async ({ ack }) => {
@@ -613,10 +617,8 @@ export function createSlackApp(o: SlackOptions): SlackApp {
   app.action('close-poll', async ({ ack, body, action, client }: ActionArgs) => {
     await ack();
     const pollId: string = action.value;
-    const user: string = body.user.id;
-    const channel: string | undefined = body.channel?.id;
     const r = await closePoll(core, pollId, { kind: 'voter', key: voterKey(voterFrom(body)) });
-    if (!r.ok) await ephemeral(client, channel, user, `:warning: ${esc(r.message)}`);
+    if (!r.ok) await toClicker(body, client, `:warning: ${esc(r.message)}`);
   });
 
   app.event('app_home_opened', async ({ event, client, body }) => {
