@@ -126,13 +126,19 @@ export function storeContract(
       ).toEqual({
         imported: 1,
         skipped: 0,
+        held_elsewhere: [],
       });
+      // Skipped, and named with the workspace that holds it (where the admin can change it).
       expect(
         await store.importDirectory(b, [
           { platform: 'slack', tenant: 'TA', user, emp_no: '2' },
           { platform: 'slack', tenant: 'TB', user, emp_no: '3' },
         ]),
-      ).toEqual({ imported: 1, skipped: 1 });
+      ).toEqual({
+        imported: 1,
+        skipped: 1,
+        held_elsewhere: [{ platform: 'slack', tenant: 'TA', user, workspace: a }],
+      });
       expect(await store.directory(a)).toEqual([{ platform: 'slack', tenant: 'TA', user, emp_no: '1' }]);
       expect(await store.directory(b)).toEqual([{ platform: 'slack', tenant: 'TB', user, emp_no: '3' }]);
       // a re-import into the owning workspace does update

@@ -3,14 +3,14 @@
 // single-company install's, takes any.
 import { fail, ok, type Result } from '../domain/result.ts';
 import { parseDirectoryCsv } from '../identity/directory-csv.ts';
-import type { DirectoryEntry, DirectoryStore } from '../ports/store.ts';
+import type { DirectoryEntry, DirectoryImport, DirectoryStore } from '../ports/store.ts';
 import { WEB_WORKSPACE } from '../protocol/index.ts';
 
 export async function importDirectory(
   directory: Pick<DirectoryStore, 'importDirectory'>,
   workspace: string,
   csv: string,
-): Promise<Result<{ imported: number; skipped: number }, 'invalid_csv'>> {
+): Promise<Result<DirectoryImport, 'invalid_csv'>> {
   const parsed = parseDirectoryCsv(csv);
   if (!parsed.ok) return parsed;
   const entries: DirectoryEntry[] = [];

@@ -1,7 +1,7 @@
 // The Store port: durable polls, ballots and tallies. Adapters: Postgres (pg) and embedded PGlite, one contract suite.
 import type { TallyCounts } from '../domain/tally.ts';
 import type { Voter } from '../domain/voter.ts';
-import type { Poll, PollSummary } from '../protocol/index.ts';
+import type { DirectoryHeldElsewhere, Poll, PollSummary } from '../protocol/index.ts';
 import type { LunchStore } from './lunch-store.ts';
 
 export interface CastCommand {
@@ -255,16 +255,19 @@ export interface ConversationStore {
   cardUsers(pollId: string, platform: ChatConversation['platform'], limit: number): Promise<string[]>;
 }
 
+export interface DirectoryImport {
+  imported: number;
+  skipped: number;
+  held_elsewhere: DirectoryHeldElsewhere[];
+}
+
 /** The employee directory: platform identities mapped to employee numbers, per workspace. */
 export interface DirectoryStore {
   /**
    * Adds or replaces the workspace's rows. An identity another workspace already mapped is left alone and counted
-   * as skipped: one workspace's import never rewrites another's.
+   * as skipped (the first 100 named, with that workspace): one workspace's import never rewrites another's.
    */
-  importDirectory(
-    workspace: string,
-    entries: DirectoryEntry[],
-  ): Promise<{ imported: number; skipped: number }>;
+  importDirectory(workspace: string, entries: DirectoryEntry[]): Promise<DirectoryImport>;
   directory(workspace: string): Promise<DirectoryEntry[]>;
 }
 

@@ -447,6 +447,14 @@ export interface DirectoryImportResponse {
   imported: number;
   /** Identities another workspace already maps: left alone. */
   skipped: number;
+  /** The first 100 of them, each with the workspace that maps it (where to change it, or remove it). */
+  held_elsewhere: DirectoryHeldElsewhere[];
+}
+export interface DirectoryHeldElsewhere {
+  platform: string;
+  tenant: string;
+  user: string;
+  workspace: string;
 }
 /** `GET /api/directory` */
 export interface DirectoryResponse {

@@ -535,7 +535,7 @@ describe.each<StoreKind>(['postgres', 'pglite'])('REST API on %s', (kind) => {
       body: 'platform,tenant,user_id,emp_no\nslack,T1,U42,4200\n',
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ workspace: 'web', imported: 1, skipped: 0 });
+    expect(await res.json()).toEqual({ workspace: 'web', imported: 1, skipped: 0, held_elsewhere: [] });
     const id = await newLunchPoll();
     await vote(id, '4200', 'place', ['p1']);
     const { castVote } = await import('@livevote/core');

@@ -12,12 +12,13 @@ import type {
   ChatMessage,
   ChatMessageKey,
   DirectoryEntry,
+  DirectoryImport,
   OutboxRow,
   PollQuery,
   PollTally,
   Store,
 } from '../../ports/store.ts';
-import type { Poll, PollSummary } from '../../protocol/index.ts';
+import type { DirectoryHeldElsewhere, Poll, PollSummary } from '../../protocol/index.ts';
 import { PollKeys } from './anonymity.ts';
 import { CastBatcher } from './cast-batcher.ts';
 import { SHARDS } from './migrations.ts';
@@ -510,12 +511,10 @@ export class SqlStore extends SqlLunchStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.question_id, r.option_ids]));
   }
 
-  async importDirectory(
-    workspace: string,
-    entries: DirectoryEntry[],
-  ): Promise<{ imported: number; skipped: number }> {
-    if (entries.length === 0) return { imported: 0, skipped: 0 };
-    const rows = await this.db.query<{ n: number; given: number }>(
+  async importDirectory(workspace: string, entries: DirectoryEntry[]): Promise<DirectoryImport> {
+    if (entries.length === 0) return { imported: 0, skipped: 0, held_elsewhere: [] };
+    // The outer select sees the directory as it was before the insert: a skipped row's holder.
+    const rows = await this.db.query<{ n: number; given: number; held: DirectoryHeldElsewhere[] | null }>(
       `with input as (
          select distinct on (platform, tenant, user_id) platform, tenant, user_id, emp_no
          from jsonb_to_recordset($1::jsonb) as e(platform text, tenant text, user_id text, emp_no text)
@@ -524,7 +523,11 @@ export class SqlStore extends SqlLunchStore implements Store {
          on conflict (platform, tenant, user_id) do update set emp_no = excluded.emp_no
            where directory.workspace = excluded.workspace
          returning 1
-       ) select (select count(*)::int from written) as n, (select count(*)::int from input) as given`,
+       ) select (select count(*)::int from written) as n, (select count(*)::int from input) as given,
+         (select jsonb_agg(h) from (
+            select d.platform, d.tenant, d.user_id as "user", d.workspace from input i
+            join directory d using (platform, tenant, user_id) where d.workspace <> $2
+            order by 1, 2, 3 limit 100) h) as held`,
       [
         JSON.stringify(
           entries.map((e) => ({ platform: e.platform, tenant: e.tenant, user_id: e.user, emp_no: e.emp_no })),
@@ -533,7 +536,7 @@ export class SqlStore extends SqlLunchStore implements Store {
       ],
     );
     const n = rows[0]?.n ?? 0;
-    return { imported: n, skipped: (rows[0]?.given ?? 0) - n };
+    return { imported: n, skipped: (rows[0]?.given ?? 0) - n, held_elsewhere: rows[0]?.held ?? [] };
   }
 
   async directory(workspace: string): Promise<DirectoryEntry[]> {
