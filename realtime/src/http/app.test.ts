@@ -639,6 +639,8 @@ describe('REST API in signed mode', () => {
       await fetch(`${srv.url}/api/polls/${t111}/votes/q1`, as(foreign, { method: 'DELETE' })),
       await fetch(`${srv.url}/api/polls/${t111}/my-votes`, as(foreign)),
       await fetch(`${srv.url}/api/polls/${t111}/questions/q1/options`, as(foreign, json({ label: 'c' }))),
+      await fetch(`${srv.url}/api/polls/${t111}/headcount`, as(foreign, { method: 'POST' })),
+      await fetch(`${srv.url}/api/nudges/opt-out?workspace=slack:T111`, as(foreign, { method: 'POST' })),
     ];
     for (const r of refusals) {
       expect(r.status).toBe(403);

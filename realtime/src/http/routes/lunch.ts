@@ -14,7 +14,9 @@ import {
   importCatalogCsv,
   type LunchDestinations,
   listCatalog,
+  mayActIn,
   patchScheduleSchema,
+  REASON_MESSAGES,
   runSchedule,
   type ScheduleListResponse,
   type ScheduleResponse,
@@ -33,7 +35,7 @@ import type { CatalogResponse, PollResponse } from '@livevote/core/protocol';
 import express, { type Request, Router } from 'express';
 import { z } from 'zod';
 import type { HttpDeps } from '../deps.ts';
-import { HttpError, sendFailure } from '../errors.ts';
+import { HttpError, sendError, sendFailure } from '../errors.ts';
 import { requireAdmin, voterOf } from '../identity.ts';
 import { adminOnly } from '../middleware/admin-auth.ts';
 import { pollIdOf, route, workspaceParam } from '../route.ts';
@@ -249,7 +251,11 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
       '/polls/:id/headcount',
       route(async (req, res) => {
         const id = pollIdOf(req);
-        const me = voterKey(voterOf(req, auth));
+        const voter = voterOf(req, auth);
+        const poll = await core.snapshots.poll(id);
+        if (poll && !mayActIn(voter, poll.workspace))
+          return sendError(res, 403, 'wrong_workspace', REASON_MESSAGES.wrong_workspace);
+        const me = voterKey(voter);
         const result = await setHeadcount(core, id, me, join);
         if (!result.ok) return sendFailure(res, result);
         res.json(await headcount(id, me));
@@ -266,7 +272,10 @@ export function lunchRoutes(deps: HttpDeps & { destinations?: LunchDestinations 
       '/nudges/opt-out',
       route(async (req, res) => {
         const workspace = workspaceParam(req) ?? WEB_WORKSPACE;
-        await core.lunch.setReminderOptOut(workspace, voterKey(voterOf(req, auth)), optOut);
+        const voter = voterOf(req, auth);
+        if (!mayActIn(voter, workspace))
+          return sendError(res, 403, 'wrong_workspace', REASON_MESSAGES.wrong_workspace);
+        await core.lunch.setReminderOptOut(workspace, voterKey(voter), optOut);
         res.json({ workspace, opted_out: optOut });
       }),
     );
