@@ -74,6 +74,45 @@ describe.skipIf(!existsSync(CHROMIUM))('the lunch pages in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('imports a CSV Korean Excel saved (CP949), shows the imported values at once, and refuses a walk time it cannot read', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    await page.goto(`${base}/admin#token=${running.adminToken}`);
+    await page.locator('a[href="/admin/places"]').click();
+    const rows = page.locator('.place-row');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    const first = rows.first();
+    const id = (await first.getAttribute('data-place')) as string;
+    // 한우국밥 in CP949 (what Excel writes for "CSV" on a Korean Windows), in an otherwise ASCII file.
+    const hanwoo = Buffer.from([0xc7, 0xd1, 0xbf, 0xec, 0xb1, 0xb9, 0xb9, 0xe4]);
+    const csv = Buffer.concat([
+      Buffer.from(`id,name,label_en,tags,price,walk_minutes,dietary,url,active,menus\r\n${id},`),
+      hanwoo,
+      Buffer.from(',Beef soup,soup,1,4,,,true,\r\n'),
+    ]);
+    await page
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'places.csv', mimeType: 'text/csv', buffer: csv });
+    await page.getByText('1 updated').waitFor({ timeout: 10_000 });
+    expect((await catalog()).find((p) => p.id === id)?.name).toBe('한우국밥');
+    // The row shows what the server now holds, so saving it does not put the old values back.
+    await expect.poll(() => first.getByLabel('Name', { exact: true }).inputValue()).toBe('한우국밥');
+    await first.getByLabel('Cuisine tags').fill('soup, beef');
+    await first.getByRole('button', { name: 'Save' }).click();
+    await first.getByText('Saved').waitFor({ timeout: 5_000 });
+    expect((await catalog()).find((p) => p.id === id)).toMatchObject({
+      name: '한우국밥',
+      label_en: 'Beef soup',
+      walk_minutes: 4,
+      tags: ['soup', 'beef'],
+    });
+    // "5분" is not a number of minutes: refused on the page, nothing sent, the stored 4 kept.
+    await first.getByLabel('Walk (min)').fill('5분');
+    await first.getByRole('button', { name: 'Save' }).click();
+    await first.getByText('Walk (min) takes whole minutes').waitFor({ timeout: 5_000 });
+    expect((await catalog()).find((p) => p.id === id)?.walk_minutes).toBe(4);
+    await page.close();
+  }, 60_000);
+
   it('lists the visits the polls decided; the board and the vote page show the decision and headcount', async () => {
     const [a, b] = await catalog();
     const created = (await (

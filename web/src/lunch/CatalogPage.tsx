@@ -44,6 +44,23 @@ const draftOf = (p: CatalogPlace): Draft => ({
   menus: p.menus.map((m) => ({ id: m.id, name: m.name, label_en: m.label_en ?? '' })),
 });
 
+/** Walk minutes as typed: whole minutes 0–180, or empty (cleared); anything else is refused, never cleared. */
+export const walkValid = (s: string): boolean =>
+  s.trim() === '' || (/^\d{1,3}$/.test(s.trim()) && Number(s) <= 180);
+
+/**
+ * A CSV file's text: UTF-8 if it is (a BOM is dropped), else Korean Excel's own encoding (CP949 / EUC-KR), which is
+ * how Excel saves "CSV" on a Korean Windows — read as UTF-8 it would import as garbage and report success.
+ */
+export async function csvText(file: Blob): Promise<string> {
+  const bytes = await file.arrayBuffer();
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('euc-kr').decode(bytes);
+  }
+}
+
 /** A draft as the PATCH body: every field, empty ones cleared. */
 export function patchOf(d: Draft): CatalogPlacePatch {
   return {
@@ -75,8 +92,11 @@ export function CatalogPage() {
     enabled: token !== '',
   });
   const [note, setNote] = useState('');
+  // Bumped after an import: every row starts again from what the server now holds (a row keeps its own draft, and
+  // saving a stale one would undo the import).
+  const [generation, setGeneration] = useState(0);
   const add = useMutation({
-    mutationFn: () => addPlace(token, { name: `New place ${(places.data?.places.length ?? 0) + 1}` }),
+    mutationFn: () => addPlace(token, { name: tx('newPlace', { n: (places.data?.places.length ?? 0) + 1 }) }),
     onSuccess: () => client.invalidateQueries({ queryKey: ['catalog-admin'] }),
     onError: (e: Error) => setNote(e.message),
   });
@@ -84,21 +104,26 @@ export function CatalogPage() {
     const file = e.target.files?.[0];
     if (!file) return;
     try {
-      const r = await importPlaces(token, await file.text());
-      setNote(tx('imported', { created: r.created, updated: r.updated }));
+      const r = await importPlaces(token, await csvText(file));
       await client.invalidateQueries({ queryKey: ['catalog-admin'] });
+      setGeneration((g) => g + 1);
+      setNote(`${tx('imported', { created: r.created, updated: r.updated })} ${tx('rowsReloaded')}`);
     } catch (err) {
       setNote((err as Error).message);
     }
     e.target.value = '';
   };
   const onExport = async () => {
-    const blob = await exportPlaces(token);
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = 'livevote-places.csv';
-    a.click();
-    URL.revokeObjectURL(a.href);
+    try {
+      const blob = await exportPlaces(token);
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = 'livevote-places.csv';
+      a.click();
+      URL.revokeObjectURL(a.href);
+    } catch (err) {
+      setNote((err as Error).message);
+    }
   };
   return (
     <main className="page admin">
@@ -109,7 +134,7 @@ export function CatalogPage() {
       {token === '' && <p role="alert">{tx('tokenNeeded')}</p>}
       <p>{tx('listHint')}</p>
       <div className="row actions">
-        <button type="button" onClick={() => add.mutate()}>
+        <button type="button" onClick={() => add.mutate()} disabled={add.isPending}>
           {tx('addPlace')}
         </button>
         <button type="button" onClick={() => void onExport()}>
@@ -130,7 +155,7 @@ export function CatalogPage() {
       </p>
       {places.error && <p role="alert">{(places.error as Error).message}</p>}
       {(places.data?.places ?? []).map((p) => (
-        <PlaceRow key={p.id} place={p} token={token} />
+        <PlaceRow key={`${p.id}:${generation}`} place={p} token={token} />
       ))}
     </main>
   );
@@ -230,7 +255,11 @@ function PlaceRow({ place, token }: { place: CatalogPlace; token: string }) {
         </button>
       </fieldset>
       <div className="row actions">
-        <button type="button" onClick={() => save.mutate()} disabled={save.isPending}>
+        <button
+          type="button"
+          onClick={() => (walkValid(d.walk_minutes) ? save.mutate() : setStatus(tx('walkInvalid')))}
+          disabled={save.isPending}
+        >
           {tx('save')}
         </button>
         <span role="status">{status}</span>

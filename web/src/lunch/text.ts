@@ -37,6 +37,9 @@ const en = {
   imIn: 'I’m in',
   imOut: 'I’m out after all',
   back: 'Admin',
+  walkInvalid: 'Walk (min) takes whole minutes, 0 to 180 (e.g. 5).',
+  newPlace: 'New place {n}',
+  rowsReloaded: 'The rows now show the imported values.',
 } as const;
 
 const ko: Record<keyof typeof en, string> = {
@@ -73,6 +76,9 @@ const ko: Record<keyof typeof en, string> = {
   imIn: '저도 갈게요',
   imOut: '빠질게요',
   back: '관리',
+  walkInvalid: '도보(분)는 0~180 사이의 분 단위 숫자로 적어 주세요 (예: 5).',
+  newPlace: '새 식당 {n}',
+  rowsReloaded: '가져온 값으로 목록을 새로 불러왔습니다.',
 };
 
 export type LunchKey = keyof typeof en;
