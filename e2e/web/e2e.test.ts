@@ -243,6 +243,41 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('runs the admin page on a phone over plain http: fits the screen, copies by hand, leaves a cleared box empty', async () => {
+    const port = new URL(base).port;
+    const lan = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...FLAGS, '--host-resolver-rules=MAP office.test 127.0.0.1'],
+    });
+    try {
+      const long = `Lunchtomorrowatthenewplacenexttothestation${Date.now()}`;
+      await fetch(`${base}/api/polls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${running.adminToken}` },
+        body: JSON.stringify({ template: 'choice', title: long, options: ['A', 'B'] }),
+      });
+      const phone = await lan.newPage({ viewport: { width: 360, height: 740 }, locale: 'en-US' });
+      await phone.goto(`http://office.test:${port}/admin#token=${running.adminToken}`);
+      const row = phone.locator('.poll-list li', { hasText: long });
+      await row.waitFor({ timeout: 10_000 });
+      // Nothing wider than the screen, a title with no spaces included.
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      // No clipboard outside a secure context: the link is shown to copy by hand, never "Copied".
+      expect(await phone.evaluate(() => window.isSecureContext)).toBe(false);
+      await row.getByRole('button', { name: /Copy.*Board/ }).click();
+      await phone.locator('.notice', { hasText: 'Copy this link by hand' }).waitFor({ timeout: 5_000 });
+      expect(await phone.locator('.notice', { hasText: 'Copied' }).count()).toBe(0);
+      // The places box, once cleared, stays empty for the admin's own list.
+      const places = phone.getByLabel('Places', { exact: true });
+      await expect.poll(() => places.inputValue(), { timeout: 10_000 }).not.toBe('');
+      await places.fill('');
+      await phone.waitForTimeout(300); // a refill would come with the next render
+      expect(await places.inputValue()).toBe('');
+    } finally {
+      await lan.close();
+    }
+  }, 60_000);
+
   it('creates a poll in the admin page, and shows the winner on the board once it is closed', async () => {
     const admin = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
     await admin.goto(`${base}/admin#token=${running.adminToken}`);

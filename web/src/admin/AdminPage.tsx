@@ -131,9 +131,14 @@ function NewPollForm({ token }: { token: string }) {
   const resultRef = useRef<HTMLDivElement>(null);
 
   const catalogText = catalog.data ? placesToText(catalog.data.places) : '';
+  // The catalog fills the box once, when it arrives; after that an empty box is the admin's (to paste their own).
+  const filled = useRef(false);
   useEffect(() => {
-    if (catalogText && placesText === '') setPlacesText(catalogText);
-  }, [catalogText, placesText]);
+    if (catalogText && !filled.current) {
+      filled.current = true;
+      setPlacesText((text) => text || catalogText);
+    }
+  }, [catalogText]);
 
   // Whatever happened is shown where the admin is looking, not below the fold.
   useEffect(() => {
@@ -411,9 +416,15 @@ function PollList({ token }: { token: string }) {
       setNote({ ok: false, text: t(serverErrorText(e).key) });
     }
   };
+  // The clipboard exists only in a secure context (https or this machine): elsewhere, or if it refuses, the link is
+  // shown to copy by hand rather than reported as copied.
   const copy = async (path: string) => {
-    await navigator.clipboard?.writeText(`${location.origin}${path}`).catch(() => {});
-    setNote({ ok: true, text: `${t('copied')}: ${location.origin}${path}` });
+    const link = `${location.origin}${path}`;
+    const copied = await (navigator.clipboard?.writeText(link).then(
+      () => true,
+      () => false,
+    ) ?? Promise.resolve(false));
+    setNote({ ok: copied, text: `${copied ? t('copied') : t('copyByHand')}: ${link}` });
   };
   const list: PollSummary[] = polls.data?.polls ?? [];
   return (
