@@ -102,6 +102,41 @@ export function textToPlaces(text: string): Place[] {
     });
 }
 
+/**
+ * The places of a new lunch poll, as the API takes them. The catalog's own places, menus unchanged, go as `place_ids`:
+ * the poll then names the places themselves (history and the "visited longest ago" tie-break follow them through a
+ * rename) and keeps every English name. A list the admin edited goes as typed, with the English names of the menus
+ * it kept from the catalog.
+ */
+export function placesRequest(
+  text: string,
+  catalog: readonly (Place & { id: string })[],
+): { place_ids: string[] } | { places: Place[] } {
+  const typed = textToPlaces(text);
+  const byName = new Map(catalog.map((p) => [p.name, p]));
+  const same = (t: Place, c: Place) =>
+    (t.label_en ?? '') === (c.label_en ?? '') &&
+    t.menus.map((m) => m.name).join('\n') === c.menus.map((m) => m.name).join('\n');
+  const ids = typed.map((t) => {
+    const c = byName.get(t.name);
+    return c && same(t, c) ? c.id : null;
+  });
+  if (typed.length >= 2 && ids.every((id) => id !== null) && new Set(ids).size === ids.length)
+    return { place_ids: ids as string[] };
+  return {
+    places: typed.map((t) => {
+      const menus = new Map(byName.get(t.name)?.menus.map((m) => [m.name, m.label_en]));
+      return {
+        ...t,
+        menus: t.menus.map((m) => {
+          const en = menus.get(m.name);
+          return en ? { ...m, label_en: en } : m;
+        }),
+      };
+    }),
+  };
+}
+
 /** datetime-local gives local wall time without an offset; the API wants an absolute time. */
 export function localToIso(local: string): string | null {
   if (!local) return null;
@@ -200,7 +235,7 @@ function NewPollForm({ token }: { token: string }) {
         ? {
             template,
             ...(title.trim() ? { title: title.trim() } : {}),
-            places: textToPlaces(placesText),
+            ...placesRequest(placesText, catalog.data?.places ?? []),
             max_choices,
             closes_at,
             settings,
