@@ -323,10 +323,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the web app in Chromium', () => {
         body: JSON.stringify({ question_id: 'q1', option_ids: [o] }),
       });
     }
-    await admin
+    const closeNow = admin
       .locator('.poll-list li', { hasText: 'Team dinner' })
-      .getByRole('button', { name: 'Close now' })
-      .click();
+      .getByRole('button', { name: 'Close now' });
+    // From the keyboard: the question takes the focus (on Cancel), Escape dismisses it and gives the focus back.
+    await closeNow.focus();
+    await admin.keyboard.press('Enter');
+    await expect.poll(() => admin.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await admin.keyboard.press('Escape');
+    await expect.poll(() => admin.evaluate(() => document.activeElement?.textContent)).toBe('Close now');
+    expect(await admin.locator('.confirm').count()).toBe(0);
+    await closeNow.click();
     // "Close now" asks first.
     await admin
       .locator('.poll-list li', { hasText: 'Team dinner' })

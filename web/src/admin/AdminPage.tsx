@@ -2,7 +2,7 @@
 // close now, CSV export, copy the board and vote links. The token comes from the admin link (#token=) or is typed.
 import type { CreatePollBody, Poll, PollSummary } from '@livevote/core/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { closePoll, createPoll, exportCsv, fetchCatalog, listPolls, revealResults } from '../api.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
@@ -419,6 +419,15 @@ function PollList({ token }: { token: string }) {
   const polls = useQuery({ queryKey: ['polls'], queryFn: listPolls, refetchInterval: 10_000 });
   const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  // Keyboard users keep their place: the question takes the focus when it opens (on Cancel, the safe answer), and
+  // gives it back to its "Close now" button when it is dismissed (Cancel or Escape).
+  const [refocus, setRefocus] = useState<string | null>(null);
+  const dismiss = (id: string) => {
+    setConfirming(null);
+    setRefocus(id);
+  };
+  // Stable, so React calls it when the button mounts only, not on every render (a refetch would steal the focus).
+  const focusOnMount = useCallback((el: HTMLButtonElement | null) => el?.focus(), []);
   const close = useMutation({
     mutationFn: (p: PollSummary) => closePoll(token, p.id),
     onSuccess: (_r, p) => {
@@ -497,13 +506,30 @@ function PollList({ token }: { token: string }) {
                 </button>
               )}
               {p.status === 'open' && confirming !== p.id && (
-                <button type="button" className="danger" onClick={() => setConfirming(p.id)}>
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => setConfirming(p.id)}
+                  ref={(el) => {
+                    if (el && refocus === p.id) {
+                      el.focus();
+                      setRefocus(null);
+                    }
+                  }}
+                >
                   {t('closeNow')}
                 </button>
               )}
             </div>
             {p.status === 'open' && confirming === p.id && (
-              <div className="confirm" role="alertdialog" aria-label={t('closeNow')}>
+              <div
+                className="confirm"
+                role="alertdialog"
+                aria-label={t('closeNow')}
+                onKeyDown={(e) => {
+                  if (e.key === 'Escape') dismiss(p.id);
+                }}
+              >
                 <p>{t('confirmClose', { title: p.title })}</p>
                 <div className="row">
                   <button
@@ -514,7 +540,7 @@ function PollList({ token }: { token: string }) {
                   >
                     {t('yesClose')}
                   </button>
-                  <button type="button" onClick={() => setConfirming(null)}>
+                  <button type="button" onClick={() => dismiss(p.id)} ref={focusOnMount}>
                     {t('cancel')}
                   </button>
                 </div>
