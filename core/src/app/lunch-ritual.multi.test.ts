@@ -35,6 +35,21 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** One more instance: its own pool, store, bus, destinations and ritual, on the shared database. */
+async function instance(now: () => Date, tickMs?: number) {
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pools.push(pool);
+  const core = createCore(await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY }), new MemoryBus());
+  const dest = new RecordingDestinations();
+  const i = {
+    core,
+    dest,
+    ritual: new LunchRitual({ core, destinations: dest, now, ...(tickMs ? { tickMs } : {}) }),
+  };
+  instances.push(i);
+  return i;
+}
+
 describe('three instances on one schedule', () => {
   it('post one poll, close it by itself on time and announce it once', async () => {
     const t = scheduleNearNow(3, 1);
@@ -42,14 +57,7 @@ describe('three instances on one schedule', () => {
     // Every instance's clock: 4 s before the close time from now on.
     const offset = close.getTime() - 4_000 - Date.now();
     const now = () => new Date(Date.now() + offset);
-    for (let n = 0; n < 3; n++) {
-      const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-      pools.push(pool);
-      const store = await createPgStore(pool, { anonymityKey: TEST_ANONYMITY_KEY });
-      const core = createCore(store, new MemoryBus());
-      const dest = new RecordingDestinations();
-      instances.push({ core, dest, ritual: new LunchRitual({ core, destinations: dest, now, tickMs: 300 }) });
-    }
+    for (let n = 0; n < 3; n++) await instance(now, 300);
     const [first] = instances;
     if (!first) throw new Error('no instances');
     const created = await createSchedule(first.core, {
@@ -85,5 +93,40 @@ describe('three instances on one schedule', () => {
     expect(posts()).toHaveLength(1);
     expect(announced()).toHaveLength(1);
     expect((await pools[0]?.query('select 1 from polls'))?.rowCount).toBe(1);
+    for (const i of instances) await i.ritual.stop(); // their clocks are not the next test's
+  });
+});
+
+// Both timers firing at a quorum poll's close time: the one that extends the poll for its quorum wins, and the other,
+// which waited for the lock, finds the close no longer due (it used to close the poll at once: "No decision … even
+// after one extension", an extension of no time at all).
+describe('the quorum extension, two instances at the close time', () => {
+  it('keeps the one extension when both close the poll at its close time', async () => {
+    const t = scheduleNearNow(2, 60);
+    const open = zonedTime(t.date, t.open_at, t.timezone);
+    const close = zonedTime(t.date, t.close_at, t.timezone);
+    let clock = new Date(open.getTime() + 1_000);
+    const a = await instance(() => clock);
+    const b = await instance(() => clock);
+    const s = await createSchedule(a.core, {
+      destination: { platform: 'web' },
+      weekdays: [1, 2, 3, 4, 5, 6, 7],
+      open_at: t.open_at,
+      close_at: t.close_at,
+      timezone: t.timezone,
+      quorum: 3,
+      extend_minutes: 10,
+    });
+    if (!s.ok) throw new Error(s.message);
+    await a.ritual.tick();
+    const poll = a.dest.of('post')[0]?.poll;
+    if (!poll) throw new Error('no poll');
+    await placeVote(a.core, poll.id, 1, poll.questions[0]?.options[0]?.id ?? '');
+    clock = close;
+    await Promise.all([a.ritual.closeDue(), b.ritual.closeDue()]);
+    const after = await a.core.polls.getPoll(poll.id);
+    expect([...a.dest.of('announce'), ...b.dest.of('announce')].map((x) => x.decision?.text)).toEqual([]);
+    expect(after?.status).toBe('open');
+    expect(after?.closes_at).toBe(new Date(close.getTime() + 10 * 60_000).toISOString());
   });
 });
