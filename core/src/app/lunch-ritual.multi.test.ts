@@ -15,6 +15,7 @@ import {
 import { MemoryBus } from '../adapters/memory-bus.ts';
 import { createPgStore } from '../adapters/postgres/pg-store.ts';
 import { zonedTime } from '../domain/lunch/schedule-clock.ts';
+import type { CreateScheduleBody } from '../protocol/index.ts';
 import { type Core, createCore } from './core.ts';
 import { LunchRitual } from './lunch-ritual.ts';
 import { createSchedule } from './schedules.ts';
@@ -50,6 +51,23 @@ async function instance(now: () => Date, tickMs?: number) {
   return i;
 }
 
+/** A web schedule running every day at the times `t` gives. */
+async function everyDay(
+  core: Core,
+  t: ReturnType<typeof scheduleNearNow>,
+  extra: Partial<CreateScheduleBody> = {},
+): Promise<void> {
+  const created = await createSchedule(core, {
+    destination: { platform: 'web' },
+    weekdays: [1, 2, 3, 4, 5, 6, 7],
+    open_at: t.open_at,
+    close_at: t.close_at,
+    timezone: t.timezone,
+    ...extra,
+  });
+  if (!created.ok) throw new Error(created.message);
+}
+
 describe('three instances on one schedule', () => {
   it('post one poll, close it by itself on time and announce it once', async () => {
     const t = scheduleNearNow(3, 1);
@@ -60,14 +78,7 @@ describe('three instances on one schedule', () => {
     for (let n = 0; n < 3; n++) await instance(now, 300);
     const [first] = instances;
     if (!first) throw new Error('no instances');
-    const created = await createSchedule(first.core, {
-      destination: { platform: 'web' },
-      weekdays: [1, 2, 3, 4, 5, 6, 7],
-      open_at: t.open_at,
-      close_at: t.close_at,
-      timezone: t.timezone,
-    });
-    if (!created.ok) throw new Error(created.message);
+    await everyDay(first.core, t);
     for (const i of instances) i.ritual.start();
 
     const posts = () => instances.flatMap((i) => i.dest.of('post'));
@@ -108,16 +119,7 @@ describe('the quorum extension, two instances at the close time', () => {
     let clock = new Date(open.getTime() + 1_000);
     const a = await instance(() => clock);
     const b = await instance(() => clock);
-    const s = await createSchedule(a.core, {
-      destination: { platform: 'web' },
-      weekdays: [1, 2, 3, 4, 5, 6, 7],
-      open_at: t.open_at,
-      close_at: t.close_at,
-      timezone: t.timezone,
-      quorum: 3,
-      extend_minutes: 10,
-    });
-    if (!s.ok) throw new Error(s.message);
+    await everyDay(a.core, t, { quorum: 3, extend_minutes: 10 });
     await a.ritual.tick();
     const poll = a.dest.of('post')[0]?.poll;
     if (!poll) throw new Error('no poll');
