@@ -215,8 +215,8 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     workspace: string,
     req: ChatPollRequest,
   ): Promise<void> {
-    const tell = async (text: string) =>
-      (await respond(at.responseUrl, text)) || (await ephemeral(client, at.channel, at.user, text));
+    const tell = (text: string) =>
+      toPerson(client, { responseUrl: at.responseUrl, channel: at.channel, user: at.user }, text);
     const r = await createChatPoll(core, workspace, slackVoter(at.team, at.user), req);
     if (!r.ok) return void (await tell(`:warning: ${esc(r.message)}`));
     const poll = r.value.poll;
@@ -262,7 +262,7 @@ export function createSlackApp(o: SlackOptions): SlackApp {
    * the click happened (a public channel the bot was never invited to included, where chat.postEphemeral is
    * refused), else chat.postEphemeral.
    */
-  const toClicker = async (
+  const toClicker = (
     body: {
       response_url?: string;
       user: { id: string };
@@ -272,8 +272,24 @@ export function createSlackApp(o: SlackOptions): SlackApp {
     client: WebClient,
     text: string,
   ) =>
-    (await respond(body.response_url, text)) ||
-    (await ephemeral(client, body.channel?.id ?? body.container?.channel_id, body.user.id, text));
+    toPerson(
+      client,
+      {
+        responseUrl: body.response_url,
+        channel: body.channel?.id ?? body.container?.channel_id,
+        user: body.user.id,
+      },
+      text,
+    );
+
+  /** Through a response_url where there is one (it reaches the person anywhere), else chat.postEphemeral. */
+  async function toPerson(
+    client: WebClient,
+    to: { responseUrl: string | undefined; channel: string | undefined; user: string },
+    text: string,
+  ) {
+    return (await respond(to.responseUrl, text)) || (await ephemeral(client, to.channel, to.user, text));
+  }
 
   const commandWorkspace = (c: { team_id: string; enterprise_id?: string; is_enterprise_install?: string }) =>
     slackWorkspace({
