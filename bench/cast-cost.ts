@@ -7,13 +7,16 @@
 // shared Redis:
 // - `select 1`: the round trip any service pays;
 // - a one-row insert, autocommitted with synchronous_commit on: the smallest durable write;
-// - `store.cast` (SqlStore over pg, one distinct voter per call) on a database migrated up to migration 19, and on
-//   one with every migration (20: the one-cast function), so the A/B runs in the same rounds on the same cluster;
+// - the cast as SqlStore made it before migration 20 (`call lv_cast_commit` with a JSON batch of one, on a database
+//   migrated up to 19; the same statement and parameters, sent through pg as the store sent them), and `store.cast`
+//   today (SqlStore over pg: lv_cast_commit_one, migration 20) on a database with every migration, one distinct
+//   voter per call, so the A/B runs in the same rounds on the same cluster;
 // - the baseline's write: Redis MULTI of HINCRBY, INCR, HGETALL (bench/lib/socketio-server.ts), no durability.
 // Probes alternate round by round; the table gives medians over the rounds of each probe's p50 and p90.
 //
 // `npm run bench:cast` writes its section of bench/RESULTS.md; ROUNDS=n (default 4), SAMPLES=n per probe, gap and
 // round (default 60).
+import { randomInt } from 'node:crypto';
 import { loadavg } from 'node:os';
 import {
   createCore,
@@ -23,6 +26,7 @@ import {
   migrate,
   PollKeys,
   pgDriver,
+  SHARDS,
   SqlStore,
   webVoter,
 } from '@livevote/core';
@@ -40,6 +44,7 @@ const CHANGE = 20;
 
 type Probe = { name: string; once: () => Promise<unknown> };
 
+/** A database with a lunch poll, migrated up to `upTo`, and the store over it (casts only used with every migration). */
 async function storeOn(url: string, upTo: number) {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   const driver = pgDriver(pool);
@@ -63,18 +68,57 @@ async function storeOn(url: string, upTo: number) {
   if (!created.ok) throw new Error(created.message);
   const pollId = created.value.poll.id;
   let voter = 0;
-  const cast = async () => {
+  const next = () => {
     const n = ++voter;
+    return { option: `p${(n % 3) + 1}`, emp: String(1_000_000 + n) };
+  };
+  const cast = async () => {
+    const { option, emp } = next();
     const outcome = await store.cast({
       pollId,
       questionId: 'place',
-      optionIds: [`p${(n % 3) + 1}`],
-      voter: webVoter(String(1_000_000 + n)),
+      optionIds: [option],
+      voter: webVoter(emp),
     });
     if (!outcome.ok) throw new Error(`cast refused: ${outcome.reason}`);
   };
+  // SqlStore's call before migration 20, statement and parameters as it built them.
+  const castAsBefore = async () => {
+    const { option, emp } = next();
+    const casts = [
+      {
+        poll: pollId,
+        question: 'place',
+        platform: 'web',
+        tenant: 'web',
+        user: emp,
+        emp,
+        options: [option],
+        key: null,
+      },
+    ];
+    const { rows } = await pool.query({
+      name: 'cast-before',
+      text: 'call lv_cast_commit($1::jsonb, $2::int, $3::boolean, $4, $5, null)',
+      values: [
+        JSON.stringify(casts),
+        randomInt(SHARDS),
+        false,
+        '86400000',
+        pollKeys.setting(new Set([pollId])),
+      ],
+    });
+    if (rows[0]?.r?.outcomes?.[0]?.ok !== true) throw new Error('cast refused');
+  };
   const counted = async () => (await store.readTally(pollId))?.totalVoters ?? 0;
-  return { cast, counted, casts: () => voter, close: () => pool.end(), stop: () => core.events.stop() };
+  return {
+    cast,
+    castAsBefore,
+    counted,
+    casts: () => voter,
+    close: () => pool.end(),
+    stop: () => core.events.stop(),
+  };
 }
 
 async function measure(probe: Probe, gapMs: number, samples: number): Promise<number[]> {
@@ -109,8 +153,8 @@ async function main() {
       name: 'one-row durable insert',
       once: () => plain.query({ name: 'ins', text: 'insert into commit_probe (at) values (now())' }),
     },
-    { name: `livevote cast, migrations 1–${CHANGE - 1}`, once: before.cast },
-    { name: `livevote cast, migrations 1–${CHANGE}`, once: after.cast },
+    { name: `livevote cast before migration ${CHANGE}`, once: before.castAsBefore },
+    { name: 'livevote cast now (store.cast)', once: after.cast },
     {
       name: "baseline's write (Redis MULTI, not durable)",
       once: () =>

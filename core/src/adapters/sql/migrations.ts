@@ -1718,6 +1718,7 @@ $fn$;
 -- statement, before any other write), one upsert for every tally key the change moves, "exists" for the other
 -- question's ballot. Same checks in the same order, same answers, rows, audit documents and locks, taken in the
 -- same order (voter lock, gate row, ballot, tally rows in key order). lv_cast_core stays for lv_cast_batch.
+-- And a cast alone is called with its fields as parameters (lv_cast_commit_one), not as a JSON batch of one.
 create or replace function lv_cast(
   p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text,
   p_options text[], p_key text, p_shard int, p_audit boolean
@@ -1828,6 +1829,25 @@ begin
     insert into idempotency (voter_key, key, poll_id, fingerprint, outcome) values (v_voter, v_key, p_poll, v_fp, v_out);
   end if;
   return v_out;
+end
+$fn$;
+
+-- lv_cast_commit for the common call: one cast that is not a toggle, given as parameters, so there is no JSON batch
+-- to take apart nor a set query to find its polls. Commits the cast, then reads its poll's tally in a new
+-- transaction (as lv_cast_commit does), only when the cast was accepted. Answers {"outcome": ..., "tally": ...}.
+create procedure lv_cast_commit_one(
+  p_poll text, p_question text, p_platform text, p_tenant text, p_user text, p_emp text, p_options text[],
+  p_key text, p_shard int, p_audit boolean, p_ttl_ms text, p_poll_keys text, inout r jsonb default null
+) language plpgsql as $fn$
+declare
+  v_out jsonb;
+begin
+  perform set_config('livevote.idempotency_ttl_ms', p_ttl_ms, true);
+  perform set_config('livevote.poll_keys', p_poll_keys, true);
+  v_out := lv_cast(p_poll, p_question, p_platform, p_tenant, p_user, p_emp, p_options, p_key, p_shard, p_audit);
+  commit;
+  r := jsonb_build_object('outcome', v_out, 'tally',
+    case when (v_out->>'ok')::boolean then lv_tally(p_poll) end);
 end
 $fn$;
 `,

@@ -227,9 +227,12 @@ export class SqlStore extends SqlLunchStore implements Store {
 
   /**
    * One round trip: the casts commit, then their polls' tallies are read in a new transaction that sees that commit
-   * (lv_cast_commit), so each accepted outcome carries the tally its snapshot is built from.
+   * (lv_cast_commit, or lv_cast_commit_one for a cast alone), so each accepted outcome carries the tally its snapshot
+   * is built from.
    */
-  private async castBatch(cmds: CastCommand[], attempt = 1): Promise<CastOutcome[]> {
+  private async castBatch(cmds: CastCommand[]): Promise<CastOutcome[]> {
+    const [only] = cmds;
+    if (only && cmds.length === 1 && !only.toggle) return [await this.retried(() => this.castOne(only))];
     // A toggle reads the ballot it changes, so it goes alone (lv_cast_toggle); the rest of the batch goes together.
     if (cmds.length > 1 && cmds.some((c) => c.toggle)) {
       const together = cmds.filter((c) => !c.toggle);
@@ -240,6 +243,46 @@ export class SqlStore extends SqlLunchStore implements Store {
         answers.set(c, (await this.castBatch([c]))[0] as CastOutcome);
       return cmds.map((c) => answers.get(c) as CastOutcome);
     }
+    return this.retried(() => this.castMany(cmds));
+  }
+
+  /** Postgres rolled the whole transaction back on a deadlock or a serialization failure: running it again is safe. */
+  private async retried<T>(run: () => Promise<T>, attempt = 1): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code && DEADLOCK_OR_SERIALIZATION.has(code) && attempt < 3) return this.retried(run, attempt + 1);
+      throw e;
+    }
+  }
+
+  private async castOne(c: CastCommand): Promise<CastOutcome> {
+    const rows = await this.db.query<{ r: { outcome: CastRow; tally: TallyJson | null } }>(
+      'call lv_cast_commit_one($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::int, $10::boolean, $11, $12, null)',
+      [
+        c.pollId,
+        c.questionId,
+        c.voter.platform,
+        c.voter.tenant,
+        c.voter.user,
+        c.voter.emp_no ?? null,
+        c.optionIds,
+        c.idempotencyKey ?? null,
+        randomInt(SHARDS),
+        this.audit,
+        this.idempotencyTtl,
+        this.pollKeys.setting([c.pollId]),
+      ],
+    );
+    const r = rows[0]?.r;
+    if (!r) throw new Error('lv_cast_commit_one answered nothing');
+    const outcome = toOutcome(r.outcome);
+    const tally = outcome.ok ? tallyOf(r.tally) : null;
+    return tally && outcome.ok ? { ...outcome, tally } : outcome;
+  }
+
+  private async castMany(cmds: CastCommand[]): Promise<CastOutcome[]> {
     const casts = cmds.map((c) => ({
       poll: c.pollId,
       question: c.questionId,
@@ -251,33 +294,24 @@ export class SqlStore extends SqlLunchStore implements Store {
       key: c.idempotencyKey ?? null,
       ...(c.toggle ? { toggle: true } : {}),
     }));
-    try {
-      const rows = await this.db.query<{
-        r: { outcomes: CastRow[]; tallies: Record<string, TallyJson | null> };
-      }>('call lv_cast_commit($1::jsonb, $2::int, $3::boolean, $4, $5, null)', [
-        JSON.stringify(casts),
-        randomInt(SHARDS),
-        this.audit,
-        this.idempotencyTtl,
-        this.pollKeys.setting(new Set(cmds.map((c) => c.pollId))),
-      ]);
-      const r = rows[0]?.r;
-      if (!r || r.outcomes.length !== cmds.length)
-        throw new Error('lv_cast_commit answered too few outcomes');
-      // One object per poll: the casts of a batch share it, and so the one snapshot built from it (Snapshots.of).
-      const tallies = new Map(Object.entries(r.tallies).map(([poll, t]) => [poll, tallyOf(t)]));
-      return r.outcomes.map((row, i) => {
-        const outcome = toOutcome(row);
-        const tally = outcome.ok ? tallies.get(cmds[i]?.pollId ?? '') : null;
-        return tally && outcome.ok ? { ...outcome, tally } : outcome;
-      });
-    } catch (e) {
-      // Postgres rolled the whole transaction back, so running it again cannot double anything.
-      const code = (e as { code?: string }).code;
-      if (code && DEADLOCK_OR_SERIALIZATION.has(code) && attempt < 3)
-        return this.castBatch(cmds, attempt + 1);
-      throw e;
-    }
+    const rows = await this.db.query<{
+      r: { outcomes: CastRow[]; tallies: Record<string, TallyJson | null> };
+    }>('call lv_cast_commit($1::jsonb, $2::int, $3::boolean, $4, $5, null)', [
+      JSON.stringify(casts),
+      randomInt(SHARDS),
+      this.audit,
+      this.idempotencyTtl,
+      this.pollKeys.setting(new Set(cmds.map((c) => c.pollId))),
+    ]);
+    const r = rows[0]?.r;
+    if (!r || r.outcomes.length !== cmds.length) throw new Error('lv_cast_commit answered too few outcomes');
+    // One object per poll: the casts of a batch share it, and so the one snapshot built from it (Snapshots.of).
+    const tallies = new Map(Object.entries(r.tallies).map(([poll, t]) => [poll, tallyOf(t)]));
+    return r.outcomes.map((row, i) => {
+      const outcome = toOutcome(row);
+      const tally = outcome.ok ? tallies.get(cmds[i]?.pollId ?? '') : null;
+      return tally && outcome.ok ? { ...outcome, tally } : outcome;
+    });
   }
 
   async closePoll(
