@@ -89,6 +89,12 @@ function toOutcome(r: CastRow | undefined): CastOutcome {
   };
 }
 
+/** A cast's row as its outcome; an accepted one carries the tally read after its commit. */
+function castOutcome(row: CastRow | undefined, tally: PollTally | null | undefined): CastOutcome {
+  const outcome = toOutcome(row);
+  return outcome.ok && tally ? { ...outcome, tally } : outcome;
+}
+
 const DEADLOCK_OR_SERIALIZATION = new Set(['40P01', '40001']);
 
 const DAY_MS = 86_400_000;
@@ -277,9 +283,7 @@ export class SqlStore extends SqlLunchStore implements Store {
     );
     const r = rows[0]?.r;
     if (!r) throw new Error('lv_cast_commit_one answered nothing');
-    const outcome = toOutcome(r.outcome);
-    const tally = outcome.ok ? tallyOf(r.tally) : null;
-    return tally && outcome.ok ? { ...outcome, tally } : outcome;
+    return castOutcome(r.outcome, tallyOf(r.tally));
   }
 
   private async castMany(cmds: CastCommand[]): Promise<CastOutcome[]> {
@@ -307,11 +311,7 @@ export class SqlStore extends SqlLunchStore implements Store {
     if (!r || r.outcomes.length !== cmds.length) throw new Error('lv_cast_commit answered too few outcomes');
     // One object per poll: the casts of a batch share it, and so the one snapshot built from it (Snapshots.of).
     const tallies = new Map(Object.entries(r.tallies).map(([poll, t]) => [poll, tallyOf(t)]));
-    return r.outcomes.map((row, i) => {
-      const outcome = toOutcome(row);
-      const tally = outcome.ok ? tallies.get(cmds[i]?.pollId ?? '') : null;
-      return tally && outcome.ok ? { ...outcome, tally } : outcome;
-    });
+    return r.outcomes.map((row, i) => castOutcome(row, tallies.get(cmds[i]?.pollId ?? '')));
   }
 
   async closePoll(
